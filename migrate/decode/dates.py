@@ -1,0 +1,326 @@
+"""Decode 和暦 (GYYMMDD) and Gregorian (YYYYMMDD) date columns with numpy.
+
+The era table is data, not code: each mapping can bring its own (the 給与支払報告書 numbers
+昭和 = 1 … 明治 = 3, the usual order is 1 = 明治 … 5 = 令和), and a new era is one more row.
+Output is ISO-8601 text with reduced precision for 不詳 (unknown) parts: `YYYY-MM-DD`,
+`YYYY-MM` (day unknown) or `YYYY` (month and day unknown); all zeros or all spaces is null.
+Every check (digits, ranges, calendar, era bounds) is an array operation; no datetime object
+is built per value.
+
+Calendar facts encoded here:
+- Japan used the lunisolar calendar until 明治5年12月2日; the next day was 1873-01-01.  A
+  date whose year maps before 1873 (明治1–5) is lunisolar: it is decoded with the usual
+  formula (so the text is *not* its Gregorian date) and gets the warning `lunisolar_date`.
+  Its month/day is checked against lunisolar limits (day <= 30) and its era bounds at year
+  precision only, since its month/day cannot be compared with a Gregorian first day.
+- Impossible calendar dates (2月30日, 2月29日 of a common year, 4月31日) are `invalid_date`
+  on strict fields; with lenient_calendar=True (birth dates and the like, where the
+  住民記録 standard allows them) they are kept with the warning `non_calendar_date`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from migrate.decode.result import (
+    DATE_OUTSIDE_ERA,
+    INVALID_DATE,
+    LUNISOLAR_DATE,
+    NON_CALENDAR_DATE,
+    UNKNOWN_ERA,
+    FieldResult,
+    as_cells,
+    code_index,
+    reason_series,
+    strings_from_fixed,
+)
+
+#: First year of the Gregorian calendar in Japan (明治6年1月1日 = 1873-01-01).
+GREGORIAN_FROM_YEAR = 1873
+
+_DAYS_IN_MONTH = np.array([31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+_LUNISOLAR_MAX_DAY = 30
+
+
+@dataclass(frozen=True)
+class Era:
+    """One era: its code in the source data, its name, and its first and last day."""
+
+    code: str
+    name: str
+    first: date
+    last: date | None = None
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    raise TypeError(f"expected a date or an ISO date string, got {value!r}")
+
+
+@dataclass(frozen=True)
+class EraTable:
+    """The eras a mapping uses, looked up by code (all codes have the same length)."""
+
+    eras: tuple[Era, ...]
+
+    def __post_init__(self) -> None:
+        if not self.eras:
+            raise ValueError("an era table needs at least one era")
+        codes = [era.code for era in self.eras]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"era codes must be unique, got {codes}")
+        if len({len(code) for code in codes}) != 1 or not codes[0]:
+            raise ValueError(f"era codes must all have the same non-zero length, got {codes}")
+        for era in self.eras:
+            if not (era.code.isascii() and era.code.isprintable()):
+                raise ValueError(f"era code {era.code!r} must be printable ASCII")
+            if era.last is not None and era.last < era.first:
+                raise ValueError(f"era {era.name}: last day {era.last} is before {era.first}")
+            if era.first.year < 1:
+                raise ValueError(f"era {era.name}: first day out of range")
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence[object] | Mapping[str, object]]) -> EraTable:
+        """Build a table from rows (code, name, first, last) or mappings with those keys.
+
+        Dates may be `date` objects or ISO strings; a missing or empty last day means the era
+        has not ended.
+        """
+        eras = []
+        for row in rows:
+            if isinstance(row, Mapping):
+                code, name, first, last = (row.get(k) for k in ("code", "name", "first", "last"))
+            else:
+                code, name, first, *rest = row
+                last = rest[0] if rest else None
+            first_day = _as_date(first)
+            if first_day is None:
+                raise ValueError(f"era {name!r} needs a first day")
+            eras.append(Era(str(code), str(name), first_day, _as_date(last)))
+        return cls(tuple(eras))
+
+    @property
+    def code_width(self) -> int:
+        """Bytes the era code takes in a record."""
+        return len(self.eras[0].code)
+
+    def by_code(self, code: str) -> Era | None:
+        """The era with this code, or None."""
+        for era in self.eras:
+            if era.code == code:
+                return era
+        return None
+
+
+#: The usual numbering: 1 明治 … 5 令和.  明治 and 大正 end on the changeover day itself, which
+#: the 住民記録 standard allows under both names (明治45年7月30日, 大正15年12月25日).
+DEFAULT_ERAS = EraTable.from_rows(
+    [
+        ("1", "明治", "1868-01-25", "1912-07-30"),
+        ("2", "大正", "1912-07-30", "1926-12-25"),
+        ("3", "昭和", "1926-12-25", "1989-01-07"),
+        ("4", "平成", "1989-01-08", "2019-04-30"),
+        ("5", "令和", "2019-05-01", None),
+    ]
+)
+
+
+def _sentinels(unknown: tuple[str, ...]) -> np.ndarray:
+    values = []
+    for text in unknown:
+        if len(text) != 2 or not text.isdigit() or not text.isascii():
+            raise ValueError(f"unknown-part sentinels are two ASCII digits, got {text!r}")
+        if 1 <= int(text) <= 31:
+            raise ValueError(f"sentinel {text!r} is a real month or day")
+        values.append(int(text))
+    return np.array(values, np.int64)
+
+
+def _two(d: np.ndarray, j: int) -> np.ndarray:
+    return d[:, j] * 10 + d[:, j + 1]
+
+
+def _key(y: np.ndarray, m: np.ndarray, d: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Sortable key of a date truncated to a precision (1 = year, 2 = month, 3 = day)."""
+    return y * 10000 + np.where(level >= 2, m * 100, 0) + np.where(level >= 3, d, 0)
+
+
+def _finish(
+    *,
+    year: np.ndarray,
+    month: np.ndarray,
+    day: np.ndarray,
+    null: np.ndarray,
+    reasons: np.ndarray,
+    unknown: tuple[str, ...],
+    lenient_calendar: bool,
+    lunisolar: np.ndarray,
+    first: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    last: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> FieldResult:
+    """Shared checks and output of both date decoders.
+
+    reasons holds the errors found so far (format, era code); rows in null have no value.
+    first/last are per-row era bounds (year, month, day[, has_last]).
+    """
+    n = len(year)
+    sentinels = _sentinels(unknown)
+    m_unknown = np.isin(month, sentinels)
+    d_unknown = np.isin(day, sentinels)
+    ok = (reasons == 0) & ~null
+    malformed = (
+        (year == 0)
+        | (~m_unknown & ((month < 1) | (month > 12)))
+        | (~d_unknown & ((day < 1) | (day > 31)))
+        | (m_unknown & ~d_unknown)  # a day without its month
+    )
+    reasons[ok & malformed] = code_index(INVALID_DATE)
+    ok &= ~malformed
+
+    full = ~m_unknown & ~d_unknown
+    level = np.where(full, 3, np.where(m_unknown, 1, 2))
+    safe_month = np.where((month >= 1) & (month <= 12), month, 0)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    max_day = _DAYS_IN_MONTH[safe_month] + ((safe_month == 2) & leap)
+    max_day = np.where(lunisolar, _LUNISOLAR_MAX_DAY, max_day)
+    non_calendar = ok & full & (day > max_day)
+    warnings = np.zeros(n, np.uint8)
+    if lenient_calendar:
+        warnings[non_calendar] = code_index(NON_CALENDAR_DATE)
+    else:
+        reasons[non_calendar] = code_index(INVALID_DATE)
+        ok &= ~non_calendar
+
+    if first is not None:
+        # Lunisolar month/day cannot be compared with a Gregorian first day: year only.
+        cmp_level = np.where(lunisolar, 1, level)
+        key = _key(year, month, day, cmp_level)
+        before = key < _key(*first, cmp_level)
+        after = np.zeros(n, bool)
+        if last is not None:
+            ly, lm, ld, has_last = last
+            after = has_last & (key > _key(ly, lm, ld, cmp_level))
+        outside = ok & (before | after)
+        reasons[outside] = code_index(DATE_OUTSIDE_ERA)
+        ok &= ~outside
+
+    warnings[ok & lunisolar & (warnings == 0)] = code_index(LUNISOLAR_DATE)
+    warnings[~ok] = 0
+
+    chars = np.empty((n, 10), np.uint8)
+    y = np.where(ok, year, 0)
+    for j, div in enumerate((1000, 100, 10, 1)):
+        chars[:, j] = (y // div) % 10 + 0x30
+    chars[:, 4] = chars[:, 7] = ord("-")
+    m = np.where(ok, month, 0)
+    d = np.where(ok, day, 0)
+    chars[:, 5], chars[:, 6] = m // 10 % 10 + 0x30, m % 10 + 0x30
+    chars[:, 8], chars[:, 9] = d // 10 % 10 + 0x30, d % 10 + 0x30
+    length = np.select([level == 3, level == 2], [10, 7], 4)
+    values = strings_from_fixed(chars, length, ok)
+    return FieldResult(values, reason_series(reasons), reason_series(warnings))
+
+
+def _digits(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Digit values (clipped to 0–9 for safe arithmetic) and whether each row is all digits."""
+    d = cells.astype(np.int64) - 0x30
+    all_digits = ((d >= 0) & (d <= 9)).all(axis=1)
+    return np.clip(d, 0, 9), all_digits
+
+
+def decode_wareki(
+    cells: np.ndarray,
+    *,
+    eras: EraTable = DEFAULT_ERAS,
+    lenient_calendar: bool = False,
+    unknown: tuple[str, ...] = ("00",),
+) -> FieldResult:
+    """Decode `GYYMMDD` 和暦 dates (G = era code of eras.code_width bytes).
+
+    Errors: unknown_era (code not in the table), invalid_date (non-digits, year 00, month
+    13, day 32, a day without a month, or an impossible calendar date on a strict field),
+    date_outside_era (not inside the era's [first, last] at the known precision).
+    Warnings: non_calendar_date (lenient fields), lunisolar_date (明治1–5).
+    MM or DD equal to a sentinel in `unknown` means that part is unknown (不詳).
+    """
+    cells = as_cells(cells)
+    n, width = cells.shape
+    code_width = eras.code_width
+    if width != code_width + 6:
+        raise ValueError(
+            f"a wareki field with {code_width}-byte era codes is "
+            f"{code_width + 6} bytes wide, got {width}"
+        )
+    null = (cells == 0x30).all(axis=1) | (cells == 0x20).all(axis=1)
+    era_index = np.full(n, -1, np.int64)
+    for k, era in enumerate(eras.eras):
+        code = np.frombuffer(era.code.encode("ascii"), np.uint8)
+        era_index[(era_index < 0) & (cells[:, :code_width] == code).all(axis=1)] = k
+    reasons = np.zeros(n, np.uint8)
+    reasons[~null & (era_index < 0)] = code_index(UNKNOWN_ERA)
+    d, all_digits = _digits(cells[:, code_width:])
+    reasons[~null & (reasons == 0) & ~all_digits] = code_index(INVALID_DATE)
+    era_year, month, day = _two(d, 0), _two(d, 2), _two(d, 4)
+    reasons[~null & (reasons == 0) & (era_year == 0)] = code_index(INVALID_DATE)
+
+    def per_era(values: list[int]) -> np.ndarray:
+        return np.array(values, np.int64)[np.maximum(era_index, 0)]
+
+    first = tuple(
+        per_era([getattr(e.first, a) for e in eras.eras]) for a in ("year", "month", "day")
+    )
+    lasts = [e.last or date.max for e in eras.eras]
+    last = (
+        *(per_era([getattr(x, a) for x in lasts]) for a in ("year", "month", "day")),
+        per_era([e.last is not None for e in eras.eras]).astype(bool),
+    )
+    year = first[0] + era_year - 1
+    return _finish(
+        year=year,
+        month=month,
+        day=day,
+        null=null,
+        reasons=reasons,
+        unknown=unknown,
+        lenient_calendar=lenient_calendar,
+        lunisolar=year < GREGORIAN_FROM_YEAR,
+        first=first,
+        last=last,
+    )
+
+
+def decode_ymd(
+    cells: np.ndarray,
+    *,
+    lenient_calendar: bool = False,
+    unknown: tuple[str, ...] = ("00",),
+) -> FieldResult:
+    """Decode Gregorian `YYYYMMDD` dates; same rules and output as decode_wareki (no eras)."""
+    cells = as_cells(cells)
+    n, width = cells.shape
+    if width != 8:
+        raise ValueError(f"a YYYYMMDD field is 8 bytes wide, got {width}")
+    null = (cells == 0x30).all(axis=1) | (cells == 0x20).all(axis=1)
+    d, all_digits = _digits(cells)
+    reasons = np.zeros(n, np.uint8)
+    reasons[~null & ~all_digits] = code_index(INVALID_DATE)
+    year = _two(d, 0) * 100 + _two(d, 2)
+    return _finish(
+        year=year,
+        month=_two(d, 4),
+        day=_two(d, 6),
+        null=null,
+        reasons=reasons,
+        unknown=unknown,
+        lenient_calendar=lenient_calendar,
+        lunisolar=np.zeros(n, bool),
+    )

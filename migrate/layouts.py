@@ -1,0 +1,677 @@
+"""Load mapping and schema YAML into small typed objects; execution code never reads raw dicts.
+
+Everything that can be checked without data is checked here, with `file:line` in the error:
+unknown keys and types, fields outside the record, columns the target does not have, required
+target columns left unmapped, code tables that produce codes the target does not allow.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from migrate.bundled import bundled_dir
+from migrate.decode.dates import DEFAULT_ERAS, Era, EraTable
+from migrate.decode.text import supported_encoding
+from migrate.errors import LayoutError, UsageError
+from migrate.yamlpos import LocatedDict, LocatedList, load_yaml
+
+FIELD_TYPES = ("text", "digits", "zoned", "packed", "wareki", "ymd")
+DTYPES = ("str", "digits", "code", "int", "decimal", "date", "partial_date", "flag")
+CHECKS = (
+    "lg_code_check_digit",
+    "my_number_check_digit",
+    "jumin_code_check_digit",
+    "houjin_no_check_digit",
+    "katakana",
+    "zokugara_chain",
+    "pattern",
+)
+PII_KINDS = ("my_number", "name", "address", "date", "id")
+MAX_PACKED_BYTES = 9  # 17 digits: fits int64 exactly
+MAX_ZONED_DIGITS = 18
+
+
+# ---------------------------------------------------------------- schema (standard layout)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A named check on a standard column; severity 'error' rejects, 'warning' keeps and counts."""
+
+    name: str
+    severity: str = "error"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a standard layout."""
+
+    name: str
+    ja: str
+    en: str
+    dtype: str
+    required: bool = False
+    length: int | None = None
+    max_length: int | None = None
+    precision: int | None = None
+    scale: int = 0
+    minimum: float | None = None
+    maximum: float | None = None
+    codes: tuple[str, ...] | None = None
+    code_table: Path | None = None
+    checks: tuple[CheckSpec, ...] = ()
+    pii: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A row-level rule: when some columns hold some values, others must be present / absent."""
+
+    name: str
+    ja: str
+    en: str
+    when: dict[str, tuple[str, ...]]
+    require: tuple[str, ...] = ()
+    forbid: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A standard layout (e.g. juki/v1) loaded from schemas/."""
+
+    id: str
+    title_ja: str
+    title_en: str
+    columns: tuple[ColumnSpec, ...]
+    primary_key: tuple[str, ...]
+    rules: tuple[RuleSpec, ...]
+    path: Path
+
+    @property
+    def name(self) -> str:
+        """File stem used for outputs: juki/v1 → juki."""
+        return self.id.split("/")[0]
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+# ---------------------------------------------------------------- mapping (legacy → standard)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A byte range of a fixed-width record and how to decode it."""
+
+    name: str
+    offset: int
+    length: int
+    type: str
+    scale: int = 0
+    strip: str = "both"
+    lenient_calendar: bool = False
+    line: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+@dataclass(frozen=True)
+class RecordTypes:
+    """Where the record-type code sits and which codes mean header / data / trailer."""
+
+    offset: int
+    length: int
+    data: str
+    header: str | None = None
+    trailer: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How the legacy file is framed and encoded."""
+
+    format: str
+    encoding: str
+    record_length: int
+    newline: bytes
+    eof_marker: int | None
+    record_types: RecordTypes | None
+    eras: EraTable
+    unknown_date_parts: tuple[str, ...]
+    gaiji: dict[str, str]
+    gaiji_file: Path | None
+
+    @property
+    def stride(self) -> int:
+        """Bytes per record on disk, newline included."""
+        return self.record_length + len(self.newline)
+
+
+@dataclass(frozen=True)
+class TrailerSpec:
+    """Trailer fields: the record count and control totals of data fields."""
+
+    count: FieldSpec | None
+    control_totals: dict[str, FieldSpec]
+
+
+@dataclass(frozen=True)
+class CodeTable:
+    """A vendor → standard code table (CSV: source,standard[,note])."""
+
+    path: Path
+    mapping: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How one standard column is produced."""
+
+    column: str
+    kind: str  # field | header | record_number | const
+    source: str | None = None
+    kana: str | None = None
+    codes: CodeTable | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A legacy source described against a target standard layout."""
+
+    id: str
+    version: int
+    title_ja: str
+    title_en: str
+    target: Schema
+    source: SourceSpec
+    header_fields: dict[str, FieldSpec]
+    trailer: TrailerSpec | None
+    fields: dict[str, FieldSpec]
+    columns: tuple[ColumnMapping, ...]
+    path: Path
+
+    def pii_of_field(self, field_name: str) -> str | None:
+        """A field is personal data when a column it feeds is (declared once, in the schema)."""
+        for cm in self.columns:
+            if cm.kind == "field" and cm.source == field_name:
+                pii = self.target.column(cm.column).pii
+                if pii:
+                    return pii
+        return None
+
+
+# ---------------------------------------------------------------- loading helpers
+
+
+class _Ctx:
+    """Location context for errors while reading one YAML file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, node: Any, key: str | None, message: str, hint: str | None = None,
+             **params: Any) -> LayoutError:
+        line = None
+        if isinstance(node, LocatedDict):
+            line = node.line_of(key) if key else node.line
+        elif isinstance(node, LocatedList):
+            line = node.line
+        return LayoutError(message, params, file=self.path, line=line, hint=hint,
+                           hint_params=params)
+
+    def mapping(self, node: Any, key: str, parent: Any) -> LocatedDict:
+        if not isinstance(node, LocatedDict):
+            raise self.fail(parent, key, "'{key}' must be a mapping of names to values", key=key)
+        return node
+
+    def only_keys(self, node: LocatedDict, allowed: tuple[str, ...], what: str) -> None:
+        for key in node:
+            if key not in allowed:
+                raise self.fail(node, key, "unknown key '{key}' in {what}",
+                                "Allowed keys: {allowed}.", key=key, what=what,
+                                allowed=", ".join(allowed))
+
+    def require(self, node: LocatedDict, key: str, what: str) -> Any:
+        if key not in node or node[key] is None:
+            raise self.fail(node, None, "'{key}' is missing in {what}", key=key, what=what)
+        return node[key]
+
+    def integer(self, node: LocatedDict, key: str, what: str, minimum: int = 0) -> int:
+        value = self.require(node, key, what)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self.fail(node, key, "'{key}' in {what} must be a whole number ≥ {minimum}",
+                            key=key, what=what, minimum=minimum)
+        return value
+
+
+def _read_yaml(path: Path) -> LocatedDict:
+    try:
+        data = load_yaml(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise LayoutError("the YAML cannot be parsed: {problem}",
+                          {"problem": getattr(exc, "problem", str(exc))}, file=path,
+                          line=mark.line + 1 if mark else None,
+                          hint="Check indentation and quoting around this line.") from None
+    except OSError as exc:
+        raise UsageError("cannot read {path}: {reason}", {"path": path, "reason": exc.strerror},
+                         hint="Check the path and its permissions.") from None
+    if not isinstance(data, LocatedDict):
+        raise LayoutError("the file must hold a YAML mapping at the top level", file=path, line=1)
+    return data
+
+
+def read_csv_table(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """Read a small UTF-8 CSV table (code tables, gaiji tables), insisting on its columns."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise LayoutError("the table lacks the column(s) {missing}",
+                                  {"missing": ", ".join(missing)}, file=path, line=1,
+                                  hint="The first line must name the columns: {columns}.",
+                                  hint_params={"columns": ",".join(columns)})
+            return [row for row in reader]
+    except FileNotFoundError:
+        raise UsageError("the table {path} does not exist", {"path": path},
+                         hint="Fix the path in the mapping; it is relative to the mapping file."
+                         ) from None
+    except UnicodeDecodeError:
+        raise LayoutError("the table is not UTF-8 text", file=path,
+                          hint="Save it as UTF-8 (with or without BOM).") from None
+
+
+# ---------------------------------------------------------------- schema loading
+
+
+def find_schema(ref: str, relative_to: Path | None = None) -> Path:
+    """A schema by id (juki/v1) in the bundled folder, or by path (relative to a mapping)."""
+    candidates = []
+    as_path = Path(ref)
+    if relative_to is not None and not as_path.is_absolute():
+        candidates.append(relative_to / as_path)
+    candidates.append(as_path)
+    candidates.append(bundled_dir("schemas") / f"{ref}.yaml")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise UsageError("unknown schema '{ref}'", {"ref": ref},
+                     hint="Use a bundled id such as juki/v1 or a path to a schema YAML file "
+                          "(relative to the mapping file).")
+
+
+def _load_checks(ctx: _Ctx, node: LocatedDict) -> tuple[CheckSpec, ...]:
+    raw = node.get("checks") or []
+    if not isinstance(raw, list):
+        raise ctx.fail(node, "checks", "'checks' must be a list")
+    specs = []
+    for item in raw:
+        if isinstance(item, str):
+            name, severity, params = item, "error", {}
+        elif isinstance(item, LocatedDict):
+            name = str(ctx.require(item, "check", "a check"))
+            severity = str(item.get("severity", "error"))
+            params = {k: v for k, v in item.items() if k not in ("check", "severity")}
+            if severity not in ("error", "warning"):
+                raise ctx.fail(item, "severity", "severity must be 'error' or 'warning'")
+        else:
+            raise ctx.fail(node, "checks", "each check is a name or a mapping with 'check'")
+        if name not in CHECKS:
+            raise ctx.fail(node, "checks", "unknown check '{check}'", "Known checks: {known}.",
+                           check=name, known=", ".join(CHECKS))
+        if name == "pattern":
+            try:
+                re.compile(str(params.get("pattern", "")))
+            except re.error:
+                raise ctx.fail(node, "checks", "the pattern is not a valid regular expression"
+                               ) from None
+        specs.append(CheckSpec(name, severity, params))
+    return tuple(specs)
+
+
+def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
+    ctx.only_keys(node, ("name", "ja", "en", "dtype", "required", "length", "max_length",
+                         "precision", "scale", "min", "max", "codes", "checks", "pii"), "a column")
+    name = str(ctx.require(node, "name", "a column"))
+    dtype = str(ctx.require(node, "dtype", f"column {name}"))
+    if dtype not in DTYPES:
+        raise ctx.fail(node, "dtype", "unknown dtype '{dtype}'", "Known dtypes: {known}.",
+                       dtype=dtype, known=", ".join(DTYPES))
+    pii = node.get("pii")
+    if pii is not None and pii not in PII_KINDS:
+        raise ctx.fail(node, "pii", "unknown pii kind '{pii}'", "Known kinds: {known}.",
+                       pii=pii, known=", ".join(PII_KINDS))
+    codes = code_table = None
+    if dtype == "code":
+        code_table = base / str(ctx.require(node, "codes", f"code column {name}"))
+        rows = read_csv_table(code_table, ("code",))
+        codes = tuple(r["code"] for r in rows)
+    return ColumnSpec(
+        name=name, ja=str(node.get("ja", name)), en=str(node.get("en", name)), dtype=dtype,
+        required=bool(node.get("required", False)), length=node.get("length"),
+        max_length=node.get("max_length"), precision=node.get("precision"),
+        scale=int(node.get("scale", 0)), minimum=node.get("min"), maximum=node.get("max"),
+        codes=codes, code_table=code_table, checks=_load_checks(ctx, node), pii=pii,
+        line=node.line)
+
+
+def _as_values(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+
+
+def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
+    """Load a standard layout by id or path."""
+    path = find_schema(str(ref), relative_to)
+    ctx = _Ctx(path)
+    data = _read_yaml(path)
+    ctx.only_keys(data, ("layout", "title", "primary_key", "columns", "rules"), "a schema")
+    layout_id = str(ctx.require(data, "layout", "the schema"))
+    title = data.get("title") or {}
+    raw_columns = ctx.require(data, "columns", "the schema")
+    if not isinstance(raw_columns, list) or not raw_columns:
+        raise ctx.fail(data, "columns", "'columns' must be a non-empty list")
+    columns = tuple(_load_column(ctx, ctx.mapping(c, "columns", data), path.parent)
+                    for c in raw_columns)
+    names = [c.name for c in columns]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ctx.fail(data, "columns", "column(s) declared twice: {names}", names=", ".join(dupes))
+    pk = tuple(str(k) for k in data.get("primary_key") or ())
+    for key in pk:
+        if key not in names:
+            raise ctx.fail(data, "primary_key", "primary key column '{key}' is not a column",
+                           key=key)
+    rules = []
+    for raw in data.get("rules") or []:
+        node = ctx.mapping(raw, "rules", data)
+        ctx.only_keys(node, ("name", "ja", "en", "when", "require", "forbid"), "a rule")
+        when = {str(k): _as_values(v) for k, v in ctx.mapping(
+            ctx.require(node, "when", "a rule"), "when", node).items()}
+        require = tuple(str(c) for c in node.get("require") or ())
+        forbid = tuple(str(c) for c in node.get("forbid") or ())
+        for col in (*when, *require, *forbid):
+            if col not in names:
+                raise ctx.fail(node, None, "rule refers to unknown column '{col}'", col=col)
+        rules.append(RuleSpec(str(ctx.require(node, "name", "a rule")), str(node.get("ja", "")),
+                              str(node.get("en", "")), when, require, forbid, node.line))
+    return Schema(layout_id, str(title.get("ja", layout_id)), str(title.get("en", layout_id)),
+                  columns, pk, tuple(rules), path)
+
+
+# ---------------------------------------------------------------- mapping loading
+
+
+def find_mapping(ref: str | Path) -> Path:
+    """A mapping by path, or by id (vendor_a/juki) in the bundled mappings folder."""
+    as_path = Path(ref)
+    if as_path.is_file():
+        return as_path
+    bundled = bundled_dir("mappings") / f"{ref}.yaml"
+    if bundled.is_file():
+        return bundled
+    known = ", ".join(list_bundled_mappings()) or "-"
+    raise UsageError("unknown mapping '{ref}'", {"ref": str(ref)},
+                     hint="Give a path to a mapping YAML file or one of the bundled ids: {known}.",
+                     hint_params={"known": known})
+
+
+def list_bundled_mappings() -> list[str]:
+    root = bundled_dir("mappings")
+    return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.yaml"))
+
+
+def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict,
+                record_length: int, era_width: int = 1) -> FieldSpec:
+    node = ctx.mapping(node, name, parent)
+    ctx.only_keys(node, ("offset", "length", "type", "scale", "strip", "lenient_calendar"),
+                  f"field {name}")
+    offset = ctx.integer(node, "offset", f"field {name}")
+    length = ctx.integer(node, "length", f"field {name}", minimum=1)
+    ftype = str(ctx.require(node, "type", f"field {name}"))
+    if ftype not in FIELD_TYPES:
+        raise ctx.fail(node, "type", "unknown field type '{type}'", "Known types: {known}.",
+                       type=ftype, known=", ".join(FIELD_TYPES))
+    if offset + length > record_length:
+        raise ctx.fail(node, "offset",
+                       "field {name} (bytes {start}–{end}) reaches past the {size}-byte record",
+                       "Offsets and lengths are bytes counted from 0; check the layout document.",
+                       name=name, start=offset, end=offset + length - 1, size=record_length)
+    if ftype == "packed" and length > MAX_PACKED_BYTES:
+        raise ctx.fail(node, "length", "packed field {name} is longer than {max} bytes",
+                       name=name, max=MAX_PACKED_BYTES)
+    if ftype == "zoned" and length > MAX_ZONED_DIGITS:
+        raise ctx.fail(node, "length", "zoned field {name} is longer than {max} digits",
+                       name=name, max=MAX_ZONED_DIGITS)
+    if ftype == "wareki" and length != era_width + 6:
+        raise ctx.fail(node, "length", "a wareki field is {n} bytes (era code + YYMMDD)",
+                       n=era_width + 6)
+    if ftype == "ymd" and length != 8:
+        raise ctx.fail(node, "length", "a ymd field is 8 bytes (YYYYMMDD)")
+    strip = str(node.get("strip", "both"))
+    if strip not in ("both", "full", "half", "none"):
+        raise ctx.fail(node, "strip", "strip must be one of both, full, half, none")
+    return FieldSpec(name, offset, length, ftype, int(node.get("scale", 0)), strip,
+                     bool(node.get("lenient_calendar", False)), node.line)
+
+
+def _load_fields(ctx: _Ctx, node: Any, key: str, parent: LocatedDict,
+                 source: SourceSpec) -> dict[str, FieldSpec]:
+    node = ctx.mapping(node, key, parent)
+    return {str(n): _load_field(ctx, str(n), v, node, source.record_length,
+                                source.eras.code_width) for n, v in node.items()}
+
+
+def load_code_table(path: Path) -> CodeTable:
+    rows = read_csv_table(path, ("source", "standard"))
+    mapping: dict[str, str] = {}
+    for number, row in enumerate(rows, start=2):
+        src = row["source"]
+        if src in mapping:
+            raise LayoutError("source code '{code}' appears twice", {"code": src}, file=path,
+                              line=number, hint="Each vendor code must map to one standard code.")
+        mapping[src] = row["standard"]
+    return CodeTable(path, mapping)
+
+
+def load_gaiji_table(path: Path) -> dict[str, str]:
+    """外字 table (CSV: code,char[,note]) keyed by the PUA character the cp932 codec yields."""
+    table: dict[str, str] = {}
+    for number, row in enumerate(read_csv_table(path, ("code", "char")), start=2):
+        code = row["code"].strip().upper()
+        try:
+            lead, trail = int(code[:2], 16), int(code[2:], 16)
+            if len(code) != 4 or not (0xF0 <= lead <= 0xF9) or not (0x40 <= trail <= 0xFC) \
+                    or trail == 0x7F:
+                raise ValueError
+        except ValueError:
+            raise LayoutError("'{code}' is not a user-defined-area code (F040–F9FC)",
+                              {"code": code}, file=path, line=number) from None
+        pua = bytes([lead, trail]).decode("cp932")
+        if not row["char"]:
+            raise LayoutError("gaiji {code} has no replacement character", {"code": code},
+                              file=path, line=number,
+                              hint="Fill in the character identified for it (MJ / 行政事務標準文字).")
+        table[pua] = row["char"]
+    return table
+
+
+def _load_eras(ctx: _Ctx, node: Any, parent: LocatedDict) -> EraTable:
+    if node is None or node == "default":
+        return DEFAULT_ERAS
+    if not isinstance(node, list):
+        raise ctx.fail(parent, "eras", "'eras' is 'default' or a list of {code, name, first, last}")
+    eras = []
+    for item in node:
+        item = ctx.mapping(item, "eras", parent)
+        first, last = item.get("first"), item.get("last")
+        if not isinstance(first, date) or (last is not None and not isinstance(last, date)):
+            raise ctx.fail(item, None, "era first/last must be dates like 1989-01-08")
+        eras.append(Era(str(ctx.require(item, "code", "an era")),
+                        str(item.get("name", "")), first, last))
+    try:
+        return EraTable(tuple(eras))
+    except ValueError as exc:
+        raise ctx.fail(parent, "eras", "the era table is not usable: {reason}",
+                       reason=str(exc)) from None
+
+
+def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
+    ctx.only_keys(node, ("format", "encoding", "record_length", "newline", "eof_marker",
+                         "record_type", "eras", "unknown_date_parts", "gaiji"), "source")
+    fmt = str(node.get("format", "fixed"))
+    if fmt != "fixed":
+        raise ctx.fail(node, "format", "source format '{fmt}' is not supported yet",
+                       "Use format: fixed.", fmt=fmt)
+    encoding = str(node.get("encoding", "cp932"))
+    try:
+        encoding = supported_encoding(encoding)
+    except (LookupError, ValueError):
+        raise ctx.fail(node, "encoding", "encoding '{enc}' cannot be used",
+                       "Use one of: cp932, shift_jis, shift_jis_2004, euc_jp, euc_jis_2004, "
+                       "utf-8.", enc=encoding) from None
+    record_length = ctx.integer(node, "record_length", "source", minimum=1)
+    newline_name = str(node.get("newline", "crlf"))
+    newlines = {"crlf": b"\r\n", "lf": b"\n", "none": b""}
+    if newline_name not in newlines:
+        raise ctx.fail(node, "newline", "newline must be crlf, lf or none")
+    eof = node.get("eof_marker")
+    record_types = None
+    if "record_type" in node:
+        rt = ctx.mapping(node["record_type"], "record_type", node)
+        ctx.only_keys(rt, ("offset", "length", "header", "data", "trailer"), "record_type")
+        rt_offset = ctx.integer(rt, "offset", "record_type")
+        rt_length = ctx.integer(rt, "length", "record_type", minimum=1)
+        codes = {k: (str(rt[k]) if rt.get(k) is not None else None)
+                 for k in ("header", "data", "trailer")}
+        for key, code in codes.items():
+            if code is not None and len(code.encode("ascii", "replace")) != rt_length:
+                raise ctx.fail(rt, key, "record type code '{code}' is not {n} byte(s) long",
+                               code=code, n=rt_length)
+        record_types = RecordTypes(rt_offset, rt_length,
+                                   str(ctx.require(rt, "data", "record_type")),
+                                   codes["header"], codes["trailer"])
+    gaiji_file = base / str(node["gaiji"]) if node.get("gaiji") else None
+    return SourceSpec(
+        format=fmt, encoding=encoding, record_length=record_length,
+        newline=newlines[newline_name], eof_marker=int(eof) if eof is not None else None,
+        record_types=record_types, eras=_load_eras(ctx, node.get("eras"), node),
+        unknown_date_parts=tuple(str(v) for v in node.get("unknown_date_parts") or ("00",)),
+        gaiji=load_gaiji_table(gaiji_file) if gaiji_file else {}, gaiji_file=gaiji_file)
+
+
+def _load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
+                         mapping: dict[str, Any], base: Path) -> ColumnMapping:
+    line = parent.line_of(column)
+    if isinstance(node, str):
+        node_d: dict[str, Any] = {"from": node}
+    else:
+        node_d = ctx.mapping(node, column, parent)
+        ctx.only_keys(node_d, ("from", "header", "source", "kana", "codes"), f"column {column}")
+    codes = load_code_table(base / str(node_d["codes"])) if node_d.get("codes") else None
+    kana = node_d.get("kana")
+    if kana is not None and kana != "fullwidth":
+        raise ctx.fail(parent, column, "kana must be 'fullwidth'")
+    if "from" in node_d:
+        name = str(node_d["from"])
+        if name not in mapping["fields"]:
+            raise ctx.fail(parent, column, "column {column} takes unknown field '{name}'",
+                           "Declare it under fields: or fix the name.", column=column, name=name)
+        return ColumnMapping(column, "field", name, kana, codes, line)
+    if "header" in node_d:
+        name = str(node_d["header"])
+        if name not in mapping["header"]:
+            raise ctx.fail(parent, column, "column {column} takes unknown header field '{name}'",
+                           column=column, name=name)
+        return ColumnMapping(column, "header", name, kana, codes, line)
+    if node_d.get("source") == "record_number":
+        return ColumnMapping(column, "record_number", None, None, None, line)
+    raise ctx.fail(parent, column, "column {column} needs 'from', 'header' or "
+                   "'source: record_number'", column=column)
+
+
+def _check_against_target(ctx: _Ctx, data: LocatedDict, columns: list[ColumnMapping],
+                          target: Schema) -> None:
+    cols_node = data["columns"]
+    names = set(target.column_names)
+    for cm in columns:
+        if cm.column not in names:
+            raise ctx.fail(cols_node, cm.column,
+                           "column '{column}' is not in the target layout {target}",
+                           "Columns of {target}: {known}.", column=cm.column, target=target.id,
+                           known=", ".join(target.column_names))
+        spec = target.column(cm.column)
+        if cm.codes and spec.codes is not None:
+            bad = sorted({v for v in cm.codes.mapping.values() if v and v not in spec.codes})
+            if bad:
+                raise LayoutError(
+                    "code table maps to {codes}, which {target} does not allow for {column}",
+                    {"codes": ", ".join(bad), "target": target.id, "column": cm.column},
+                    file=cm.codes.path, hint="Allowed codes are listed in {table}.",
+                    hint_params={"table": spec.code_table})
+    mapped = {cm.column for cm in columns}
+    missing = [c.name for c in target.columns if c.required and c.name not in mapped]
+    if missing:
+        raise ctx.fail(data, "columns", "required column(s) of {target} not mapped: {missing}",
+                       "Map each required column from a field, the header or the record number.",
+                       target=target.id, missing=", ".join(missing))
+
+
+def load_mapping(ref: str | Path) -> Mapping:
+    """Load and check a mapping by id or path, together with its target schema."""
+    path = find_mapping(ref)
+    ctx = _Ctx(path)
+    data = _read_yaml(path)
+    ctx.only_keys(data, ("mapping", "version", "title", "target", "source", "header", "trailer",
+                         "fields", "columns"), "a mapping")
+    base = path.parent
+    target = load_schema(str(ctx.require(data, "target", "the mapping")), relative_to=base)
+    source = _load_source(ctx, ctx.mapping(ctx.require(data, "source", "the mapping"),
+                                           "source", data), base)
+    header = _load_fields(ctx, data.get("header") or LocatedDict(), "header", data, source)
+    fields = _load_fields(ctx, ctx.require(data, "fields", "the mapping"), "fields", data, source)
+    trailer = None
+    if data.get("trailer"):
+        tnode = ctx.mapping(data["trailer"], "trailer", data)
+        ctx.only_keys(tnode, ("count", "control_totals"), "trailer")
+        count = (_load_field(ctx, "count", tnode["count"], tnode, source.record_length)
+                 if tnode.get("count") else None)
+        totals = _load_fields(ctx, tnode.get("control_totals") or LocatedDict(),
+                              "control_totals", tnode, source)
+        for name in totals:
+            if name not in fields:
+                raise ctx.fail(tnode, "control_totals",
+                               "control total '{name}' names no data field", name=name)
+            if fields[name].type not in ("zoned", "packed", "digits"):
+                raise ctx.fail(tnode, "control_totals",
+                               "control total '{name}' must sum a numeric field", name=name)
+        trailer = TrailerSpec(count, totals)
+    if (header or trailer) and source.record_types is None:
+        raise ctx.fail(data, "source", "header/trailer fields need source.record_type")
+    raw_columns = ctx.mapping(ctx.require(data, "columns", "the mapping"), "columns", data)
+    known = {"fields": fields, "header": header}
+    columns = [_load_column_mapping(ctx, str(c), v, raw_columns, known, base)
+               for c, v in raw_columns.items()]
+    _check_against_target(ctx, data, columns, target)
+    title = data.get("title") or {}
+    mapping_id = str(ctx.require(data, "mapping", "the mapping"))
+    return Mapping(mapping_id, int(data.get("version", 1)), str(title.get("ja", mapping_id)),
+                   str(title.get("en", mapping_id)), target, source, header, trailer, fields,
+                   tuple(columns), path)

@@ -1,0 +1,229 @@
+"""decode_digits, decode_zoned, decode_packed: vectorized, exact, against per-value references."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from migrate.decode import decode_digits, decode_packed, decode_zoned
+
+
+def cells(rows: list[bytes]) -> np.ndarray:
+    width = len(rows[0]) if rows else 0
+    return np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), width)
+
+
+def scaled(unscaled: int, scale: int) -> int | Decimal:
+    return unscaled if scale == 0 else Decimal(unscaled).scaleb(-scale)
+
+
+# ---------------------------------------------------------------- references (per value)
+
+
+def ref_digits(cell: bytes) -> tuple[str | None, str | None]:
+    text = cell.decode("latin-1").rstrip(" ")
+    if not text:
+        return None, None
+    if all("0" <= c <= "9" for c in text):
+        return text, None
+    return None, "invalid_digits"
+
+
+def ref_zoned(cell: bytes, scale: int) -> tuple[int | Decimal | None, str | None]:
+    text = cell.decode("latin-1")
+    if text.strip(" ") == "":
+        return None, None
+    head, last = text[:-1], text[-1]
+    if not all("0" <= c <= "9" for c in head):
+        return None, "invalid_zoned"
+    positive, negative = "{ABCDEFGHI", "}JKLMNOPQR"
+    if "0" <= last <= "9":
+        sign, digit = 1, int(last)
+    elif last in positive:
+        sign, digit = 1, positive.index(last)
+    elif last in negative:
+        sign, digit = -1, negative.index(last)
+    else:
+        return None, "invalid_zoned"
+    return scaled(sign * int(head + str(digit)), scale), None
+
+
+def ref_packed(cell: bytes, scale: int) -> tuple[int | Decimal | None, str | None]:
+    nibbles = cell.hex()
+    digits, sign = nibbles[:-1], nibbles[-1]
+    if not digits.isdigit() and digits != "":
+        return None, "invalid_packed"
+    if sign in "cafe":
+        factor = 1
+    elif sign in "db":
+        factor = -1
+    else:
+        return None, "invalid_packed"
+    return scaled(factor * int(digits or "0"), scale), None
+
+
+# ---------------------------------------------------------------- digits
+
+
+def test_digits_cases() -> None:
+    rows = [
+        b"000120  ",
+        b"        ",
+        b" 12     ",
+        b"12 3    ",
+        b"12A     ",
+        b"12345678",
+        b"\xef\xbc\x91   "[:8],
+    ]
+    result = decode_digits(cells([r.ljust(8)[:8] for r in rows]))
+    assert result.values.dtype == pl.Utf8
+    assert result.values.to_list() == ["000120", None, None, None, None, "12345678", None]
+    assert result.errors.to_list() == [
+        None,
+        None,
+        "invalid_digits",
+        "invalid_digits",
+        "invalid_digits",
+        None,
+        "invalid_digits",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 12).flatmap(
+        lambda w: st.lists(
+            st.one_of(
+                st.binary(min_size=w, max_size=w),
+                st.text("0123456789 ", min_size=w, max_size=w).map(str.encode),
+            ),
+            max_size=20,
+        ).map(lambda rows: (w, rows))
+    )
+)
+def test_digits_equal_reference(case) -> None:
+    width, rows = case
+    result = decode_digits(np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), width))
+    expected = [ref_digits(r) for r in rows]
+    assert result.values.to_list() == [v for v, _ in expected]
+    assert result.errors.to_list() == [e for _, e in expected]
+
+
+# ---------------------------------------------------------------- zoned
+
+
+def test_zoned_dtypes_and_exact_decimals() -> None:
+    result = decode_zoned(cells([b"0012", b"001}", b"999I", b"    "]), scale=2)
+    assert result.values.dtype == pl.Decimal(18, 2)
+    assert result.values.to_list() == [Decimal("0.12"), Decimal("-0.10"), Decimal("99.99"), None]
+    assert result.values[0] == Decimal("0.12")
+    assert str(result.values[0]) == "0.12"  # exact, at the field's scale
+    plain = decode_zoned(cells([b"0012", b"001R"]))
+    assert plain.values.dtype == pl.Int64
+    assert plain.values.to_list() == [12, -19]
+
+
+def test_zoned_rejects_lowercase_and_spaces_inside() -> None:
+    result = decode_zoned(cells([b"12 4", b" 124", b"123p", b"123 ", b"1234"]))
+    assert result.errors.to_list() == ["invalid_zoned"] * 4 + [None]
+
+
+def test_zoned_18_digits_max() -> None:
+    result = decode_zoned(cells([b"99999999999999999R", b"00000000000000000{"]))
+    assert result.values.to_list() == [-999_999_999_999_999_999, 0]
+    with pytest.raises(ValueError, match="18"):
+        decode_zoned(cells([b"9" * 19]))
+    with pytest.raises(ValueError, match="scale"):
+        decode_zoned(cells([b"12"]), scale=19)
+
+
+ZONED_BYTES = st.sampled_from(list(b"0123456789{}ABCDEFGHIJKLMNOPQRSTUVWXYZ pq-+") + [0, 0xC1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 18).flatmap(
+        lambda w: st.tuples(
+            st.just(w),
+            st.lists(
+                st.one_of(
+                    st.lists(ZONED_BYTES, min_size=w, max_size=w).map(bytes),
+                    st.text("0123456789", min_size=w - 1, max_size=w - 1).flatmap(
+                        lambda head: st.sampled_from("{}ABIJR0129").map(
+                            lambda last: (head + last).encode()
+                        )
+                    ),
+                    st.just(b" " * w),
+                ),
+                max_size=20,
+            ),
+            st.integers(0, 6),
+        )
+    )
+)
+def test_zoned_equals_reference(case) -> None:
+    width, rows, scale = case
+    result = decode_zoned(
+        np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), width), scale=scale
+    )
+    expected = [ref_zoned(r, scale) for r in rows]
+    assert result.values.to_list() == [v for v, _ in expected]
+    assert result.errors.to_list() == [e for _, e in expected]
+
+
+# ---------------------------------------------------------------- packed
+
+
+def test_packed_dtypes_and_limits() -> None:
+    nine = bytes.fromhex("99999999999999999d")
+    result = decode_packed(cells([nine, bytes.fromhex("00000000000000012c")]), scale=3)
+    assert result.values.dtype == pl.Decimal(18, 3)
+    assert result.values.to_list() == [Decimal("-99999999999999.999"), Decimal("0.012")]
+    assert decode_packed(cells([b"\x1c"])).values.to_list() == [1]
+    with pytest.raises(ValueError, match="18"):
+        decode_packed(cells([bytes(10)]))
+
+
+def test_packed_spaces_and_bad_nibbles() -> None:
+    rows = [b"\x40\x40", b"\x1a\x2c", b"\x12\x3f", b"\x12\x3e", b"\x12\x39"]
+    result = decode_packed(cells(rows))
+    assert result.errors.to_list() == [
+        "invalid_packed",
+        "invalid_packed",
+        None,
+        None,
+        "invalid_packed",
+    ]
+    assert result.values.to_list() == [None, None, 123, 123, None]
+
+
+def test_non_contiguous_numeric_columns() -> None:
+    records = np.frombuffer(b"A0012\x12\x3dZB001J\x00\x1cZ", np.uint8).reshape(2, 8)
+    assert decode_zoned(records[:, 1:5]).values.to_list() == [12, -11]
+    assert decode_packed(records[:, 5:7]).values.to_list() == [-123, 1]
+    assert decode_digits(records[:, 1:4]).values.to_list() == ["001", "001"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 9).flatmap(
+        lambda nb: st.tuples(
+            st.just(nb),
+            st.lists(st.binary(min_size=nb, max_size=nb), max_size=20),
+            st.integers(0, 5),
+        )
+    )
+)
+def test_packed_equals_reference(case) -> None:
+    nbytes, rows, scale = case
+    result = decode_packed(
+        np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), nbytes), scale=scale
+    )
+    expected = [ref_packed(r, scale) for r in rows]
+    assert result.values.to_list() == [v for v, _ in expected]
+    assert result.errors.to_list() == [e for _, e in expected]

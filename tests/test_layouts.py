@@ -1,0 +1,106 @@
+"""Loading mappings and schemas: typed objects, and `file:line` errors for mistakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrate.errors import LayoutError, UsageError
+from migrate.i18n import format_error
+from migrate.layouts import find_mapping, list_bundled_mappings, load_mapping, load_schema
+
+
+def test_bundled_mapping_loads(juki_mapping):
+    m = juki_mapping
+    assert m.id == "vendor_a/juki"
+    assert m.target.id == "juki/v1"
+    assert m.source.record_length == 430 and m.source.stride == 432
+    assert m.fields["atena_no"].type == "packed"
+    assert m.trailer is not None and "atena_no" in m.trailer.control_totals
+    assert m.source.gaiji["\ue000"] == "𠮷"
+    assert m.pii_of_field("kojin_no") == "my_number"
+    assert m.pii_of_field("sex") is None
+
+
+def test_fields_do_not_overlap_and_fit(juki_mapping):
+    spans = sorted((f.offset, f.end, n) for n, f in juki_mapping.fields.items())
+    for (_, end, name), (start, _, nxt) in zip(spans, spans[1:], strict=False):
+        assert end <= start, f"{name} overlaps {nxt}"
+    assert spans[-1][1] <= juki_mapping.source.record_length
+
+
+def test_schema_has_required_columns():
+    schema = load_schema("juki/v1")
+    required = {c.name for c in schema.columns if c.required}
+    assert {"lg_code", "atena_no", "setai_no", "shimei", "birth_date", "sex"} <= required
+    assert schema.primary_key == ("atena_no",)
+    assert schema.column("sex").codes == ("0", "1", "2", "9")
+
+
+def test_mapping_by_path_with_schema_by_relative_path(mapping_copy):
+    path = mapping_copy()
+    mapping = load_mapping(str(path))
+    assert mapping.path == path
+    assert mapping.target.path == (path.parent / "../schemas/juki/v1.yaml")
+
+
+def test_unknown_mapping_is_usage_error():
+    with pytest.raises(UsageError) as info:
+        find_mapping("vendor_x/nothing")
+    text = format_error(info.value, "en")
+    assert "vendor_x/nothing" in text and "vendor_a/juki" in text
+
+
+def test_bundled_list():
+    assert "vendor_a/juki" in list_bundled_mappings()
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def test_field_past_record_end_names_line(mapping_copy):
+    path = mapping_copy(lambda t: t.replace("{offset: 383, length: 40, type: text}",
+                                            "{offset: 383, length: 60, type: text}"))
+    with pytest.raises(LayoutError) as info:
+        load_mapping(str(path))
+    assert info.value.line == _line_of(path, "shimei_alpha:     {offset: 383")
+    assert "shimei_alpha" in format_error(info.value, "en")
+
+
+def test_unknown_field_type_names_line(mapping_copy):
+    path = mapping_copy(lambda t: t.replace("{offset: 137, length: 1,  type: text}",
+                                            "{offset: 137, length: 1,  type: texte}"))
+    with pytest.raises(LayoutError) as info:
+        load_mapping(str(path))
+    assert info.value.line == _line_of(path, "type: texte")
+    assert "texte" in format_error(info.value, "en")
+
+
+def test_unmapped_required_column(mapping_copy):
+    path = mapping_copy(lambda t: t.replace("  sex:              {from: sex, codes: codes/sex.csv}\n",
+                                            ""))
+    with pytest.raises(LayoutError) as info:
+        load_mapping(str(path))
+    assert "sex" in format_error(info.value, "en")
+
+
+def test_code_table_to_code_not_in_standard(mapping_copy):
+    path = mapping_copy()
+    table = path.parent / "codes" / "sex.csv"
+    table.write_text("source,standard,note\n0,1,\n1,2,\n9,X,bad\n", encoding="utf-8")
+    with pytest.raises(LayoutError) as info:
+        load_mapping(str(path))
+    assert info.value.file == table
+    assert "X" in format_error(info.value, "en")
+
+
+def test_yaml_syntax_error_has_line(mapping_copy):
+    path = mapping_copy(lambda t: t.replace("fields:\n", "fields:\n  broken: [\n", 1))
+    with pytest.raises(LayoutError) as info:
+        load_mapping(str(path))
+    assert info.value.line is not None
