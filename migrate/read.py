@@ -1,0 +1,195 @@
+"""Byte-exact fixed-width reader: frames records, checks the framing, classifies record types.
+
+It knows nothing of fields or validation. It yields chunks of records as a numpy
+(n_records, record_length) uint8 array plus each record's kind and 1-based record number, so
+later stages slice fields as columns without a Python loop per record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from migrate.errors import InputFormatError, UsageError
+from migrate.layouts import SourceSpec
+
+DATA, HEADER, TRAILER, UNKNOWN = 0, 1, 2, 3
+KIND_NAMES = {DATA: "data", HEADER: "header", TRAILER: "trailer", UNKNOWN: "unknown"}
+DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RecordChunk:
+    """A run of consecutive records from the file."""
+
+    first_record: int          # 1-based record number of row 0
+    records: np.ndarray        # (n, record_length) uint8, newline removed
+    kinds: np.ndarray          # (n,) int8: DATA / HEADER / TRAILER / UNKNOWN
+    stride: int                # bytes per record on disk
+
+    @property
+    def record_numbers(self) -> np.ndarray:
+        return np.arange(self.first_record, self.first_record + len(self.records), dtype=np.int64)
+
+    def byte_offsets(self) -> np.ndarray:
+        """File offset of each record's first byte."""
+        return (self.record_numbers - 1) * self.stride
+
+
+class FixedWidthReader:
+    """Open a legacy file against its SourceSpec; framing errors surface before any output."""
+
+    def __init__(self, path: Path, source: SourceSpec, chunk_bytes: int = DEFAULT_CHUNK_BYTES):
+        self.path = Path(path)
+        self.source = source
+        if not self.path.is_file():
+            raise UsageError("the input file {path} does not exist", {"path": self.path},
+                             hint="Check the path; give the legacy export file itself, "
+                                  "not its folder.")
+        self.file_size = self.path.stat().st_size
+        self.stride = source.stride
+        self.chunk_records = max(1, chunk_bytes // self.stride)
+        self.data_size = self._data_size()
+        self.n_records = self.data_size // self.stride
+        self.sha256 = hashlib.sha256()
+        self._check_framing()
+
+    # ------------------------------------------------------------------ framing checks
+
+    def _data_size(self) -> int:
+        size = self.file_size
+        if size and self.source.eof_marker is not None:
+            with open(self.path, "rb") as handle:
+                handle.seek(size - 1)
+                if handle.read(1)[0] == self.source.eof_marker:
+                    size -= 1
+        return size
+
+    def _first_newline(self) -> int | None:
+        with open(self.path, "rb") as handle:
+            head = handle.read(min(self.file_size, 1 << 16))
+        position = head.find(b"\n")
+        if position < 0:
+            return None
+        return position - 1 if position > 0 and head[position - 1] == 0x0D else position
+
+    def _check_framing(self) -> None:
+        if self.data_size == 0:
+            raise InputFormatError("the input file {path} is empty", {"path": self.path},
+                                   file=self.path, hint="Export the data again from the old "
+                                                        "system; the file has no records.")
+        if self.data_size % self.stride:
+            hint_params = {"stride": self.stride, "length": self.source.record_length,
+                           "nl": len(self.source.newline)}
+            guess = self._first_newline()
+            hint = ("Each record must be {length} bytes plus {nl} newline byte(s) = {stride}. "
+                    "Check record_length and newline in the mapping.")
+            if guess is not None and self.source.newline and guess != self.source.record_length:
+                hint = ("Each record must be {length} bytes plus {nl} newline byte(s) = "
+                        "{stride}, but the first line of the file is {guess} bytes long: is "
+                        "this the right mapping for this file?")
+                hint_params["guess"] = guess
+            raise InputFormatError(
+                "the file size {size} bytes is not a whole number of {stride}-byte records "
+                "({rest} bytes left over)",
+                {"size": self.data_size, "stride": self.stride,
+                 "rest": self.data_size % self.stride},
+                file=self.path, hint=hint, hint_params=hint_params)
+        if self.source.record_types and self.source.record_types.header:
+            first = self._record(1)
+            if self._kind_of(first) != HEADER:
+                raise InputFormatError(
+                    "the first record is not a header record (type '{code}')",
+                    {"code": self.source.record_types.header}, file=self.path, record=1,
+                    offset=0, hint="The file may be cut at the start or be another export.")
+
+    def _record(self, number: int) -> bytes:
+        with open(self.path, "rb") as handle:
+            handle.seek((number - 1) * self.stride)
+            return handle.read(self.source.record_length)
+
+    def _kind_of(self, record: bytes) -> int:
+        rt = self.source.record_types
+        if rt is None:
+            return DATA
+        code = record[rt.offset:rt.offset + rt.length].decode("ascii", "replace")
+        return {rt.header: HEADER, rt.trailer: TRAILER, rt.data: DATA}.get(code, UNKNOWN)
+
+    def header_record(self) -> bytes | None:
+        """The header record's bytes, when the layout has one."""
+        rt = self.source.record_types
+        return self._record(1) if rt and rt.header else None
+
+    def trailer_record(self) -> bytes | None:
+        """The last record's bytes if it is a trailer, else None (a missing trailer)."""
+        rt = self.source.record_types
+        if not rt or not rt.trailer:
+            return None
+        last = self._record(self.n_records)
+        return last if self._kind_of(last) == TRAILER else None
+
+    # ------------------------------------------------------------------ streaming
+
+    def chunks(self) -> Iterator[RecordChunk]:
+        """Yield consecutive record chunks; hashes the whole file (incl. any EOF byte) on the way."""
+        newline = np.frombuffer(self.source.newline, dtype=np.uint8)
+        length = self.source.record_length
+        record_no = 1
+        with open(self.path, "rb") as handle:
+            while record_no <= self.n_records:
+                n = min(self.chunk_records, self.n_records - record_no + 1)
+                block = handle.read(n * self.stride)
+                self.sha256.update(block)
+                if len(block) != n * self.stride:
+                    raise InputFormatError("the file changed while it was being read",
+                                           file=self.path, hint="Copy the export to a local "
+                                                                "folder and run again.")
+                rows = np.frombuffer(block, dtype=np.uint8).reshape(n, self.stride)
+                if len(newline):
+                    bad = np.flatnonzero((rows[:, length:] != newline).any(axis=1))
+                    if len(bad):
+                        number = record_no + int(bad[0])
+                        raise InputFormatError(
+                            "record {record} does not end with the expected line break",
+                            {"record": number}, file=self.path, record=number,
+                            offset=(number - 1) * self.stride + length,
+                            hint="Records must all be {length} bytes long. A shorter or longer "
+                                 "record (e.g. trailing spaces trimmed by a tool) breaks the "
+                                 "layout; export the file again or fix record_length.",
+                            hint_params={"length": length})
+                records = rows[:, :length]
+                yield RecordChunk(record_no, records, self._kinds(records, record_no),
+                                  self.stride)
+                record_no += n
+            rest = handle.read()
+            self.sha256.update(rest)
+
+    def _kinds(self, records: np.ndarray, first_record: int) -> np.ndarray:
+        rt = self.source.record_types
+        kinds = np.full(len(records), DATA if rt is None else UNKNOWN, dtype=np.int8)
+        if rt is None:
+            return kinds
+        codes = records[:, rt.offset:rt.offset + rt.length]
+        for code, kind in ((rt.data, DATA), (rt.header, HEADER), (rt.trailer, TRAILER)):
+            if code is None:
+                continue
+            pattern = np.frombuffer(code.encode("ascii"), dtype=np.uint8)
+            kinds[(codes == pattern).all(axis=1)] = kind
+        numbers = np.arange(first_record, first_record + len(records))
+        # A header is only a header as the first record, a trailer only as the last one.
+        kinds[(kinds == HEADER) & (numbers != 1)] = UNKNOWN
+        kinds[(kinds == TRAILER) & (numbers != self.n_records)] = UNKNOWN
+        return kinds
+
+
+def file_sha256(path: Path, block: int = 1 << 22) -> str:
+    """SHA-256 of a whole file, streamed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while data := handle.read(block):
+            digest.update(data)
+    return digest.hexdigest()

@@ -1,0 +1,75 @@
+"""What each reject/warning reason means and how to fix it (message ids for the catalogue)."""
+
+from __future__ import annotations
+
+from migrate.i18n import t
+
+REASONS: dict[str, tuple[str, str]] = {
+    "undecodable_bytes": ("bytes that are not valid text in the file's encoding",
+                          "Check the field's offset and length and the mapping's encoding."),
+    "split_character": ("the field ends in the middle of a double-byte character",
+                        "The field boundary is wrong in the mapping, or the old system cut the "
+                        "text; fix the offset/length or the source record."),
+    "gaiji_unmapped": ("a user-defined character (外字) that the gaiji table does not map",
+                       "Identify the character and add its code to the mapping's gaiji table."),
+    "invalid_character": ("a byte that is no real character (control code or codec trap)",
+                          "Correct the source record; the value cannot be migrated as text."),
+    "invalid_digits": ("a digits field holds something other than digits",
+                       "Correct the source value or declare the field with another type."),
+    "invalid_zoned": ("not a valid zoned decimal", "Check the field's offset and the sign "
+                                                   "convention of the old system."),
+    "invalid_packed": ("not a valid packed decimal (COMP-3)",
+                       "Check the field's offset/length; packed fields must not pass through a "
+                       "text conversion."),
+    "invalid_date": ("not a valid date", "Correct the date in the source system."),
+    "unknown_era": ("an era code that is not in the mapping's era table",
+                    "Add the era code to source.eras or correct the record."),
+    "date_outside_era": ("a date outside its era (e.g. 平成31年5月1日)",
+                         "Correct the date or its era in the source system."),
+    "non_calendar_date": ("a date that is not on the calendar, kept as the standard allows",
+                          "Confirm the date against the family register (戸籍)."),
+    "lunisolar_date": ("a Meiji 1–5 date (lunisolar calendar), kept as written",
+                       "Confirm the date; it cannot be converted exactly."),
+    "partial_date_not_allowed": ("an incomplete date (不詳) where the layout needs a full date",
+                                 "Complete the date in the source system."),
+    "unknown_code": ("a vendor code that the code table does not list",
+                     "Add the code to the mapping's code table (with the business owner's "
+                     "sign-off) or correct the record."),
+    "code_not_allowed": ("a code the standard layout does not allow",
+                         "Map the vendor code to a standard code in the code table."),
+    "required_missing": ("a required value is missing", "Fill in the value in the source."),
+    "too_long": ("the value is longer than the standard layout allows",
+                 "Shorten the value in the source, or check the field boundaries."),
+    "wrong_length": ("the value does not have the length the standard layout requires",
+                     "Correct the value in the source."),
+    "not_digits": ("the value must be digits only", "Correct the value in the source."),
+    "out_of_range": ("the value is outside the allowed range", "Correct the value."),
+    "my_number_check_digit": ("the individual number (個人番号) fails its check digit",
+                              "Verify the number against the resident record."),
+    "lg_code_check_digit": ("the local government code fails its check digit",
+                            "Correct the code in the header or the mapping."),
+    "jumin_code_check_digit": ("the resident-record code (住民票コード) fails its check digit",
+                               "Verify the code; the rule is unconfirmed, so this only warns."),
+    "houjin_no_check_digit": ("the corporate number (法人番号) fails its check digit",
+                              "Verify the number with the National Tax Agency's registry."),
+    "katakana": ("the reading contains characters other than full-width katakana",
+                 "Correct the reading (フリガナ) in the source."),
+    "zokugara_chain": ("not a relationship the standard allows (e.g. 子の妻)",
+                       "Map the vendor code to a standard relationship chain."),
+    "pattern": ("the value does not have the required form", "Correct the value."),
+    "duplicate_key": ("the same key as an earlier record",
+                      "Decide which record is right and correct or remove the other one."),
+    "unknown_record_type": ("a record of a type the mapping does not declare",
+                            "Declare the record type in the mapping or remove the record."),
+    "invalid_str": ("the value cannot be read as text", "Correct the value."),
+    "invalid_int": ("the value is not a whole number", "Correct the value."),
+    "invalid_decimal": ("the value is not a number", "Correct the value."),
+    "invalid_flag": ("the value is not 0 or 1", "Correct the value."),
+}
+
+
+def reason_message(reason: str, lang: str | None = None) -> str:
+    """Localized 'what is wrong — how to fix it' for a reason code (rules fall back to the id)."""
+    what, fix = REASONS.get(reason, (reason, ""))
+    text = t(what, lang)
+    return f"{text} — {t(fix, lang)}" if fix else text

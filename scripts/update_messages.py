@@ -1,0 +1,39 @@
+"""Extract every user-facing message id from the source and update the Japanese catalogue.
+
+Run after changing messages: `python scripts/update_messages.py`. New ids are added with an empty
+translation (tests/test_i18n.py then fails until someone translates them); ids no longer used
+are dropped. The extraction rules live in migrate/i18n_extract.py so the test uses the same ones.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from migrate.i18n_extract import extract_messages  # noqa: E402
+
+PO = ROOT / "migrate" / "locale" / "ja" / "LC_MESSAGES" / "migrate.po"
+
+
+def main() -> None:
+    with open(PO, "rb") as handle:
+        old = read_po(handle)
+    new = Catalog(locale="ja", project="migrate", version="0.1.0", charset="utf-8")
+    for msgid, where in sorted(extract_messages().items()):
+        existing = old.get(msgid)
+        new.add(msgid, existing.string if existing else "", locations=where[:3])
+    with open(PO, "wb") as handle:
+        write_po(handle, new, width=100, sort_output=True, include_lineno=False,
+                 omit_header=False)
+    missing = [m.id for m in new if m.id and not m.string]
+    print(f"{len(new)} messages, {len(missing)} untranslated")
+
+
+if __name__ == "__main__":
+    main()
