@@ -83,10 +83,23 @@ class SqlSink:
 
     def write(self, frame: pl.DataFrame) -> None:
         frame = frame.select(self.schema.column_names)
+        marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(
+            self.engine.dialect.paramstyle)
         with self.engine.begin() as conn:
+            if marker is None:  # an unusual driver: let SQLAlchemy bind every value
+                for start in range(0, frame.height, BATCH_ROWS):
+                    conn.execute(self.staging.insert(),
+                                 frame.slice(start, BATCH_ROWS).to_dicts())
+                return
+            # Driver-level executemany with plain tuples: no per-value SQLAlchemy processing.
+            # Dates go as ISO text, which is how SQLAlchemy stores them in SQLite too.
+            if self.engine.dialect.name == "sqlite":
+                frame = frame.with_columns(pl.col(self.date_columns).dt.to_string("%Y-%m-%d"))
+            names = ", ".join(self.schema.column_names)
+            values = ", ".join([marker] * frame.width)
+            sql = f"INSERT INTO {self.staging.name} ({names}) VALUES ({values})"
             for start in range(0, frame.height, BATCH_ROWS):
-                batch = frame.slice(start, BATCH_ROWS)
-                conn.execute(self.staging.insert(), batch.to_dicts())
+                conn.exec_driver_sql(sql, frame.slice(start, BATCH_ROWS).rows())
 
     def commit(self) -> None:
         final = table_for(self.schema, sa.MetaData(), self.table_name)
