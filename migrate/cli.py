@@ -31,14 +31,14 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                          highlight=False, soft_wrap=True)
             sys.exit(error.exit_code)
         except KeyboardInterrupt:
-            stderr.print(t("Interrupted; no output was committed."))
+            stderr.print(t("Interrupted; no output was saved."))
             sys.exit(130)
         except Exception as error:  # a bug, not bad input
             if os.environ.get("MIGRATE_DEBUG"):
                 raise
             stderr.print(f"[bold red]{t('internal error')}:[/bold red] "
                          f"{type(error).__name__}: {error}. "
-                         + t("No output was committed. Run again with MIGRATE_DEBUG=1 to see "
+                         + t("No output was saved. Run again with MIGRATE_DEBUG=1 to see "
                              "the details and report them."), highlight=False)
             sys.exit(3)
 

@@ -72,5 +72,7 @@ def format_error(error: MigrateError, lang: str | None = None) -> str:
     if where:
         text = f"{', '.join(where)}: {text}"
     if error.hint:
+        if not text.endswith((".", "。", "!", "?", "！", "？")):
+            text += "。" if (lang or language()) == "ja" else "."
         text += " " + t(error.hint, lang, **error.hint_params)
     return text

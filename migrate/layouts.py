@@ -452,7 +452,8 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict,
     if offset + length > record_length:
         raise ctx.fail(node, "offset",
                        "field {name} (bytes {start}–{end}) reaches past the {size}-byte record",
-                       "Offsets and lengths are bytes counted from 0; check the layout document.",
+                       "Offsets and lengths are in bytes; offsets count from 0. Check the layout "
+                       "document.",
                        name=name, start=offset, end=offset + length - 1, size=record_length)
     if ftype == "packed" and length > MAX_PACKED_BYTES:
         raise ctx.fail(node, "length", "packed field {name} is longer than {max} bytes",
@@ -461,10 +462,10 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict,
         raise ctx.fail(node, "length", "zoned field {name} is longer than {max} digits",
                        name=name, max=MAX_ZONED_DIGITS)
     if ftype == "wareki" and length != era_width + 6:
-        raise ctx.fail(node, "length", "a wareki field is {n} bytes (era code + YYMMDD)",
+        raise ctx.fail(node, "length", "a wareki field must be {n} bytes long (era code + YYMMDD)",
                        n=era_width + 6)
     if ftype == "ymd" and length != 8:
-        raise ctx.fail(node, "length", "a ymd field is 8 bytes (YYYYMMDD)")
+        raise ctx.fail(node, "length", "a ymd field must be 8 bytes long (YYYYMMDD)")
     strip = str(node.get("strip", "both"))
     if strip not in ("both", "full", "half", "none"):
         raise ctx.fail(node, "strip", "strip must be one of both, full, half, none")

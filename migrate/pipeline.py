@@ -21,7 +21,7 @@ import polars as pl
 from migrate import __version__
 from migrate.atomic import commit, discard, private_open, temp_path, write_text_atomic
 from migrate.errors import InputFormatError
-from migrate.i18n import language
+from migrate.i18n import language, t
 from migrate.keys import KeyTracker
 from migrate.layouts import Mapping
 from migrate.mapping import OFFSET_COL, RECORD_COL, ChunkMapper, MappedChunk, decode_header
@@ -132,9 +132,9 @@ class Pipeline:
             error = header.get(f"{name}.__error")
             if error:
                 raise InputFormatError(
-                    "the header field {field} cannot be read ({reason})",
-                    {"field": name, "reason": reason_message(error)}, file=self.options.input,
-                    record=1, offset=spec.offset, field_name=name,
+                    "the header record cannot be read: {reason}",
+                    {"reason": reason_message(error).split(" — ")[0]},
+                    file=self.options.input, record=1, offset=spec.offset, field_name=name,
                     hint="Check the header layout in the mapping.")
         return header
 
@@ -161,7 +161,7 @@ class Pipeline:
                 dup[RECORD_COL].to_numpy(), dup[OFFSET_COL].to_numpy() + offset, field=field,
                 column=",".join(self.schema.primary_key), reasons="duplicate_key",
                 values=dup[key].cast(pl.Utf8).to_list(),
-                detail=[f"record {r}" for r in earlier])])
+                detail=[t("same key as record {record}", record=int(r)) for r in earlier])])
             keep = np.ones(candidates.height, dtype=bool)
             keep[dup_rows] = False
             candidates = candidates.filter(pl.Series(keep))

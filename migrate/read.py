@@ -86,11 +86,11 @@ class FixedWidthReader:
             hint_params = {"stride": self.stride, "length": self.source.record_length,
                            "nl": len(self.source.newline)}
             guess = self._first_newline()
-            hint = ("Each record must be {length} bytes plus {nl} newline byte(s) = {stride}. "
+            hint = ("Each record must be {length} bytes plus {nl} newline byte(s) = {stride} bytes. "
                     "Check record_length and newline in the mapping.")
             if guess is not None and self.source.newline and guess != self.source.record_length:
                 hint = ("Each record must be {length} bytes plus {nl} newline byte(s) = "
-                        "{stride}, but the first line of the file is {guess} bytes long: is "
+                        "{stride} bytes, but the first line of the file is {guess} bytes long: is "
                         "this the right mapping for this file?")
                 hint_params["guess"] = guess
             raise InputFormatError(

@@ -12,7 +12,8 @@ REASONS: dict[str, tuple[str, str]] = {
                         "text; fix the offset/length or the source record."),
     "gaiji_unmapped": ("a user-defined character (外字) that the gaiji table does not map",
                        "Identify the character and add its code to the mapping's gaiji table."),
-    "invalid_character": ("a byte that is no real character (control code or codec trap)",
+    "invalid_character": ("a byte that is not a character (a control code, or a code the "
+                          "text converter cannot turn into a real character)",
                           "Correct the source record; the value cannot be migrated as text."),
     "invalid_digits": ("a digits field holds something other than digits",
                        "Correct the source value or declare the field with another type."),
@@ -49,13 +50,15 @@ REASONS: dict[str, tuple[str, str]] = {
     "lg_code_check_digit": ("the local government code fails its check digit",
                             "Correct the code in the header or the mapping."),
     "jumin_code_check_digit": ("the resident-record code (住民票コード) fails its check digit",
-                               "Verify the code; the rule is unconfirmed, so this only warns."),
+                               "Verify the code; the check-digit rule of 住民票コード is not officially "
+                               "confirmed, so this only warns."),
     "houjin_no_check_digit": ("the corporate number (法人番号) fails its check digit",
                               "Verify the number with the National Tax Agency's registry."),
     "katakana": ("the reading contains characters other than full-width katakana",
                  "Correct the reading (フリガナ) in the source."),
     "zokugara_chain": ("not a relationship the standard allows (e.g. 子の妻)",
-                       "Map the vendor code to a standard relationship chain."),
+                       "Map the vendor code to a relationship the standard allows, such as "
+                       "子, 子の妻 or 妻の父, in the code table."),
     "pattern": ("the value does not have the required form", "Correct the value."),
     "duplicate_key": ("the same key as an earlier record",
                       "Decide which record is right and correct or remove the other one."),

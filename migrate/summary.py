@@ -15,8 +15,10 @@ def print_summary(result: RunResult, console: Console) -> None:
     table = Table(title=t("Reconciliation"), show_header=True, header_style="bold")
     table.add_column(t("what"))
     table.add_column(t("records"), justify="right")
+    labels = {"header": t("header records"), "data": t("data records"),
+              "trailer": t("trailer records"), "unknown": t("records of an unknown type")}
     for kind, count in sorted(ledger.records_by_kind.items()):
-        table.add_row(t("{kind} records in the file", kind=kind), f"{count:,}")
+        table.add_row(labels.get(kind, kind), f"{count:,}")
     table.add_row(t("data records read"), f"{ledger.data_read:,}")
     table.add_row(t("accepted (written)"), f"{ledger.accepted:,}", style="green")
     table.add_row(t("rejected"), f"{ledger.rejected:,}",

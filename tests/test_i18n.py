@@ -1,0 +1,53 @@
+"""One message catalogue: every message id in the code has a Japanese translation."""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+
+from babel.messages.pofile import read_po
+
+from migrate.errors import UsageError
+from migrate.i18n import format_error, language, t
+from migrate.i18n_extract import extract_messages
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _catalog():
+    po = files("migrate") / "locale" / "ja" / "LC_MESSAGES" / "migrate.po"
+    with po.open("rb") as handle:
+        return read_po(handle)
+
+
+def test_every_message_is_translated():
+    catalog = _catalog()
+    missing = [m for m in extract_messages() if not (catalog.get(m) and catalog.get(m).string)]
+    assert not missing, "run scripts/update_messages.py and translate:\n" + "\n".join(missing)
+
+
+def test_translations_keep_placeholders():
+    for message in _catalog():
+        if message.id and message.string:
+            assert set(PLACEHOLDER.findall(str(message.id))) == \
+                set(PLACEHOLDER.findall(str(message.string))), message.id
+
+
+def test_language_follows_lang(monkeypatch):
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    assert language() == "ja"
+    assert t("error") == "エラー"
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert language() == "en"
+    assert t("error") == "error"
+
+
+def test_error_paragraph_in_japanese():
+    error = UsageError("unknown mapping '{ref}'", {"ref": "x/y"},
+                       hint="Give a path to a mapping YAML file or one of the bundled ids: "
+                            "{known}.", hint_params={"known": "vendor_a/juki"})
+    text = format_error(error, "ja")
+    assert "x/y" in text and "vendor_a/juki" in text
+    assert text != format_error(error, "en")
