@@ -11,45 +11,26 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from migrate.checkdigits import (
+    is_valid_houjin_no,
+    is_valid_jumin_code,
+    is_valid_lg_code,
+    is_valid_my_number,
+)
+
 if TYPE_CHECKING:
     from migrate.layouts import CheckSpec
 
 
-def _digit(expr: pl.Expr, i: int) -> pl.Expr:
-    return expr.str.slice(i, 1).cast(pl.Int64, strict=False)
+def _series_check(validate: Callable[[pl.Series], pl.Series]) -> Callable[[pl.Expr], pl.Expr]:
+    """Run one of checkdigits' vectorized validators over a column (one definition per rule)."""
+    return lambda expr: expr.map_batches(validate, return_dtype=pl.Boolean)
 
 
-def _weighted(expr: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
-    return pl.sum_horizontal([_digit(expr, i) * w for i, w in enumerate(weights)])
-
-
-def my_number_ok(expr: pl.Expr) -> pl.Expr:
-    """個人番号: 11-digit body, weights 6 5 4 3 2 7 6 5 4 3 2, mod 11 (check_digits.md §1)."""
-    r = _weighted(expr, (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)) % 11
-    cd = pl.when(r <= 1).then(0).otherwise(11 - r)
-    return expr.str.contains(r"^\d{12}$") & (cd == _digit(expr, 11))
-
-
-def lg_code_ok(expr: pl.Expr) -> pl.Expr:
-    """団体コード: 5 digits + check digit, weights 6 5 4 3 2, (11 - r) mod 10 (§2)."""
-    r = _weighted(expr, (6, 5, 4, 3, 2)) % 11
-    return expr.str.contains(r"^\d{6}$") & ((11 - r) % 10 == _digit(expr, 5))
-
-
-def jumin_code_ok(expr: pl.Expr) -> pl.Expr:
-    """住民票コード (hypothesised rule, §3): weights 5 4 3 2 7 6 5 4 3 2, mod 11."""
-    r = _weighted(expr, (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)) % 11
-    cd = pl.when(r <= 1).then(0).otherwise(11 - r)
-    return expr.str.contains(r"^\d{11}$") & (cd == _digit(expr, 10))
-
-
-def houjin_no_ok(expr: pl.Expr) -> pl.Expr:
-    """法人番号: the FIRST digit = 9 - (Σ base digits × 1/2 from the right) mod 9 (§4)."""
-    weights = tuple(2 if (12 - i) % 2 == 0 else 1 for i in range(12))
-    body = expr.str.slice(1, 12)
-    s = _weighted(body, weights)
-    return expr.str.contains(r"^\d{13}$") & (9 - s % 9 == _digit(expr, 0))
-
+my_number_ok = _series_check(is_valid_my_number)
+lg_code_ok = _series_check(is_valid_lg_code)
+jumin_code_ok = _series_check(is_valid_jumin_code)
+houjin_no_ok = _series_check(is_valid_houjin_no)
 
 KATAKANA = r"^[\u30A0-\u30FF\u3000 ゛゜]+$"
 _BASE = r"(?:夫(?:\(未届\))?|妻(?:\(未届\))?|子(?:\(子の[夫妻]\))?|父|母|兄|姉|弟|妹)"

@@ -64,11 +64,11 @@ def _rule_checks(rule: RuleSpec) -> list[pa.Check]:
     for column in rule.require:
         expr = ~condition | pl.col(column).is_not_null()
         checks.append(pa.Check(lambda data, e=expr: data.lazyframe.select(e),
-                               name=f"{rule.name}:{column}", error=rule.name))
+                               name=f"{rule.name}:{column}"))
     for column in rule.forbid:
         expr = ~condition | pl.col(column).is_null()
         checks.append(pa.Check(lambda data, e=expr: data.lazyframe.select(e),
-                               name=f"{rule.name}:{column}", error=rule.name))
+                               name=f"{rule.name}:{column}"))
     return checks
 
 

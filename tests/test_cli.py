@@ -1,0 +1,102 @@
+"""The command line: exit codes, one-paragraph errors, no tracebacks, summary output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from migrate.cli import main
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    return CliRunner()
+
+
+def test_generate_then_run(runner, tmp_path):
+    data = tmp_path / "x.dat"
+    result = runner.invoke(main, ["generate", "--mapping", "vendor_a/juki", "--rows", "500",
+                                  "--defects", "5", "--out", str(data)])
+    assert result.exit_code == 0, result.output
+    assert data.exists() and Path(f"{data}.defects.json").exists()
+    result = runner.invoke(main, ["run", "--mapping", "vendor_a/juki", str(data),
+                                  "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Reconciled" in result.output
+    doc = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert doc["reconciliation"]["rejected"] == 5
+
+
+def test_mapping_by_path(runner, tmp_path, mapping_copy):
+    path = mapping_copy()
+    data = tmp_path / "x.dat"
+    assert runner.invoke(main, ["generate", "-m", str(path), "--rows", "20", "-o",
+                                str(data)]).exit_code == 0
+    result = runner.invoke(main, ["run", "-m", str(path), str(data), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+
+
+def _assert_user_error(result, *needles):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output, result.output
+
+
+def test_missing_input(runner, tmp_path):
+    result = runner.invoke(main, ["run", "-m", "vendor_a/juki", str(tmp_path / "none.dat"),
+                                  "-o", str(tmp_path / "o")])
+    _assert_user_error(result, "none.dat", "does not exist")
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_mapping(runner, tmp_path):
+    result = runner.invoke(main, ["run", "-m", "vendor_z/juki", str(tmp_path),
+                                  "-o", str(tmp_path / "o")])
+    _assert_user_error(result, "vendor_z/juki", "vendor_a/juki")
+
+
+def test_wrong_record_length(runner, tmp_path):
+    data = tmp_path / "short.dat"
+    data.write_bytes((b"1" + b" " * 299 + b"\r\n") * 3)
+    result = runner.invoke(main, ["run", "-m", "vendor_a/juki", str(data),
+                                  "-o", str(tmp_path / "o")])
+    _assert_user_error(result, "short.dat", "432", "300")
+
+
+def test_mapping_mistake_names_file_and_line(runner, tmp_path, mapping_copy):
+    path = mapping_copy(lambda t: t.replace("record_length: 430", "record_length: 420"))
+    result = runner.invoke(main, ["run", "-m", str(path), str(tmp_path / "x.dat"),
+                                  "-o", str(tmp_path / "o")])
+    _assert_user_error(result, f"{path}:")
+
+
+def test_japanese_error(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    result = runner.invoke(main, ["run", "-m", "vendor_a/juki", str(tmp_path / "none.dat"),
+                                  "-o", str(tmp_path / "o")])
+    _assert_user_error(result, "none.dat")
+    assert "エラー" in result.output
+
+
+def test_max_rejects_exit_code(runner, tmp_path):
+    data = tmp_path / "x.dat"
+    runner.invoke(main, ["generate", "-m", "vendor_a/juki", "--rows", "300", "--defects", "3",
+                         "-o", str(data)])
+    result = runner.invoke(main, ["run", "-m", "vendor_a/juki", str(data), "-o",
+                                  str(tmp_path / "o"), "--max-rejects", "2"])
+    assert result.exit_code == 1
+    assert "max-rejects" in result.output
+
+
+def test_demo(runner, tmp_path):
+    result = runner.invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--rows", "300"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "demo" / "out" / "juki.csv").exists()
+    assert (tmp_path / "demo" / "out" / "run.json").exists()

@@ -1,0 +1,114 @@
+"""The pandera schema built from the standard layout YAML, and the named checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from migrate.checks import KATAKANA, ZOKUGARA, check_expression
+from migrate.layouts import CheckSpec
+from migrate.mapping import OFFSET_COL, RECORD_COL
+from migrate.validate import Validator, build_pandera_schema
+
+
+@pytest.mark.parametrize("value,ok", [
+    ("世帯主", True), ("子", True), ("子の妻", True), ("妻の父", True), ("夫(未届)", True),
+    ("子(子の夫)", True), ("子の子の子の子", True), ("子の子の子の子の子", False),
+    ("孫", False), ("義父", False), ("同居人", True), ("縁故者", True), ("", False),
+])
+def test_zokugara_chain(value, ok):
+    assert pl.Series([value]).str.contains(ZOKUGARA)[0] is ok
+
+
+@pytest.mark.parametrize("value,ok", [
+    ("タナカ タロウ", True), ("ヤマダ　ハナコ", True), ("ｶﾀｶﾅ", False), ("たなか", False),
+    ("ヴァイオリン", True), ("TANAKA", False),
+])
+def test_katakana(value, ok):
+    assert pl.Series([value]).str.contains(KATAKANA)[0] is ok
+
+
+@pytest.mark.parametrize("check,good,bad", [
+    ("my_number_check_digit", "123456789018", "123456789010"),
+    ("lg_code_check_digit", "131016", "131017"),
+    ("jumin_code_check_digit", "24727059608", "24727059600"),
+    ("houjin_no_check_digit", "7000012050002", "8000012050002"),
+])
+def test_check_digit_expressions(check, good, bad):
+    expr = check_expression(CheckSpec(check))
+    result = pl.DataFrame({"v": [good, bad, None]}).select(expr(pl.col("v")))["v"].to_list()
+    assert result == [True, False, True]  # null passes: requiredness is a separate check
+
+
+def _row(schema, **overrides):
+    base = {
+        "src_record": 2, "lg_code": "062090", "atena_no": "1001", "setai_no": "2001",
+        "jumin_code": None, "kojin_no": "123456789018", "jumin_shubetsu": "1",
+        "jumin_jotai": "1", "shimei": "田中　太郎", "shimei_kana": "タナカ タロウ",
+        "shimei_alpha": None, "birth_date": "1980-05", "sex": "1", "zokugara": "世帯主",
+        "setai_nushi_name": "田中　太郎", "setai_order": 1, "jumin_date": "1980-05-01",
+        "idou_jiyu": "103", "idou_date": date(1980, 5, 1), "shori_date": date(1980, 5, 2),
+        "postal_code": "9930011", "addr_pref": "山形県", "addr_city": "長井市",
+        "addr_town": "館町北", "addr_banchi": "１番地", "addr_katagaki": None,
+        "shojo_jiyu": None, "shojo_date": None, "nationality": None, "zairyu_kubun": None,
+        "zairyu_shikaku": None, "zairyu_card_no": None, "zairyu_manryo": None,
+    }
+    base.update(overrides)
+    from migrate.mapping import polars_dtype
+    frame = pl.DataFrame({c.name: pl.Series(c.name, [base[c.name]], dtype=polars_dtype(c))
+                          for c in schema.columns})
+    return frame.with_columns(pl.lit(2, pl.Int64).alias(RECORD_COL),
+                              pl.lit(432, pl.Int64).alias(OFFSET_COL))
+
+
+@pytest.fixture(scope="module")
+def validator(juki_mapping):
+    return Validator(juki_mapping.target, {"kojin_no": ("kojin_no", 35)})
+
+
+def test_clean_row_passes(validator, juki_mapping):
+    errors, warnings = validator.validate(_row(juki_mapping.target))
+    assert errors.is_empty() and warnings.is_empty()
+
+
+@pytest.mark.parametrize("overrides,column,reason", [
+    ({"kojin_no": "123456789010"}, "kojin_no", "my_number_check_digit"),
+    ({"shimei": None}, "shimei", "required_missing"),
+    ({"shimei": "長" * 101}, "shimei", "too_long"),
+    ({"lg_code": "062091"}, "lg_code", "lg_code_check_digit"),
+    ({"sex": "5"}, "sex", "code_not_allowed"),
+    ({"zokugara": "孫"}, "zokugara", "zokugara_chain"),
+    ({"setai_order": 0}, "setai_order", "out_of_range"),
+    ({"birth_date": "1980-5"}, "birth_date", "invalid_date"),
+    ({"zairyu_card_no": "AB1234567CD"}, "zairyu_card_no", "pattern"),
+    ({"jumin_shubetsu": "2"}, "nationality", "foreign_resident_fields"),
+    ({"jumin_jotai": "3"}, "shojo_date", "removed_resident_fields"),
+    ({"shojo_jiyu": "201"}, "shojo_jiyu", "current_resident_not_removed"),
+])
+def test_each_check_rejects(validator, juki_mapping, overrides, column, reason):
+    errors, _ = validator.validate(_row(juki_mapping.target, **overrides))
+    pairs = set(errors.select("column", "reason").iter_rows())
+    assert (column, reason) in pairs, errors
+    assert (errors["record"] == 2).all()
+
+
+def test_my_number_is_masked_and_offset_points_at_field(validator, juki_mapping):
+    errors, _ = validator.validate(_row(juki_mapping.target, kojin_no="123456789010"))
+    row = errors.filter(pl.col("column") == "kojin_no").row(0, named=True)
+    assert row["value"] == "********9010"
+    assert row["offset"] == 432 + 35
+
+
+def test_warning_severity_keeps_row(validator, juki_mapping):
+    errors, warnings = validator.validate(_row(juki_mapping.target, jumin_code="24727059600"))
+    assert errors.is_empty()
+    assert warnings["reason"].to_list() == ["jumin_code_check_digit"]
+
+
+def test_schema_is_generated_from_yaml(juki_mapping):
+    schema = build_pandera_schema(juki_mapping.target)
+    assert list(schema.columns) == juki_mapping.target.column_names
+    assert schema.columns["shimei"].nullable is False
+    assert schema.columns["addr_katagaki"].nullable is True
