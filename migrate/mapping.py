@@ -213,23 +213,22 @@ def _cast(series: pl.Series, spec: ColumnSpec, rec_no: np.ndarray, offsets: np.n
     if series.dtype == target:
         return series, []
     if spec.dtype == "date":
-        text = series.cast(pl.Utf8)
-        partial = text.is_not_null() & (text.str.len_chars() != 10)
-        result = text.str.to_date("%Y-%m-%d", strict=False)
-        bad_mask = text.is_not_null() & result.is_null()
-        reasons = pl.Series(np.where(partial.to_numpy(), "partial_date_not_allowed",
-                                     "invalid_date"))
+        source = series.cast(pl.Utf8)
+        result = source.str.to_date("%Y-%m-%d", strict=False)
     else:
         source = series.cast(pl.Utf8) if spec.dtype in ("str", "digits", "code",
                                                         "partial_date") else series
         result = source.cast(target, strict=False)
-        bad_mask = source.is_not_null() & result.is_null()
-        reasons = pl.Series(["invalid_" + spec.dtype] * len(series))
-    bad = np.flatnonzero(bad_mask.to_numpy())
+    bad = np.flatnonzero((source.is_not_null() & result.is_null()).to_numpy())
     problems = []
     if len(bad):
-        values = [mask(str(v), spec.pii) for v in series.gather(bad).to_list()]
+        raw = series.gather(bad).cast(pl.Utf8)
+        if spec.dtype == "date":  # an incomplete (不詳) date where a full one is needed
+            reasons = [("partial_date_not_allowed" if len(v) != 10 else "invalid_date")
+                       for v in raw.to_list()]
+        else:
+            reasons = "invalid_" + spec.dtype
+        values = [mask(v, spec.pii) for v in raw.to_list()]
         problems.append(problems_frame(rec_no[bad], offsets[bad], field=field,
-                                       column=spec.name, reasons=reasons.gather(bad),
-                                       values=values))
+                                       column=spec.name, reasons=reasons, values=values))
     return result.alias(spec.name), problems

@@ -48,6 +48,9 @@ REASON_CODES: tuple[str, ...] = (
 _CODE_INDEX = {code: i + 1 for i, code in enumerate(REASON_CODES)}
 
 
+_INDEX_TO_CODE = {i + 1: code for i, code in enumerate(REASON_CODES)}
+
+
 def code_index(code: str) -> int:
     """The index of a reason code in a reason-code array (see `reason_series`)."""
     return _CODE_INDEX[code]
@@ -96,10 +99,8 @@ def reason_series(codes: np.ndarray) -> pl.Series:
     n = len(codes)
     if n == 0 or not codes.any():
         return pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias("")
-    indices = pa.array(codes.astype(np.int8) - 1, mask=codes == 0)
-    dictionary = pa.array(REASON_CODES, pa.string())
-    decoded = pa.DictionaryArray.from_arrays(indices, dictionary).dictionary_decode()
-    return pl.Series("", pl.from_arrow(decoded)).cast(pl.Utf8)
+    return pl.Series("", codes.astype(np.uint8)).replace_strict(
+        _INDEX_TO_CODE, default=None, return_dtype=pl.Utf8)
 
 
 def strings_from_fixed(chars: np.ndarray, lengths: np.ndarray, valid: np.ndarray) -> pl.Series:
