@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,16 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """`references: {layout: juki/v1, column: atena_no}`: every value of the column must exist
+    in that column (the primary key) of that layout; the database gets a foreign key."""
+
+    layout: str
+    column: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class ColumnSpec:
     """One column of a standard layout."""
 
@@ -69,6 +79,7 @@ class ColumnSpec:
     code_table: Path | None = None
     checks: tuple[CheckSpec, ...] = ()
     pii: str | None = None
+    references: Reference | None = None
     line: int = 0
 
 
@@ -349,7 +360,8 @@ def _load_checks(ctx: _Ctx, node: LocatedDict) -> tuple[CheckSpec, ...]:
 
 def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
     ctx.only_keys(node, ("name", "ja", "en", "dtype", "required", "length", "max_length",
-                         "precision", "scale", "min", "max", "codes", "checks", "pii"), "a column")
+                         "precision", "scale", "min", "max", "codes", "checks", "pii",
+                         "references"), "a column")
     name = str(ctx.require(node, "name", "a column"))
     dtype = str(ctx.require(node, "dtype", f"column {name}"))
     if dtype not in DTYPES:
@@ -370,7 +382,45 @@ def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
         max_length=node.get("max_length"), precision=node.get("precision"),
         scale=int(node.get("scale", 0)), minimum=node.get("min"), maximum=node.get("max"),
         codes=codes, code_table=code_table, checks=_load_checks(ctx, node), pii=pii,
-        line=node.line)
+        references=_load_reference(ctx, node), line=node.line)
+
+
+def _load_reference(ctx: _Ctx, node: LocatedDict) -> Reference | None:
+    if node.get("references") is None:
+        return None
+    ref = ctx.mapping(node["references"], "references", node)
+    ctx.only_keys(ref, ("layout", "column"), "references")
+    return Reference(str(ctx.require(ref, "layout", "references")),
+                     str(ctx.require(ref, "column", "references")), node.line_of("references"))
+
+
+def _check_references(ctx: _Ctx, layout_id: str, columns: tuple[ColumnSpec, ...],
+                      pk: tuple[str, ...], base: Path) -> tuple[ColumnSpec, ...]:
+    """A reference must name the whole primary key of an existing layout; it is stored with
+    that layout's id (`references: {layout: ../oya/v1.yaml}` → oya/v1). The other layout's YAML
+    is only read for its id, column names and key, so layouts may refer to each other."""
+    checked = []
+    for spec in columns:
+        ref = spec.references
+        if ref is not None:
+            if ref.layout == layout_id:
+                target_id, target_columns, target_pk = layout_id, [c.name for c in columns], pk
+            else:
+                other = _read_yaml(find_schema(ref.layout, base))
+                target_id = str(other.get("layout", ref.layout))
+                target_columns = [str(c.get("name")) for c in other.get("columns") or []
+                                  if isinstance(c, dict)]
+                target_pk = tuple(str(k) for k in other.get("primary_key") or ())
+            if ref.column not in target_columns or target_pk != (ref.column,):
+                raise LayoutError(
+                    "column {column} refers to {layout}.{target}, which is not the primary key "
+                    "of that layout", {"column": spec.name, "layout": ref.layout,
+                                       "target": ref.column},
+                    file=ctx.path, line=ref.line,
+                    hint="A reference must name the one primary-key column of the other layout.")
+            spec = replace(spec, references=replace(ref, layout=target_id))
+        checked.append(spec)
+    return tuple(checked)
 
 
 def _as_values(value: Any) -> tuple[str, ...]:
@@ -399,6 +449,7 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
         if key not in names:
             raise ctx.fail(data, "primary_key", "primary key column '{key}' is not a column",
                            key=key)
+    columns = _check_references(ctx, layout_id, columns, pk, path.parent)
     rules = []
     for raw in data.get("rules") or []:
         node = ctx.mapping(raw, "rules", data)

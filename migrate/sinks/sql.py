@@ -1,12 +1,25 @@
 """Load standardized rows into a database through SQLAlchemy; tables come from the schema YAML.
 
-Rows go into a staging table; commit swaps it for the real table in one transaction, so a failed
-run leaves the previous content of the table as it was.
+One connection and one transaction per run: the constructor creates a staging table, `write`
+bulk-loads each chunk into it (PostgreSQL: `COPY … FROM STDIN` in CSV format streamed from the
+polars chunk; SQLite: driver-level executemany), and `commit` drops the previous table, renames
+the staging table into its place and renames its constraints, all in that same transaction. A
+failed or killed run therefore leaves the previous content of the table exactly as it was, and a
+re-run replaces the whole table: it can never duplicate rows.
+
+Constraint and index names are explicit (`<table>_pkey`, `<table>_<column>_len`,
+`<table>_<column>_fkey`) so the renamed staging table ends with the names a fresh table would
+have; on PostgreSQL an index name is unique per schema, so a left-over `juki__staging_pkey` would
+break the next run. The old table is dropped without CASCADE: foreign keys of other tables that
+point at it are dropped and re-created (and so re-validated) inside the transaction, and any other
+dependent object (a view) makes the swap fail and roll back rather than vanish silently.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -16,7 +29,9 @@ from migrate.atomic import private_open
 from migrate.errors import UsageError
 from migrate.layouts import ColumnSpec, Schema
 
-BATCH_ROWS = 20_000
+BATCH_ROWS = 20_000  # executemany batch (SQLite, other drivers)
+COPY_ROWS = 50_000  # rows per CSV buffer handed to COPY (bounds the extra memory)
+STAGING_SUFFIX = "__staging"
 
 
 def sql_type(spec: ColumnSpec) -> sa.types.TypeEngine:
@@ -32,16 +47,66 @@ def sql_type(spec: ColumnSpec) -> sa.types.TypeEngine:
     }[spec.dtype]
 
 
+def table_name_of(layout_id: str) -> str:
+    """The database table of a layout: juki/v1 → juki (as the output files are named)."""
+    return layout_id.split("/")[0]
+
+
 def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None) -> sa.Table:
-    """The SQLAlchemy table of a standard layout (PK, NOT NULL, lengths from the YAML)."""
+    """The SQLAlchemy table of a standard layout: PK, NOT NULL, lengths, references — all from
+    the YAML. Lengths are CHECK constraints too because SQLite does not enforce VARCHAR(n)."""
+    name = name or schema.name
     columns = [sa.Column(spec.name, sql_type(spec), nullable=not spec.required,
-                         primary_key=spec.name in schema.primary_key, comment=spec.ja)
-               for spec in schema.columns]
-    return sa.Table(name or schema.name, metadata, *columns, comment=schema.title_ja)
+                         comment=spec.ja) for spec in schema.columns]
+    constraints: list[sa.Constraint] = []
+    if schema.primary_key:
+        constraints.append(sa.PrimaryKeyConstraint(*schema.primary_key, name=f"{name}_pkey"))
+    for spec in schema.columns:
+        col = sa.column(spec.name)
+        if spec.dtype in ("str", "digits", "code") and spec.length:
+            constraints.append(sa.CheckConstraint(sa.func.length(col) == spec.length,
+                                                  name=f"{name}_{spec.name}_len"))
+        elif spec.dtype in ("str", "digits") and spec.max_length:
+            constraints.append(sa.CheckConstraint(sa.func.length(col) <= spec.max_length,
+                                                  name=f"{name}_{spec.name}_len"))
+        ref = spec.references
+        if ref is not None:
+            target = table_name_of(ref.layout)
+            if target == schema.name:  # a reference inside the layout follows the rename
+                target = name
+            elif target not in metadata.tables:  # SQLAlchemy needs the target's column type
+                sa.Table(target, metadata, sa.Column(ref.column, sql_type(spec)))
+            constraints.append(sa.ForeignKeyConstraint(
+                [spec.name], [f"{target}.{ref.column}"], name=f"{name}_{spec.name}_fkey"))
+    return sa.Table(name, metadata, *columns, *constraints, comment=schema.title_ja)
 
 
 def default_sqlite_url(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'migrate.db').resolve()}"
+
+
+def safe_url(url: str) -> str:
+    """The URL for messages: the password never appears."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def _sqlite_transactions(engine: sa.Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, open transactions, so DDL (CREATE, DROP, ALTER)
+    is transactional too (SQLAlchemy's documented recipe for pysqlite)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache; durability unchanged
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -52,70 +117,215 @@ def create_engine(url: str) -> sa.Engine:
         raise UsageError("'{url}' is not a database URL", {"url": url},
                          hint="Use e.g. sqlite:///out/migrate.db or "
                               "postgresql+psycopg://user@host/db.") from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             private_open(path, "wb").close()
+    kwargs: dict[str, Any] = {}
+    if backend == "postgresql" and parsed.get_driver_name() == "psycopg":
+        kwargs["connect_args"] = {"client_encoding": "utf8"}
     try:
-        return sa.create_engine(url)
+        engine = sa.create_engine(url, **kwargs)
     except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:
         raise UsageError("cannot use the database URL {url}: {reason}",
-                         {"url": url, "reason": str(exc)},
+                         {"url": safe_url(url), "reason": str(exc)},
                          hint="Check the URL and that its driver is installed.") from None
+    if backend == "sqlite":
+        _sqlite_transactions(engine)
+    return engine
+
+
+def connect(engine: sa.Engine) -> sa.Connection:
+    """A connection, or a UsageError that says which server did not answer (no password)."""
+    try:
+        return engine.connect()
+    except sa.exc.OperationalError as exc:
+        raise UsageError("cannot connect to the database {url}: {reason}",
+                         {"url": engine.url.render_as_string(hide_password=True),
+                          "reason": str(exc.orig).strip().splitlines()[0]},
+                         hint="Check that the server runs and the URL, user and password are "
+                              "right.") from None
 
 
 class SqlSink:
-    """Streams chunks into a staging table and swaps it in on commit."""
+    """Streams chunks into a staging table and swaps it in on commit, in one transaction."""
 
     def __init__(self, url: str, schema: Schema):
         self.name = "database"
         self.url = url
         self.schema = schema
         self.engine = create_engine(url)
+        self.dialect = self.engine.dialect.name
         self.table_name = schema.name
-        self.metadata = sa.MetaData()
-        self.staging = table_for(schema, self.metadata, f"{schema.name}__staging")
+        self.staging = table_for(schema, sa.MetaData(), f"{schema.name}{STAGING_SUFFIX}")
+        self.final = table_for(schema, sa.MetaData(), self.table_name)
+        quote = self.engine.dialect.identifier_preparer.quote
+        self.quote = quote
+        self.column_list = ", ".join(quote(c) for c in schema.column_names)
         self.date_columns = [c.name for c in schema.columns if c.dtype == "date"]
-        with self.engine.begin() as conn:
-            self.staging.drop(conn, checkfirst=True)
-            self.staging.create(conn)
+        self.rows = 0
+        self.conn: sa.Connection | None = connect(self.engine)
+        self.tx = self.conn.begin()
+        try:
+            self.staging.drop(self.conn, checkfirst=True)
+            self.staging.create(self.conn)
+        except sa.exc.DBAPIError as exc:
+            self.abort()
+            raise UsageError("cannot create the database table {table}: {reason}",
+                             {"table": self.staging.name,
+                              "reason": str(exc.orig).strip().splitlines()[0]},
+                             hint="Load the layouts that this one refers to first, and check "
+                                  "that the database user may create tables.") from None
+        except BaseException:
+            self.abort()
+            raise
+
+    # ------------------------------------------------------------------ loading
 
     def write(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        assert self.conn is not None, "write after commit/abort"
         frame = frame.select(self.schema.column_names)
-        marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(
+        if self.dialect == "postgresql" and self.engine.dialect.driver == "psycopg":
+            self._copy(frame)
+        else:
+            self._executemany(frame)
+        self.rows += frame.height
+
+    def _copy(self, frame: pl.DataFrame) -> None:
+        """COPY in CSV format: polars writes the buffer in native code; an empty string is
+        written quoted ("") and NULL as nothing, exactly what COPY's CSV format expects."""
+        raw = self.conn.connection.driver_connection
+        sql = (f"COPY {self.quote(self.staging.name)} ({self.column_list}) "
+               "FROM STDIN (FORMAT csv)")
+        buffer = io.BytesIO()
+        dbapi = self.engine.dialect.loaded_dbapi
+        try:
+            with raw.cursor() as cursor, cursor.copy(sql) as copy:
+                for start in range(0, frame.height, COPY_ROWS):
+                    buffer.seek(0)
+                    buffer.truncate()
+                    frame.slice(start, COPY_ROWS).write_csv(buffer, include_header=False)
+                    copy.write(buffer.getbuffer())
+        except dbapi.Error as exc:  # the same exception classes as SQLAlchemy's own calls
+            raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error) from None
+
+    def _executemany(self, frame: pl.DataFrame) -> None:
+        marker = {"qmark": "?", "numeric": "?", "format": "%s", "pyformat": "%s"}.get(
             self.engine.dialect.paramstyle)
-        with self.engine.begin() as conn:
-            if marker is None:  # an unusual driver: let SQLAlchemy bind every value
-                for start in range(0, frame.height, BATCH_ROWS):
-                    conn.execute(self.staging.insert(),
-                                 frame.slice(start, BATCH_ROWS).to_dicts())
-                return
-            # Driver-level executemany with plain tuples: no per-value SQLAlchemy processing.
-            # Dates go as ISO text, which is how SQLAlchemy stores them in SQLite too.
-            if self.engine.dialect.name == "sqlite":
-                frame = frame.with_columns(pl.col(self.date_columns).dt.to_string("%Y-%m-%d"))
-            names = ", ".join(self.schema.column_names)
-            values = ", ".join([marker] * frame.width)
-            sql = f"INSERT INTO {self.staging.name} ({names}) VALUES ({values})"
+        if marker is None:  # an unusual driver: let SQLAlchemy bind every value
             for start in range(0, frame.height, BATCH_ROWS):
-                conn.exec_driver_sql(sql, frame.slice(start, BATCH_ROWS).rows())
+                self.conn.execute(self.staging.insert(),
+                                  frame.slice(start, BATCH_ROWS).to_dicts())
+            return
+        # Driver-level executemany with plain tuples: no per-value SQLAlchemy processing.
+        # Dates go as ISO text, which is how SQLAlchemy stores them in SQLite too.
+        if self.dialect == "sqlite" and self.date_columns:
+            frame = frame.with_columns(pl.col(self.date_columns).dt.to_string("%Y-%m-%d"))
+        values = ", ".join([marker] * frame.width)
+        sql = (f"INSERT INTO {self.quote(self.staging.name)} ({self.column_list}) "
+               f"VALUES ({values})")
+        for start in range(0, frame.height, BATCH_ROWS):
+            self.conn.exec_driver_sql(sql, frame.slice(start, BATCH_ROWS).rows())
+
+    # ------------------------------------------------------------------ swap
 
     def commit(self) -> None:
-        final = table_for(self.schema, sa.MetaData(), self.table_name)
-        with self.engine.begin() as conn:
-            final.drop(conn, checkfirst=True)
-            conn.execute(sa.text(
-                f"ALTER TABLE {self.staging.name} RENAME TO {self.table_name}"))
+        """Replace the table by the staging table, in the transaction that loaded it."""
+        assert self.conn is not None, "commit after commit/abort"
+        conn, quote = self.conn, self.quote
+        try:
+            dependents = self._dependent_foreign_keys()
+            for child, name, _definition in dependents:
+                conn.exec_driver_sql(f"ALTER TABLE {child} DROP CONSTRAINT {quote(name)}")
+            self.final.drop(conn, checkfirst=True)
+            conn.exec_driver_sql(f"ALTER TABLE {quote(self.staging.name)} "
+                                 f"RENAME TO {quote(self.table_name)}")
+            if self.dialect == "postgresql":
+                self._rename_constraints()
+            for child, name, definition in dependents:
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {child} ADD CONSTRAINT {quote(name)} {definition}")
+            if self.dialect == "sqlite":
+                self._sqlite_check_foreign_keys()
+            self.tx.commit()
+        except sa.exc.DBAPIError as exc:
+            self.abort()
+            raise UsageError("the database table {table} cannot be replaced: {reason}",
+                             {"table": self.table_name,
+                              "reason": str(exc.orig).strip().splitlines()[0]},
+                             hint="Nothing in the database was changed. Another object may "
+                                  "depend on the table (a view, or rows of another table that "
+                                  "refer to keys this run no longer has).") from None
+        except BaseException:
+            self.abort()
+            raise
+        self._close_connection()
+
+    def _rename_constraints(self) -> None:
+        """PostgreSQL keeps constraint and index names through a table rename."""
+        stage, final = self.staging.name, self.table_name
+        for constraint in self.staging.constraints:
+            if not isinstance(constraint.name, str) or not constraint.name.startswith(stage):
+                continue
+            new = final + constraint.name[len(stage):]
+            self.conn.exec_driver_sql(
+                f"ALTER TABLE {self.quote(final)} RENAME CONSTRAINT "
+                f"{self.quote(constraint.name)} TO {self.quote(new)}")
+
+    def _dependent_foreign_keys(self) -> list[tuple[str, str, str]]:
+        """(table, constraint, definition) of other tables' foreign keys into the old table."""
+        if self.dialect != "postgresql":
+            return []
+        rows = self.conn.execute(sa.text(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+            "FROM pg_constraint c WHERE c.contype = 'f' AND c.confrelid = to_regclass(:t) "
+            "AND c.conrelid <> c.confrelid ORDER BY 1, 2"),
+            {"t": self.quote(self.table_name)}).all()
+        return [(str(table), str(name), str(definition)) for table, name, definition in rows]
+
+    def _sqlite_check_foreign_keys(self) -> None:
+        """SQLite enforces foreign keys only when asked per connection; check them once here,
+        for the new table and for the tables that refer to it."""
+        fk = any(c.references for c in self.schema.columns)
+        children = [row[0] for row in self.conn.exec_driver_sql(
+            "SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
+            "WHERE m.type = 'table' AND f.\"table\" = ?", (self.table_name,)).all()]
+        for table in ([self.table_name] if fk else []) + children:
+            bad = self.conn.exec_driver_sql(
+                f"PRAGMA foreign_key_check({self.quote(table)})").first()
+            if bad is not None:
+                raise UsageError(
+                    "the database table {table} cannot be replaced: {reason}",
+                    {"table": self.table_name,
+                     "reason": f"FOREIGN KEY constraint failed ({bad[0]} → {bad[2]})"},
+                    hint="Nothing in the database was changed. Another object may depend on "
+                         "the table (a view, or rows of another table that refer to keys this "
+                         "run no longer has).")
 
     def abort(self) -> None:
-        with self.engine.begin() as conn:
-            self.staging.drop(conn, checkfirst=True)
+        if self.conn is not None:
+            try:
+                if self.tx.is_active:
+                    self.tx.rollback()
+            finally:
+                self._close_connection()
         self.engine.dispose()
 
+    def _close_connection(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    # ------------------------------------------------------------------ re-count
+
     def count(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {self.table_name}")).scalar())
+        with connect(self.engine) as conn:
+            return int(conn.execute(sa.text(
+                f"SELECT COUNT(*) FROM {self.quote(self.table_name)}")).scalar())
 
     def outputs(self) -> list[Path]:
         parsed = make_url(self.url)
@@ -124,4 +334,5 @@ class SqlSink:
         return []
 
     def close(self) -> None:
+        self._close_connection()
         self.engine.dispose()
