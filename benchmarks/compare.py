@@ -1,0 +1,649 @@
+"""Side-by-side throughput of migrate and its references on one generated resident file.
+
+    python benchmarks/compare.py --size-mb 1000 --json out.json [--workers N] [--keep DIR]
+                                 [--pg-url postgresql+psycopg://…] [--stages floor,e2e,…]
+
+Generates a vendor_a/juki file of about N MB (rows = N MB / 432 bytes, MB = 10^6 bytes) with
+migrate.synth.generate, then measures on that same file, each stage in a fresh child process
+(so the peak RSS of a stage is its own: the child reports getrusage(RUSAGE_SELF).ru_maxrss, or
+RUSAGE_CHILDREN when it only wraps the `migrate run` command):
+
+  floor        read the file and decode it as cp932 once (record-aligned 32 MiB blocks,
+               errors="replace": packed decimals are not text), nothing else
+  naive        benchmarks/naive.py: the per-record, per-field Python loop (same juki.csv)
+  read_fwf     pandas.read_fwf(encoding="cp932", colspecs from the mapping): counts
+               characters, not bytes, so its columns are wrong after the first double-byte
+               character; a speed reference only
+  read_decode  migrate's FixedWidthReader + decode_field for every mapped field, no sinks
+  e2e          read→decode→map→validate→CSV+Parquet (+ reconciliation): migrate's Pipeline with
+               the database sink replaced by a row counter (the issue's definition of e2e)
+  e2e_cli      the `migrate run` command as a user runs it (CSV + Parquet + SQLite database);
+               wall time of the process, interpreter start and imports included
+  sqlite_load  migrate.sinks.sql.SqlSink into a fresh SQLite file, fed with the rows of the
+               Parquet file e2e wrote (read before the clock starts), in 32 MiB-sized chunks
+  pg_load      the same into PostgreSQL (with --pg-url or MIGRATE_TEST_PG_URL), table
+               bench_juki, dropped afterwards
+
+Seconds are measured inside each child after its imports, except e2e_cli (process wall time).
+MB/s is input megabytes per second for every stage (for the loads: the input those rows came
+from); the ratio is a stage's MB/s divided by the floor's MB/s.  Prints a table and the issue's
+targets with met / not met, and writes the same figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script from a source checkout
+    sys.path.insert(0, str(ROOT))
+
+RECORD_BYTES = 432  # vendor_a/juki: 430 bytes + CRLF
+MAPPING = "vendor_a/juki"
+BLOCK_BYTES = 32 * 1024 * 1024
+GIB = 1024 ** 3
+STAGES = ("floor", "naive", "read_fwf", "read_decode", "e2e", "e2e_cli", "sqlite_load",
+          "pg_load")
+LABELS = {
+    "floor": "floor: read + cp932 decode",
+    "naive": "naive per-record loop",
+    "read_fwf": "pandas.read_fwf (chars!)",
+    "read_decode": "migrate read+decode",
+    "e2e": "migrate e2e CSV+Parquet",
+    "e2e_cli": "migrate run CLI (+SQLite)",
+    "sqlite_load": "SQLite load (SqlSink)",
+    "pg_load": "PostgreSQL load (SqlSink)",
+}
+FIGURES = ("seconds", "mb_per_s", "rows_per_s", "ratio_to_floor", "peak_rss_mib",
+           "peak_tree_pss_mib")
+
+
+def _peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # Linux: KiB
+
+
+class TreeMemory:
+    """Samples the summed PSS of a process and all its descendants (worker processes).
+
+    ru_maxrss is per process: a run that fans out over worker processes costs the sum of them,
+    which only sampling shows.  PSS shares pages mapped by several processes out fairly, so
+    the libraries every worker maps are not counted once per worker.  It runs in the parent,
+    so the measured process pays no GIL for it.
+    """
+
+    def __init__(self, root: int, interval: float = 0.2):
+        import threading
+
+        self.root = root
+        self.interval = interval
+        self.peak_kib = 0
+        self.processes = 1
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _tree(root: int) -> list[int]:
+        parents: dict[int, list[int]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(entry.name))
+        found, todo = [root], [root]
+        while todo:
+            for child in parents.get(todo.pop(), []):
+                found.append(child)
+                todo.append(child)
+        return found
+
+    @staticmethod
+    def _pss_kib(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(Exception):
+                pids = self._tree(self.root)
+                self.processes = max(self.processes, len(pids))
+                self.peak_kib = max(self.peak_kib, sum(self._pss_kib(p) for p in pids))
+            self._stop.wait(self.interval)
+
+    @property
+    def peak_mib(self) -> float:
+        return round(self.peak_kib / 1024, 1)
+
+
+def migrate_command() -> list[str]:
+    """How to start the `migrate` CLI with this interpreter (installed or from a checkout)."""
+    return [sys.executable, "-m", "migrate.cli"]
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env.setdefault("LANG", "C.UTF-8")
+    return env
+
+
+def cli_supports_workers() -> bool:
+    """Whether `migrate run` has --workers (the parallel pipeline), asked via --help."""
+    result = subprocess.run([*migrate_command(), "run", "--help"], capture_output=True,
+                            text=True, env=child_env(), check=False)
+    return "--workers" in result.stdout
+
+
+# ---------------------------------------------------------------- stages (in the child)
+
+
+def stage_floor(args: argparse.Namespace) -> dict:
+    path = Path(args.input)
+    stride = RECORD_BYTES
+    block = BLOCK_BYTES // stride * stride  # record-aligned: no character is cut in two
+    started = time.perf_counter()
+    chars = replaced = 0
+    with open(path, "rb") as handle:
+        while data := handle.read(block):
+            text = data.decode("cp932", errors="replace")
+            chars += len(text)
+            replaced += text.count("\ufffd")
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": args.rows, "chars": chars, "replaced": replaced}
+
+
+def stage_naive(args: argparse.Namespace) -> dict:
+    import importlib.util
+
+    from migrate.layouts import load_mapping
+
+    spec = importlib.util.spec_from_file_location("naive", Path(__file__).with_name("naive.py"))
+    naive = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(naive)
+    convert = naive.convert
+
+    mapping = load_mapping(MAPPING)
+    started = time.perf_counter()
+    result = convert(mapping, Path(args.input), Path(args.out))
+    return {"seconds": time.perf_counter() - started, "rows": result["records"],
+            "accepted": result["accepted"], "rejected": result["rejected"]}
+
+
+def stage_read_fwf(args: argparse.Namespace) -> dict:
+    import pandas as pd
+
+    from migrate.layouts import load_mapping
+
+    mapping = load_mapping(MAPPING)
+    fields = sorted(mapping.fields.values(), key=lambda f: f.offset)
+    colspecs = [(f.offset, f.end) for f in fields]
+    names = [f.name for f in fields]
+    started = time.perf_counter()
+    rows = 0
+    reader = pd.read_fwf(args.input, colspecs=colspecs, names=names, header=None,
+                         encoding="cp932", encoding_errors="replace", dtype=str,
+                         keep_default_na=False, chunksize=BLOCK_BYTES // RECORD_BYTES)
+    with reader:
+        for frame in reader:
+            rows += len(frame)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": rows,
+            "pandas": pd.__version__, "rows_parsed": rows}
+
+
+def _used_fields(mapping) -> list[str]:
+    names = {cm.source for cm in mapping.columns if cm.kind == "field"}
+    if mapping.trailer:
+        names |= set(mapping.trailer.control_totals)
+    return sorted(names, key=lambda n: mapping.fields[n].offset)
+
+
+def stage_read_decode(args: argparse.Namespace) -> dict:
+    from migrate.layouts import load_mapping
+    from migrate.mapping import decode_field
+    from migrate.read import DATA, FixedWidthReader
+
+    mapping = load_mapping(MAPPING)
+    used = [mapping.fields[name] for name in _used_fields(mapping)]
+    started = time.perf_counter()
+    rows = errors = 0
+    reader = FixedWidthReader(Path(args.input), mapping.source)
+    for chunk in reader.chunks():
+        records = chunk.records[chunk.kinds == DATA]
+        rows += len(records)
+        for spec in used:
+            result = decode_field(spec, records[:, spec.offset:spec.end], mapping.source)
+            errors += len(result.errors) - result.errors.null_count()
+    return {"seconds": time.perf_counter() - started, "rows": rows, "field_errors": errors,
+            "fields": len(used)}
+
+
+class _CountingSink:
+    """Stands in for the database sink in `e2e`: counts the rows, stores nothing."""
+
+    def __init__(self, url: str, schema) -> None:
+        self.name = "database"
+        self.rows = 0
+
+    def write(self, frame) -> None:
+        self.rows += frame.height
+
+    def commit(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def count(self) -> int:
+        return self.rows
+
+    def outputs(self) -> list[Path]:
+        return []
+
+
+def stage_e2e(args: argparse.Namespace) -> dict:
+    import dataclasses
+
+    import migrate.pipeline as pipeline
+    from migrate.layouts import load_mapping
+
+    mapping = load_mapping(MAPPING)
+    patched = hasattr(pipeline, "SqlSink")
+    if patched:
+        pipeline.SqlSink = _CountingSink
+    out = Path(args.out)
+    kwargs = {}
+    fields = {f.name for f in dataclasses.fields(pipeline.RunOptions)}
+    if args.workers and "workers" in fields:
+        kwargs["workers"] = args.workers
+    options = pipeline.RunOptions(mapping, Path(args.input), out,
+                                  db_url=f"sqlite:///{out / 'e2e.db'}", **kwargs)
+    started = time.perf_counter()
+    result = pipeline.run(options)
+    seconds = time.perf_counter() - started
+    wrote_db = (out / "e2e.db").exists()
+    return {"seconds": seconds, "rows": result.ledger.data_read,
+            "accepted": result.ledger.accepted, "rejected": result.ledger.rejected,
+            "exit_code": result.exit_code, "workers": kwargs.get("workers"),
+            "database_skipped": patched and not wrote_db,
+            "run_json_seconds": json.loads(result.run_json.read_text())["seconds"]}
+
+
+def stage_e2e_cli(args: argparse.Namespace) -> dict:
+    out = Path(args.out)
+    command = [*migrate_command(), "run", "--mapping", MAPPING, args.input, "--out", str(out),
+               "--db", f"sqlite:///{(out / 'migrate.db').resolve()}"]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=child_env(), check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"migrate run exited {done.returncode}: {done.stderr[-2000:]}")
+    run = json.loads((out / "run.json").read_text())
+    recon = run["reconciliation"]
+    return {"seconds": seconds, "rows": recon.get("data_records_read", args.rows),
+            "accepted": recon.get("accepted"), "rejected": recon.get("rejected"),
+            "exit_code": done.returncode, "run_json_seconds": run["seconds"],
+            "peak_rss_mib": _peak_rss_mib(resource.RUSAGE_CHILDREN), "command": command[2:]}
+
+
+def _load(args: argparse.Namespace, url: str) -> dict:
+    import dataclasses
+
+    import polars as pl
+
+    from migrate.layouts import load_mapping
+    from migrate.sinks.sql import SqlSink
+
+    mapping = load_mapping(MAPPING)
+    schema = dataclasses.replace(mapping.target, id="bench_" + mapping.target.id)
+    frame = pl.read_parquet(args.parquet)
+    chunk_rows = BLOCK_BYTES // RECORD_BYTES
+    started = time.perf_counter()
+    sink = SqlSink(url, schema)
+    try:
+        for part in frame.iter_slices(n_rows=chunk_rows):
+            sink.write(part)
+        sink.commit()
+    except BaseException:
+        sink.abort()
+        raise
+    seconds = time.perf_counter() - started
+    counted = sink.count()
+    if hasattr(sink, "close"):
+        sink.close()
+    if counted != frame.height:
+        raise RuntimeError(f"the database holds {counted} rows, expected {frame.height}")
+    return {"seconds": seconds, "rows": frame.height, "table": schema.name, "sink": sink}
+
+
+def stage_sqlite_load(args: argparse.Namespace) -> dict:
+    path = Path(args.out) / "load.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result = _load(args, f"sqlite:///{path.resolve()}")
+    result.pop("sink")
+    return result
+
+
+def stage_pg_load(args: argparse.Namespace) -> dict:
+    import inspect
+
+    import sqlalchemy as sa
+
+    from migrate.sinks.sql import SqlSink
+
+    result = _load(args, args.pg_url)
+    sink = result.pop("sink")
+    method = "COPY" if "COPY" in inspect.getsource(SqlSink) else "executemany"
+    engine = sa.create_engine(args.pg_url)
+    with engine.begin() as conn:  # leave the server as we found it
+        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{sink.table_name}"')
+    engine.dispose()
+    result["method"] = method
+    return result
+
+
+STAGE_FUNCTIONS = {
+    "floor": stage_floor, "naive": stage_naive, "read_fwf": stage_read_fwf,
+    "read_decode": stage_read_decode, "e2e": stage_e2e, "e2e_cli": stage_e2e_cli,
+    "sqlite_load": stage_sqlite_load, "pg_load": stage_pg_load,
+}
+
+
+def run_child_stage(args: argparse.Namespace) -> int:
+    result = STAGE_FUNCTIONS[args.stage](args)
+    result.setdefault("peak_rss_mib", _peak_rss_mib())
+    print(json.dumps(result, default=str))
+    return 0
+
+
+# ---------------------------------------------------------------- the parent
+
+
+def machine_facts(workers: int | None) -> dict:
+    import polars as pl
+
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        usable = os.cpu_count()
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    versions = {"python": platform.python_version(), "polars": pl.__version__}
+    for name in ("pyarrow", "pandas", "numpy", "sqlalchemy", "pandera"):
+        with contextlib.suppress(ImportError):
+            versions[name] = __import__(name).__version__
+    from migrate import __version__
+
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "migrate"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(), "usable_cores": usable, "cpu": cpu,
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB, 1),
+        "platform": platform.platform(), "load_average_before": os.getloadavg(),
+        "versions": versions, "migrate": __version__,
+        "git_commit": commit or None, "migrate_code_modified": bool(dirty),
+        "workers_requested": workers,
+    }
+
+
+def generate_input(directory: Path, rows: int, seed: int) -> Path:
+    from migrate.layouts import load_mapping
+    from migrate.synth import defects_path, generate
+
+    path = directory / "juki.dat"
+    sidecar = defects_path(path)
+    if path.exists() and sidecar.exists():
+        meta = json.loads(sidecar.read_text())
+        if meta.get("rows") == rows and meta.get("seed") == seed:
+            print(f"reusing {path} ({rows:,} rows)", file=sys.stderr)
+            return path
+    print(f"generating {rows:,} rows into {path} …", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    generate(load_mapping(MAPPING), path, rows, seed=seed, defects=max(rows // 10_000, 1))
+    print(f"  {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return path
+
+
+def measure(stage: str, args: argparse.Namespace, input_path: Path, rows: int, work: Path,
+            extra: list[str]) -> dict:
+    out = work / stage
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    command = [sys.executable, str(Path(__file__).resolve()), "--stage", stage,
+               "--input", str(input_path), "--rows", str(rows), "--out", str(out), *extra]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    print(f"  {stage} …", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=child_env()) as child, TreeMemory(child.pid) as memory:
+        stdout, stderr = child.communicate()
+    wall = time.perf_counter() - started
+    if child.returncode != 0:
+        message = (stderr or stdout).strip().splitlines()[-5:]
+        print(f"    failed: {' / '.join(message)}", file=sys.stderr)
+        return {"error": "\n".join(message), "wall_seconds": round(wall, 3)}
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["wall_seconds"] = round(wall, 3)
+    result["peak_tree_pss_mib"] = memory.peak_mib  # sampled, all processes of the stage
+    result["processes"] = memory.processes - (stage == "e2e_cli")  # not the wrapper
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"    {result['seconds']:.2f} s, peak RSS {result['peak_rss_mib']:.0f} MiB",
+          file=sys.stderr)
+    return result
+
+
+def add_figures(stages: dict, size_bytes: int) -> None:
+    floor = stages.get("floor", {})
+    floor_mbs = size_bytes / 1e6 / floor["seconds"] if floor.get("seconds") else None
+    for result in stages.values():
+        if "seconds" not in result:
+            continue
+        seconds = max(result["seconds"], 1e-9)
+        result["seconds"] = round(seconds, 3)
+        result["mb_per_s"] = round(size_bytes / 1e6 / seconds, 2)
+        result["rows_per_s"] = round(result["rows"] / seconds)
+        result["ratio_to_floor"] = round(result["mb_per_s"] / floor_mbs, 3) if floor_mbs \
+            else None
+
+
+def targets(stages: dict) -> list[dict]:
+    def figure(stage: str, key: str):
+        return stages.get(stage, {}).get(key)
+
+    def check(name: str, value, target, ok) -> dict:
+        met = None if value is None or target is None else bool(ok(value, target))
+        return {"target": name, "value": value, "threshold": target,
+                "met": met, "status": {True: "met", False: "not met", None: "n/a"}[met]}
+
+    e2e = figure("e2e", "mb_per_s")
+    rss = [figure(s, k) for s in ("e2e", "e2e_cli") for k in ("peak_rss_mib",
+                                                                "peak_tree_pss_mib")]
+    rss = max((r for r in rss if r is not None), default=None)
+
+    def ge(value, threshold):
+        return value >= threshold
+
+    def ratio(a, b):
+        return None if a is None or b is None else round(a / b, 2)
+
+    return [
+        check("read+decode ≥ 0.6× floor", figure("read_decode", "ratio_to_floor"), 0.6, ge),
+        check("e2e ≥ 0.4× floor", figure("e2e", "ratio_to_floor"), 0.4, ge),
+        check("e2e ≥ 3× naive", ratio(e2e, figure("naive", "mb_per_s")), 3.0, ge),
+        check("e2e ≥ 4× read_fwf", ratio(e2e, figure("read_fwf", "mb_per_s")), 4.0, ge),
+        check("PostgreSQL ≥ 200,000 rows/s", _f(figure("pg_load", "rows_per_s")), 200_000.0, ge),
+        check("SQLite ≥ 100,000 rows/s", _f(figure("sqlite_load", "rows_per_s")), 100_000.0, ge),
+        check("peak RSS ≤ 1.5 GiB (migrate run)", rss, 1536.0, lambda v, t: v <= t),
+    ]
+
+
+def _f(value):
+    return None if value is None else float(value)
+
+
+def print_table(report: dict) -> None:
+    machine, size = report["machine"], report["input"]
+    print(f"\nmigrate compare — {size['bytes'] / 1e6:,.0f} MB, {size['rows']:,} rows, "
+          f"{machine['usable_cores']} cores ({machine['cpu'] or 'cpu ?'}), "
+          f"workers {report['workers'] or 'default'}, {machine['date']}")
+    print(f"python {machine['versions']['python']}, polars {machine['versions']['polars']}\n")
+    header = f"{'stage':<28} {'seconds':>9} {'MB/s':>8} {'rows/s':>11} {'× floor':>8} " \
+             f"{'peak RSS MiB':>13} {'all procs':>10}"
+    print(header)
+    print("-" * len(header))
+    for stage, result in report["stages"].items():
+        label = LABELS[stage]
+        if "seconds" not in result:
+            print(f"{label:<28} {result.get('skipped') or 'failed: ' + result['error'][-80:]}")
+            continue
+        ratio = result["ratio_to_floor"]
+        print(f"{label:<28} {result['seconds']:>9.2f} {result['mb_per_s']:>8.1f} "
+              f"{result['rows_per_s']:>11,} {ratio if ratio is not None else '':>8} "
+              f"{result['peak_rss_mib']:>13,.0f} {result['peak_tree_pss_mib']:>10,.0f}")
+    print("\ntargets (issue 7):")
+    for item in report["targets"]:
+        value = item["value"]
+        shown = "—" if value is None else f"{value:,.0f}" if value >= 1000 else f"{value:,}"
+        print(f"  {item['target']:<36} {shown:>12}  {item['status']}")
+    for note in report["notes"]:
+        print(f"note: {note}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mb", type=float, default=100, help="input size in MB (10^6)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--workers", type=int, help="passed to migrate run when it has it")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep everything "
+                        "(an input generated earlier with the same rows is reused)")
+    parser.add_argument("--pg-url", default=os.environ.get("MIGRATE_TEST_PG_URL"),
+                        help="PostgreSQL URL (default: $MIGRATE_TEST_PG_URL)")
+    parser.add_argument("--stages", default=",".join(STAGES),
+                        help=f"comma-separated subset of {','.join(STAGES)}")
+    parser.add_argument("--seed", type=int, default=7)
+    # internal: one stage in a fresh child process
+    parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--input", help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--parquet", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stage:
+        return run_child_stage(args)
+
+    wanted = [s.strip() for s in args.stages.split(",") if s.strip()]
+    unknown = set(wanted) - set(STAGES)
+    if unknown:
+        parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    rows = max(int(args.size_mb * 1e6 / RECORD_BYTES), 10)
+    notes = []
+    workers = args.workers
+    if workers and not cli_supports_workers():
+        notes.append(f"--workers {workers} ignored: this migrate run has no --workers option")
+        workers = args.workers = None
+    work = args.keep or Path(tempfile.mkdtemp(prefix="migrate-compare-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        input_path = generate_input(work, rows, args.seed)
+        size_bytes = input_path.stat().st_size
+        records = size_bytes // RECORD_BYTES
+        stages: dict[str, dict] = {}
+        print(f"measuring on {input_path} ({size_bytes:,} bytes)", file=sys.stderr)
+        for stage in STAGES:
+            if stage not in wanted:
+                continue
+            extra: list[str] = []
+            if stage in ("sqlite_load", "pg_load"):
+                parquet = next((work / s / "juki.parquet" for s in ("e2e", "e2e_cli")
+                                if (work / s / "juki.parquet").exists()), None)
+                if parquet is None:
+                    stages[stage] = {"skipped": "needs the Parquet file of e2e or e2e_cli"}
+                    continue
+                extra = ["--parquet", str(parquet)]
+            if stage == "pg_load":
+                if not args.pg_url:
+                    stages[stage] = {"skipped": "no --pg-url / MIGRATE_TEST_PG_URL"}
+                    continue
+                extra += ["--pg-url", args.pg_url]
+            stages[stage] = measure(stage, args, input_path, rows, work, extra)
+        add_figures(stages, size_bytes)
+        if "read_fwf" in stages and stages["read_fwf"].get("rows") not in (None, records):
+            notes.append(f"pandas.read_fwf parsed {stages['read_fwf']['rows']:,} rows for "
+                         f"{records:,} records (line breaks inside packed fields)")
+        notes.append("pandas.read_fwf counts characters, not bytes: its columns are wrong "
+                     "after the first double-byte character (speed reference only)")
+        if "floor" in stages and stages["floor"].get("replaced"):
+            notes.append(f"floor: {stages['floor']['replaced']:,} bytes were not cp932 text "
+                         "(packed decimals, injected defects) and were decoded as U+FFFD")
+        if stages.get("e2e", {}).get("database_skipped") is False:
+            notes.append("e2e could not leave out the database sink: its figure includes "
+                         "the SQLite load")
+        if "pg_load" in stages and stages["pg_load"].get("method") == "executemany":
+            notes.append("the PostgreSQL load goes through executemany, not COPY")
+        notes.append("peak RSS MiB: ru_maxrss of the stage's main process (for e2e_cli: of "
+                     "the largest process of `migrate run`); all procs: sampled peak of the "
+                     "summed PSS of the stage's process tree (worker processes included)")
+        notes.append("e2e_cli is the wall time of `migrate run` (interpreter start and "
+                      "imports included); the other stages are timed inside their process")
+        report = {
+            "machine": machine_facts(workers),
+            "input": {"mapping": MAPPING, "size_mb": args.size_mb, "bytes": size_bytes,
+                      "rows": rows, "records": records, "seed": args.seed,
+                      "path": str(input_path) if args.keep else None},
+            "workers": workers,
+            "cli_workers_option": cli_supports_workers(),
+            "stages": stages,
+            "notes": notes,
+        }
+        report["targets"] = targets(stages)
+        print_table(report)
+        if args.json:
+            args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+            print(f"\nwrote {args.json}")
+        failed = [s for s, r in stages.items() if "error" in r]
+        return 1 if failed else 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
