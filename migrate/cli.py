@@ -59,14 +59,18 @@ def main() -> None:
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output folder.")
 @click.option("--db", "db_url", default=None,
-              help="SQLAlchemy database URL (default: sqlite:///OUT/migrate.db).")
+              help="SQLAlchemy database URL (default: sqlite:///OUT/migrate.db); 'none' "
+                   "writes files only.")
 @click.option("--max-rejects", type=click.IntRange(min=0), default=None,
               help="Fail (exit 1) when more records than this are rejected.")
 @click.option("--chunk-mb", type=click.IntRange(min=1), default=32, show_default=True,
-              help="Bytes of input processed per chunk (bounds memory).")
+              help="Megabytes of input processed per chunk (bounds memory).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes for decoding and validation (default: all cores). Outputs are "
+                   "identical whatever the number.")
 @handles_errors
 def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str | None,
-                max_rejects: int | None, chunk_mb: int) -> None:
+                max_rejects: int | None, chunk_mb: int, workers: int | None) -> None:
     """Convert INPUT with a mapping; write CSV, Parquet, a database, rejects and run.json."""
     from migrate.layouts import load_mapping
     from migrate.pipeline import RunOptions, run
@@ -77,7 +81,7 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
     console = Console()
     with progress_bar(console, t("Converting")) as progress:
         result = run(RunOptions(mapping, input_path, out_dir, db_url, max_rejects,
-                                chunk_mb * 1024 * 1024, progress))
+                                chunk_mb * 1024 * 1024, progress, workers))
     print_summary(result, console)
     sys.exit(result.exit_code)
 
@@ -136,8 +140,32 @@ def demo_command(out_dir: Path, rows: int, defects: int) -> None:
     console.print(t("3. Look at {csv} (the standard layout), {rejects} (each rejected record "
                     "with the reason and the fix) and {report} (the reconciliation).",
                     csv=result.outputs.get("csv"), rejects=result.outputs.get("rejects"),
-                    report=result.run_json))
+                    report=result.outputs.get("report", result.run_json)))
     sys.exit(result.exit_code)
+
+
+@main.command("reconcile")
+@click.argument("out_dir", metavar="OUT_DIR", type=click.Path(path_type=Path))
+@click.option("--db", "db_url", default=None,
+              help="Database URL of the run (default: sqlite:///OUT_DIR/migrate.db).")
+@handles_errors
+def reconcile_command(out_dir: Path, db_url: str | None) -> None:
+    """Re-check a finished run's database against its Parquet output: counts, control totals,
+    row hashes; list the keys that differ. Exit 1 when something drifted."""
+    from migrate.verify_db import describe, reconcile_out_dir
+
+    check = reconcile_out_dir(out_dir, db_url)
+    console = Console()
+    for ok, line in describe(check):
+        mark = "" if ok is None else ("[green]OK[/green] " if ok else "[red]FAILED[/red] ")
+        console.print(f"  {mark}{line}", highlight=False, markup=True, soft_wrap=True)
+    if check.ok:
+        console.print("[bold green]" + t("The database matches the run's output.")
+                      + "[/bold green]")
+    else:
+        console.print("[bold red]" + t("The database differs from the run's output.")
+                      + "[/bold red]")
+    sys.exit(0 if check.ok else 1)
 
 
 if __name__ == "__main__":

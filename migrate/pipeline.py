@@ -6,10 +6,14 @@ when the whole input went through; an input error mid-way leaves nothing that lo
 
 from __future__ import annotations
 
+import itertools
 import json
+import multiprocessing
+import os
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,18 +24,28 @@ import polars as pl
 
 from migrate import __version__
 from migrate.atomic import commit, discard, private_open, temp_path, write_text_atomic
+from migrate.chunkwork import (
+    ChunkContext,
+    ChunkOutcome,
+    ChunkWorker,
+    init_worker,
+    process_in_worker,
+)
 from migrate.errors import InputFormatError
 from migrate.i18n import language, t
 from migrate.keys import KeyTracker
 from migrate.layouts import Mapping
-from migrate.mapping import OFFSET_COL, RECORD_COL, ChunkMapper, MappedChunk, decode_header
+from migrate.mapping import OFFSET_COL, RECORD_COL, ChunkMapper, decode_header
 from migrate.problems import concat_problems, problems_frame
-from migrate.read import DATA, DEFAULT_CHUNK_BYTES, KIND_NAMES, FixedWidthReader, file_sha256
+from migrate.read import DEFAULT_CHUNK_BYTES, FixedWidthReader, file_sha256
 from migrate.reasons import reason_message
 from migrate.reconcile import Ledger
+from migrate.report import write_report
+from migrate.sinks import BackgroundSink
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.sql import SqlSink, default_sqlite_url
+from migrate.validate import field_offsets
 
 PROBLEM_COLUMNS = ["record", "offset", "field", "column", "reason", "message", "value", "detail"]
 
@@ -47,6 +61,7 @@ class RunOptions:
     max_rejects: int | None = None
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
     progress: Callable[[int, int], None] | None = None  # (bytes done, bytes total)
+    workers: int | None = None  # processes for the per-chunk work; None = all cores
 
 
 @dataclass
@@ -92,12 +107,12 @@ class ProblemWriter:
         discard(self.temp)
 
 
-def _field_offsets(mapping: Mapping) -> dict[str, tuple[str | None, int]]:
-    result: dict[str, tuple[str | None, int]] = {}
-    for cm in mapping.columns:
-        if cm.kind == "field":
-            result[cm.column] = (cm.source, mapping.fields[cm.source].offset)
-    return result
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def _rule_messages(mapping: Mapping) -> dict[str, str]:
@@ -109,19 +124,19 @@ class Pipeline:
     """One run of one mapping over one input file."""
 
     def __init__(self, options: RunOptions):
-        from migrate.validate import Validator  # pandera import is slow; only when running
-
         self.options = options
         self.mapping = options.mapping
         self.schema = self.mapping.target
         self.reader = FixedWidthReader(options.input, self.mapping.source, options.chunk_bytes)
         self.header = self._header()
-        self.mapper = ChunkMapper(self.mapping, self.header)
-        self.validator = Validator(self.schema, _field_offsets(self.mapping))
+        self.context = ChunkContext(self.mapping, options.input, options.chunk_bytes,
+                                    self.header)
         self.keys = KeyTracker(self.schema.primary_key)
         self.ledger = Ledger()
         self.field_to_column = {cm.source: cm.column for cm in self.mapping.columns
                                 if cm.kind == "field"}
+        key = self.schema.primary_key[0] if self.schema.primary_key else None
+        self.key_field = field_offsets(self.mapping).get(key, (None, 0)) if key else (None, 0)
 
     def _header(self) -> dict[str, Any]:
         record = self.reader.header_record()
@@ -138,25 +153,42 @@ class Pipeline:
                     hint="Check the header layout in the mapping.")
         return header
 
-    # ------------------------------------------------------------------ per chunk
+    # ------------------------------------------------------------------ chunks, in order
 
-    def _process(self, mapped: MappedChunk, chunk_kinds: np.ndarray) -> tuple[
-            pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        rows = mapped.rows
-        v_errors, v_warnings = self.validator.validate(rows)
-        # A value that failed to decode is already a problem; don't report its null again.
-        decoded_bad = mapped.errors.select("record", "column").drop_nulls()
-        if decoded_bad.height:
-            v_errors = v_errors.join(decoded_bad.unique(), on=["record", "column"], how="anti")
-        errors = concat_problems([mapped.errors, v_errors])
-        bad_records = errors["record"].unique()
-        ok = ~rows[RECORD_COL].is_in(bad_records.implode())
-        candidates = rows.filter(ok)
+    def _outcomes(self) -> Iterator[ChunkOutcome]:
+        """Chunk outcomes in input order; workers run ahead by a bounded window only."""
+        plan = self.reader.plan()
+        workers = max(1, min(self.options.workers or default_workers(), len(plan)))
+        if workers == 1:
+            worker = ChunkWorker(self.context)
+            for first, n in plan:
+                yield worker.process(first, n)
+            return
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=init_worker, initargs=(self.context,))
+        try:
+            tasks = iter(plan)
+            window: deque[Future[ChunkOutcome]] = deque(
+                pool.submit(process_in_worker, *task)
+                for task in itertools.islice(tasks, workers * 2))
+            while window:
+                outcome = window.popleft().result()
+                task = next(tasks, None)
+                if task is not None:
+                    window.append(pool.submit(process_in_worker, *task))
+                yield outcome
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _settle(self, outcome: ChunkOutcome) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Cross-chunk key check and counting, in input order; returns (accepted, errors)."""
+        candidates, errors = outcome.candidates, outcome.errors
         dup_rows, earlier = self.keys.duplicates(candidates, candidates[RECORD_COL].to_numpy())
+        rejected = outcome.rejected_records
         if len(dup_rows):
             dup = candidates[dup_rows]
             key = self.schema.primary_key[0]
-            field, offset = _field_offsets(self.mapping).get(key, (None, 0))
+            field, offset = self.key_field
             errors = concat_problems([errors, problems_frame(
                 dup[RECORD_COL].to_numpy(), dup[OFFSET_COL].to_numpy() + offset, field=field,
                 column=",".join(self.schema.primary_key), reasons="duplicate_key",
@@ -165,28 +197,21 @@ class Pipeline:
             keep = np.ones(candidates.height, dtype=bool)
             keep[dup_rows] = False
             candidates = candidates.filter(pl.Series(keep))
-        warnings = concat_problems([mapped.warnings, v_warnings])
-        return candidates, errors, warnings
-
-    def _count(self, mapped: MappedChunk, kinds: np.ndarray, accepted: pl.DataFrame,
-               errors: pl.DataFrame, warnings: pl.DataFrame) -> None:
-        rejected_records = errors["record"].unique()
+            rejected = pl.concat([rejected, dup[RECORD_COL]])
         first_reason = errors.group_by("record", maintain_order=True).agg(pl.first("reason"))
-        rejected_totals = {}
-        source_totals = {}
-        for name, values in mapped.control_values.items():
-            source_totals[name] = int(values.sum() or 0)
-            rejected_mask = mapped.rows[RECORD_COL].is_in(rejected_records.implode())
-            rejected_totals[name] = int(values.filter(rejected_mask).sum() or 0)
-        data_read = int(np.count_nonzero(kinds == DATA)) + mapped.unknown_records
+        source_totals, rejected_totals = {}, {}
+        for name, values in outcome.control_values.items():
+            source_totals[name] = int(values["value"].sum() or 0)
+            rejected_totals[name] = int(values.filter(pl.col("record").is_in(
+                rejected.implode()))["value"].sum() or 0)
         self.ledger.add(
-            kinds=Counter({KIND_NAMES[int(k)]: int(c) for k, c in
-                           zip(*np.unique(kinds, return_counts=True), strict=True)}),
-            data_read=data_read, accepted=accepted.height, rejected=rejected_records.len(),
+            kinds=outcome.kinds, data_read=outcome.data_read, accepted=candidates.height,
+            rejected=rejected.len(),
             problem_reasons=Counter(dict(errors["reason"].value_counts().iter_rows())),
             record_reasons=Counter(dict(first_reason["reason"].value_counts().iter_rows())),
-            warning_reasons=Counter(dict(warnings["reason"].value_counts().iter_rows())),
+            warning_reasons=Counter(dict(outcome.warnings["reason"].value_counts().iter_rows())),
             source_totals=source_totals, rejected_totals=rejected_totals)
+        return candidates, errors
 
     # ------------------------------------------------------------------ the run
 
@@ -198,35 +223,40 @@ class Pipeline:
         clock = time.perf_counter()
         name = self.schema.name
         columns = self.schema.column_names
-        empty = self.mapper.map_empty()
-        sinks = [CsvSink(out / f"{name}.csv", columns),
-                 ParquetSink(out / f"{name}.parquet", empty.select(columns))]
+        empty = ChunkMapper(self.mapping, self.header).map_empty()
+        hasher = ThreadPoolExecutor(1)
+        input_sha = hasher.submit(file_sha256, options.input)  # hashlib releases the GIL
+        sinks = [BackgroundSink(CsvSink(out / f"{name}.csv", columns)),
+                 BackgroundSink(ParquetSink(out / f"{name}.parquet", empty.select(columns)))]
         db_url = options.db_url or default_sqlite_url(out)
         messages = _rule_messages(self.mapping)
         rejects = ProblemWriter(out / "rejects.csv", messages)
         warnings_out = ProblemWriter(out / "warnings.csv", messages)
         staged = [*sinks, rejects, warnings_out]
         try:
-            sinks.append(SqlSink(db_url, self.schema))
-            staged.append(sinks[-1])
+            if db_url != "none":
+                sinks.append(BackgroundSink(SqlSink(db_url, self.schema)))
+                staged.append(sinks[-1])
             done = 0
-            for chunk in self.reader.chunks():
-                mapped = self.mapper.map(chunk)
-                accepted, errors, warnings = self._process(mapped, chunk.kinds)
-                self._count(mapped, chunk.kinds, accepted, errors, warnings)
+            for outcome in self._outcomes():
+                accepted, errors = self._settle(outcome)
                 for sink in sinks:
                     sink.write(accepted)
                 rejects.write(errors)
-                warnings_out.write(warnings)
-                done += len(chunk.records) * chunk.stride
+                warnings_out.write(outcome.warnings)
+                done += outcome.data_read + sum(
+                    c for k, c in outcome.kinds.items() if k not in ("data", "unknown"))
                 if options.progress:
-                    options.progress(done, self.reader.data_size)
+                    options.progress(done * self.reader.stride, self.reader.data_size)
             for item in staged:
                 item.commit()
         except BaseException:
             for item in staged:
                 item.abort()
             raise
+        finally:
+            hasher.shutdown(wait=True)
+        self.input_sha256 = input_sha.result()
         return self._reconcile(sinks, started, time.perf_counter() - clock)
 
     def _trailer(self) -> tuple[int | None, dict[str, int | None]]:
@@ -280,7 +310,7 @@ class Pipeline:
             "started": started.isoformat(timespec="seconds"),
             "seconds": round(seconds, 3),
             "input": {"path": str(self.options.input), "bytes": self.reader.file_size,
-                      "sha256": self.reader.sha256.hexdigest(),
+                      "sha256": self.input_sha256,
                       "records": self.reader.n_records},
             "mapping": {"id": self.mapping.id, "version": self.mapping.version,
                         "path": str(self.mapping.path),
@@ -300,6 +330,7 @@ class Pipeline:
             },
         }
         write_text_atomic(result.run_json, json.dumps(document, ensure_ascii=False, indent=2))
+        outputs["report"] = write_report(document, out, rejects_csv=outputs["rejects"])
         return result
 
 

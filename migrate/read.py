@@ -8,6 +8,7 @@ later stages slice fields as columns without a Python loop per record.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,6 @@ class FixedWidthReader:
         self.chunk_records = max(1, chunk_bytes // self.stride)
         self.data_size = self._data_size()
         self.n_records = self.data_size // self.stride
-        self.sha256 = hashlib.sha256()
         self._check_framing()
 
     # ------------------------------------------------------------------ framing checks
@@ -134,39 +134,41 @@ class FixedWidthReader:
 
     # ------------------------------------------------------------------ streaming
 
-    def chunks(self) -> Iterator[RecordChunk]:
-        """Yield consecutive record chunks; hashes the whole file (incl. any EOF byte) on the way."""
-        newline = np.frombuffer(self.source.newline, dtype=np.uint8)
+    def plan(self) -> list[tuple[int, int]]:
+        """(first record, record count) of every chunk; fixed by chunk size, not by workers."""
+        return [(first, min(self.chunk_records, self.n_records - first + 1))
+                for first in range(1, self.n_records + 1, self.chunk_records)]
+
+    def read_chunk(self, first_record: int, n: int) -> RecordChunk:
+        """Read and frame-check one chunk; any process can call this (workers read for themselves)."""
         length = self.source.record_length
-        record_no = 1
         with open(self.path, "rb") as handle:
-            while record_no <= self.n_records:
-                n = min(self.chunk_records, self.n_records - record_no + 1)
-                block = handle.read(n * self.stride)
-                self.sha256.update(block)
-                if len(block) != n * self.stride:
-                    raise InputFormatError("the file changed while it was being read",
-                                           file=self.path, hint="Copy the export to a local "
-                                                                "folder and run again.")
-                rows = np.frombuffer(block, dtype=np.uint8).reshape(n, self.stride)
-                if len(newline):
-                    bad = np.flatnonzero((rows[:, length:] != newline).any(axis=1))
-                    if len(bad):
-                        number = record_no + int(bad[0])
-                        raise InputFormatError(
-                            "record {record} does not end with the expected line break",
-                            {"record": number}, file=self.path, record=number,
-                            offset=(number - 1) * self.stride + length,
-                            hint="Records must all be {length} bytes long. A shorter or longer "
-                                 "record (e.g. trailing spaces trimmed by a tool) breaks the "
-                                 "layout; export the file again or fix record_length.",
-                            hint_params={"length": length})
-                records = rows[:, :length]
-                yield RecordChunk(record_no, records, self._kinds(records, record_no),
-                                  self.stride)
-                record_no += n
-            rest = handle.read()
-            self.sha256.update(rest)
+            block = os.pread(handle.fileno(), n * self.stride, (first_record - 1) * self.stride)
+        if len(block) != n * self.stride:
+            raise InputFormatError("the file changed while it was being read",
+                                   file=self.path, hint="Copy the export to a local "
+                                                        "folder and run again.")
+        rows = np.frombuffer(block, dtype=np.uint8).reshape(n, self.stride)
+        newline = np.frombuffer(self.source.newline, dtype=np.uint8)
+        if len(newline):
+            bad = np.flatnonzero((rows[:, length:] != newline).any(axis=1))
+            if len(bad):
+                number = first_record + int(bad[0])
+                raise InputFormatError(
+                    "record {record} does not end with the expected line break",
+                    {"record": number}, file=self.path, record=number,
+                    offset=(number - 1) * self.stride + length,
+                    hint="Records must all be {length} bytes long. A shorter or longer "
+                         "record (e.g. trailing spaces trimmed by a tool) breaks the "
+                         "layout; export the file again or fix record_length.",
+                    hint_params={"length": length})
+        records = rows[:, :length]
+        return RecordChunk(first_record, records, self._kinds(records, first_record), self.stride)
+
+    def chunks(self) -> Iterator[RecordChunk]:
+        """Yield consecutive record chunks in file order."""
+        for first, n in self.plan():
+            yield self.read_chunk(first, n)
 
     def _kinds(self, records: np.ndarray, first_record: int) -> np.ndarray:
         rt = self.source.record_types

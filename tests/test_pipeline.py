@@ -212,3 +212,27 @@ def test_failed_rerun_keeps_previous_outputs(tmp_path, juki_mapping, generated):
         assert conn.execute(sa.text("SELECT COUNT(*) FROM juki")).scalar() == \
             good.ledger.accepted
     engine.dispose()
+
+
+def test_workers_do_not_change_outputs(tmp_path, juki_mapping, generated, result):
+    """Two worker processes, many small chunks: byte-identical outputs and the same ledger."""
+    out, res = result
+    parallel = run(RunOptions(juki_mapping, generated, tmp_path, chunk_bytes=432 * 250,
+                              workers=2))
+    assert parallel.exit_code == 0
+    assert parallel.ledger.as_dict() == res.ledger.as_dict()
+    for name in ("juki.csv", "rejects.csv", "warnings.csv"):
+        assert sha(tmp_path / name) == sha(out / name), name
+    assert pl.read_parquet(tmp_path / "juki.parquet").equals(pl.read_parquet(out / "juki.parquet"))
+
+
+def test_worker_input_error_is_reported_precisely(tmp_path, juki_mapping):
+    path = tmp_path / "in.dat"
+    generate(juki_mapping, path, 2000, seed=3)
+    stride = juki_mapping.source.stride
+    _patch(path, 1500 * stride - 2, b"XX")
+    with pytest.raises(InputFormatError) as info:
+        run(RunOptions(juki_mapping, path, tmp_path / "out", chunk_bytes=stride * 300,
+                       workers=2))
+    assert info.value.record == 1500
+    assert not (tmp_path / "out" / "juki.csv").exists()
