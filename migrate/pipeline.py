@@ -60,7 +60,7 @@ class RunOptions:
     db_url: str | None = None
     max_rejects: int | None = None
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
-    progress: Callable[[int, int], None] | None = None  # (bytes done, bytes total)
+    progress: Callable[[int, int], None] | None = None  # (records done, records in the file)
     workers: int | None = None  # processes for the per-chunk work; None = all cores
 
 
@@ -247,7 +247,7 @@ class Pipeline:
                 done += outcome.data_read + sum(
                     c for k, c in outcome.kinds.items() if k not in ("data", "unknown"))
                 if options.progress:
-                    options.progress(done * self.reader.stride, self.reader.data_size)
+                    options.progress(done, self.reader.n_records)
             for item in staged:
                 item.commit()
         except BaseException:

@@ -9,21 +9,33 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    DownloadColumn,
+    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeRemainingColumn,
-    TransferSpeedColumn,
 )
+from rich.text import Text
+
+from migrate.i18n import t
+
+
+class RecordsPerSecond(ProgressColumn):
+    """Speed in records per second (rich's own speed columns count bytes)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(t("{rate} records/s", rate=f"{speed:,.0f}") if speed else "")
 
 
 @contextmanager
 def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """Yield an update(done_bytes, total_bytes) callback, or None where no bar should show."""
+    """Yield an update(done_records, total_records) callback, or None where no bar should show."""
     if not console.is_terminal or os.environ.get("CI"):
         yield None
         return
-    with Progress(TextColumn(label), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), RecordsPerSecond(),
                   TimeRemainingColumn(), console=console, transient=True) as progress:
         task = progress.add_task(label, total=None)
 

@@ -100,3 +100,16 @@ def test_demo(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "demo" / "out" / "juki.csv").exists()
     assert (tmp_path / "demo" / "out" / "run.json").exists()
+
+
+def test_progress_reports_records(tmp_path, juki_mapping):
+    from migrate.pipeline import RunOptions, run
+    from migrate.synth import generate
+
+    data = tmp_path / "x.dat"
+    generate(juki_mapping, data, 1000, seed=2)
+    seen = []
+    run(RunOptions(juki_mapping, data, tmp_path / "o", chunk_bytes=432 * 300,
+                   progress=lambda done, total: seen.append((done, total)), workers=1))
+    assert seen[-1] == (1002, 1002)  # header + data + trailer
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
