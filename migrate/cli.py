@@ -152,13 +152,15 @@ def demo_command(out_dir: Path, rows: int, defects: int) -> None:
 def reconcile_command(out_dir: Path, db_url: str | None) -> None:
     """Re-check a finished run's database against its Parquet output: counts, control totals,
     row hashes; list the keys that differ. Exit 1 when something drifted."""
+    from rich.markup import escape
+
     from migrate.verify_db import describe, reconcile_out_dir
 
     check = reconcile_out_dir(out_dir, db_url)
     console = Console()
     for ok, line in describe(check):
         mark = "" if ok is None else ("[green]OK[/green] " if ok else "[red]FAILED[/red] ")
-        console.print(f"  {mark}{line}", highlight=False, markup=True, soft_wrap=True)
+        console.print(f"  {mark}{escape(line)}", highlight=False, soft_wrap=True)
     if check.ok:
         console.print("[bold green]" + t("The database matches the run's output.")
                       + "[/bold green]")

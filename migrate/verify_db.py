@@ -1,0 +1,393 @@
+"""Re-check a loaded table in the database against the committed Parquet file, from the sink.
+
+Run after each load, and later on demand (`migrate reconcile OUT_DIR --db URL`) against a database
+staff may have touched. Each check is a `reconcile.Invariant`:
+
+- `db_rows:<table>`       rows counted in the database (SELECT COUNT(*)) = records accepted;
+- `parquet_rows:<table>`  rows in the Parquet file = records accepted;
+- `db_totals:<table>.<column>`  per column, Parquet vs database: the count of non-null values,
+  the sum of numeric columns, min/max of date and partial-date columns (aggregated by SQL);
+- `db_row_hash:<table>`   an order-independent fingerprint of all rows, Parquet vs database.
+
+The fingerprint: every value is rendered as text the same way on both sides (ints as digits,
+dates ISO, NULL as `~`, others length-prefixed so no separator can be faked), the row text is
+built by SQL in the database and by polars from the Parquet file, each row text is hashed to 64
+bits by the same polars function in this process, and the hashes are summed as two 32-bit halves
+(a multiset sum: order-free, and a duplicated row counts twice). The hash function is polars'
+and is only compared within one process, never stored across versions.
+
+When rows or fingerprints differ, a row-level diff by primary key says which keys are missing in
+the database, extra in it, or changed (and in which columns, for the first few); key values are
+masked where the key column holds personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from migrate.errors import UsageError
+from migrate.i18n import t
+from migrate.layouts import ColumnSpec, Schema, load_schema
+from migrate.pii import mask
+from migrate.reconcile import Invariant
+from migrate.sinks.sql import connect, create_engine, default_sqlite_url, safe_url
+
+BATCH_ROWS = 50_000
+DIFF_LIMIT = 20  # keys listed per kind of difference
+NULL_TEXT = "~"
+SEPARATOR = "|"
+NUMERIC = ("int", "decimal", "flag")
+DATES = ("date", "partial_date")
+
+
+@dataclass
+class RowDiff:
+    """Which keys differ between the Parquet file and the database (masked for display)."""
+
+    key: tuple[str, ...]
+    missing: list[str] = field(default_factory=list)  # in Parquet, not in the database
+    extra: list[str] = field(default_factory=list)  # in the database, not in Parquet
+    changed: list[tuple[str, list[str]]] = field(default_factory=list)  # key, columns
+    missing_total: int = 0
+    extra_total: int = 0
+    changed_total: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.missing_total or self.extra_total or self.changed_total)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": list(self.key), "missing_in_database": self.missing,
+                "extra_in_database": self.extra,
+                "changed": [{"key": k, "columns": c} for k, c in self.changed],
+                "missing_total": self.missing_total, "extra_total": self.extra_total,
+                "changed_total": self.changed_total}
+
+
+@dataclass
+class DbCheck:
+    """The result of re-checking one table."""
+
+    table: str
+    url: str  # without password
+    invariants: list[Invariant]
+    diff: RowDiff | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(inv.ok for inv in self.invariants)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "database": self.url, "ok": self.ok,
+                "invariants": [inv.as_dict() for inv in self.invariants],
+                "diff": self.diff.as_dict() if self.diff else None}
+
+
+# ---------------------------------------------------------------- canonical text, both sides
+
+
+def _canonical(spec: ColumnSpec, dtype: pl.DataType) -> pl.Expr:
+    """A Parquet column as the text the database renders for it (CAST(… AS TEXT))."""
+    col = pl.col(spec.name)
+    if dtype == pl.Date:
+        return col.dt.to_string("%Y-%m-%d")
+    return col.cast(pl.Utf8)
+
+
+def _framed(text: pl.Expr) -> pl.Expr:
+    return pl.when(text.is_null()).then(pl.lit(NULL_TEXT)).otherwise(
+        text.str.len_chars().cast(pl.Utf8) + ":" + text)
+
+
+def _parquet_row_texts(schema: Schema, path: Path) -> Iterator[pl.DataFrame]:
+    """(key…, row) text frames of the Parquet file, batch by batch (bounded memory)."""
+    parquet = pq.ParquetFile(path)
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+        frame = pl.from_arrow(batch)
+        texts = {c.name: _canonical(c, frame.schema[c.name]) for c in schema.columns}
+        yield frame.select(
+            *[texts[k].alias(f"key{i}") for i, k in enumerate(schema.primary_key)],
+            pl.concat_str([_framed(texts[c.name]) for c in schema.columns],
+                          separator=SEPARATOR).alias("row"))
+
+
+def _sql_text(name: str) -> sa.ColumnElement:
+    return sa.cast(sa.column(name), sa.Text)
+
+
+def _sql_row_text(schema: Schema) -> sa.ColumnElement:
+    parts = []
+    for spec in schema.columns:
+        text = _sql_text(spec.name)
+        parts.append(sa.func.coalesce(sa.cast(sa.func.length(text), sa.Text) + ":" + text,
+                                      NULL_TEXT))
+    row = parts[0]
+    for part in parts[1:]:
+        row = row + SEPARATOR + part
+    return row
+
+
+def _db_row_texts(conn: sa.Connection, schema: Schema, table: str) -> Iterator[pl.DataFrame]:
+    keys = [_sql_text(k).label(f"key{i}") for i, k in enumerate(schema.primary_key)]
+    query = sa.select(*keys, _sql_row_text(schema).label("row")).select_from(sa.table(table))
+    result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
+    names = [*(f"key{i}" for i in range(len(keys))), "row"]
+    for rows in result.partitions():
+        yield pl.DataFrame(rows, schema={n: pl.Utf8 for n in names}, orient="row")
+
+
+def _hashes(frames: Iterator[pl.DataFrame], n_keys: int) -> pl.DataFrame:
+    """(key…, h) for every row: the 64-bit hash of its text."""
+    parts = [f.select(pl.exclude("row"), pl.col("row").hash(seed=0x6D6967).alias("h"))
+             for f in frames]
+    if not parts:
+        return pl.DataFrame(schema={**{f"key{i}": pl.Utf8 for i in range(n_keys)},
+                                    "h": pl.UInt64})
+    return pl.concat(parts)
+
+
+def _fingerprint(hashes: pl.DataFrame) -> str:
+    high, low = hashes.select((pl.col("h") // (1 << 32)).sum().alias("high"),
+                              (pl.col("h") % (1 << 32)).sum().alias("low")).row(0)
+    return f"{hashes.height}:{int(high or 0):x}:{int(low or 0):x}"
+
+
+# ---------------------------------------------------------------- control totals, both sides
+
+
+def _plain(value: Any) -> Any:
+    """A total as JSON-friendly, comparable text/number."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value.normalize())
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _totals_of(values: dict[str, Any], schema: Schema) -> dict[str, dict[str, Any]]:
+    totals = {}
+    for spec in schema.columns:
+        entry = {"non_null": int(values[f"n_{spec.name}"] or 0)}
+        if spec.dtype in NUMERIC:
+            entry["sum"] = _plain(values[f"sum_{spec.name}"] or 0)
+        if spec.dtype in DATES:
+            entry["min"] = _plain(values[f"min_{spec.name}"])
+            entry["max"] = _plain(values[f"max_{spec.name}"])
+        totals[spec.name] = entry
+    return totals
+
+
+def _masked(totals: dict[str, Any], spec: ColumnSpec) -> dict[str, Any]:
+    """Min/max of a personal column (a birth date) is one person's value: shown masked."""
+    if not spec.pii:
+        return totals
+    return {k: (mask(str(v), spec.pii) if k in ("min", "max") and v is not None else v)
+            for k, v in totals.items()}
+
+
+def _parquet_totals(schema: Schema, path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
+    exprs: list[pl.Expr] = [pl.len().alias("rows")]
+    for spec in schema.columns:
+        col = pl.col(spec.name)
+        exprs.append(col.count().alias(f"n_{spec.name}"))
+        if spec.dtype in NUMERIC:
+            exprs.append(col.sum().alias(f"sum_{spec.name}"))
+        if spec.dtype in DATES:
+            exprs.append(col.min().alias(f"min_{spec.name}"))
+            exprs.append(col.max().alias(f"max_{spec.name}"))
+    values = pl.scan_parquet(path).select(exprs).collect().row(0, named=True)
+    return int(values["rows"]), _totals_of(values, schema)
+
+
+def _db_totals(conn: sa.Connection, schema: Schema, table: str) -> tuple[
+        int, dict[str, dict[str, Any]]]:
+    binary = "C" if conn.dialect.name == "postgresql" else None  # byte order, like polars
+    exprs: list[sa.ColumnElement] = [sa.func.count().label("rows")]
+    for spec in schema.columns:
+        col = sa.column(spec.name)
+        exprs.append(sa.func.count(col).label(f"n_{spec.name}"))
+        if spec.dtype in NUMERIC:
+            exprs.append(sa.func.sum(col).label(f"sum_{spec.name}"))
+        if spec.dtype in DATES:
+            ordered = col if spec.dtype == "date" or binary is None else sa.collate(col, binary)
+            exprs.append(sa.func.min(ordered).label(f"min_{spec.name}"))
+            exprs.append(sa.func.max(ordered).label(f"max_{spec.name}"))
+    values = conn.execute(sa.select(*exprs).select_from(sa.table(table))).mappings().one()
+    return int(values["rows"]), _totals_of(dict(values), schema)
+
+
+# ---------------------------------------------------------------- row-level diff
+
+
+def _key_display(schema: Schema, values: tuple) -> str:
+    return ",".join(str(mask(v, schema.column(k).pii)) for k, v in
+                    zip(schema.primary_key, values, strict=True))
+
+
+def _changed_columns(conn: sa.Connection, schema: Schema, table: str, path: Path,
+                     keys: list[tuple]) -> dict[tuple, list[str]]:
+    """For a few keys: which columns differ (values are not shown: they may be personal)."""
+    if not keys or len(schema.primary_key) != 1:
+        return {}
+    key = schema.primary_key[0]
+    wanted = [k[0] for k in keys]
+    parquet = pl.scan_parquet(path).filter(pl.col(key).cast(pl.Utf8).is_in(wanted)).collect()
+    parquet = parquet.select(_canonical(c, parquet.schema[c.name]).alias(c.name)
+                             for c in schema.columns)
+    query = (sa.select(*[_sql_text(c.name).label(c.name) for c in schema.columns])
+             .select_from(sa.table(table)).where(_sql_text(key).in_(wanted)))
+    database = pl.DataFrame([tuple(r) for r in conn.execute(query)],
+                            schema={c.name: pl.Utf8 for c in schema.columns}, orient="row")
+    left = {r[key]: r for r in parquet.iter_rows(named=True)}
+    result = {}
+    for row in database.iter_rows(named=True):
+        before = left.get(row[key])
+        if before is not None:
+            result[(row[key],)] = [c for c in schema.column_names if before[c] != row[c]]
+    return result
+
+
+def _diff(conn: sa.Connection, schema: Schema, table: str, path: Path,
+          parquet: pl.DataFrame, database: pl.DataFrame, limit: int) -> RowDiff:
+    keys = [c for c in parquet.columns if c.startswith("key")]
+    joined = parquet.join(database, on=keys, how="full", coalesce=True, suffix="_db",
+                          nulls_equal=True)
+    missing = joined.filter(pl.col("h_db").is_null()).sort(keys)
+    extra = joined.filter(pl.col("h").is_null()).sort(keys)
+    changed = joined.filter(pl.col("h").is_not_null() & pl.col("h_db").is_not_null()
+                            & (pl.col("h") != pl.col("h_db"))).sort(keys)
+    first_changed = [tuple(r) for r in changed.select(keys).head(limit).iter_rows()]
+    columns = _changed_columns(conn, schema, table, path, first_changed)
+    return RowDiff(
+        key=schema.primary_key,
+        missing=[_key_display(schema, r) for r in missing.select(keys).head(limit).iter_rows()],
+        extra=[_key_display(schema, r) for r in extra.select(keys).head(limit).iter_rows()],
+        changed=[(_key_display(schema, k), columns.get(k, [])) for k in first_changed],
+        missing_total=missing.height, extra_total=extra.height, changed_total=changed.height)
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def verify_database(url: str, schema: Schema, parquet_path: Path, accepted: int, *,
+                    table: str | None = None, diff_limit: int = DIFF_LIMIT) -> DbCheck:
+    """Re-count and re-hash the table in the database and compare it with the Parquet file."""
+    table = table or schema.name
+    engine = create_engine(url)
+    check = DbCheck(table, safe_url(url), [])
+    inv = check.invariants
+    try:
+        with connect(engine) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET DateStyle TO 'ISO, YMD'")  # CAST(date AS TEXT)
+            if not sa.inspect(conn).has_table(table):
+                inv.append(Invariant(f"db_table:{table}", False, "present", "missing",
+                                     f"table {table} exists in the database"))
+                return check
+            db_rows, db_totals = _db_totals(conn, schema, table)
+            pq_rows, pq_totals = _parquet_totals(schema, parquet_path)
+            inv.append(Invariant(f"db_rows:{table}", db_rows == accepted, accepted, db_rows,
+                                 "rows counted in the database = records accepted"))
+            inv.append(Invariant(f"parquet_rows:{table}", pq_rows == accepted, accepted, pq_rows,
+                                 "rows in the Parquet file = records accepted"))
+            for spec in schema.columns:
+                expected, actual = pq_totals[spec.name], db_totals[spec.name]
+                inv.append(Invariant(
+                    f"db_totals:{table}.{spec.name}", expected == actual,
+                    _masked(expected, spec), _masked(actual, spec),
+                    "non-null count, sum, min/max of the column: Parquet = database"))
+            n_keys = len(schema.primary_key)
+            pq_hashes = _hashes(_parquet_row_texts(schema, parquet_path), n_keys)
+            db_hashes = _hashes(_db_row_texts(conn, schema, table), n_keys)
+            pq_print, db_print = _fingerprint(pq_hashes), _fingerprint(db_hashes)
+            inv.append(Invariant(f"db_row_hash:{table}", pq_print == db_print, pq_print,
+                                 db_print, "order-independent hash of all rows: Parquet = "
+                                 "database (rows:sum of high 32 bits:sum of low 32 bits)"))
+            if not check.ok and schema.primary_key:
+                check.diff = _diff(conn, schema, table, parquet_path, pq_hashes, db_hashes,
+                                   diff_limit)
+    finally:
+        engine.dispose()
+    return check
+
+
+def reconcile_out_dir(out_dir: Path, db_url: str | None = None) -> DbCheck:
+    """`migrate reconcile`: re-check a finished run's database against its Parquet output."""
+    run_json = out_dir / "run.json"
+    if not out_dir.is_dir():
+        raise UsageError("the output folder {path} does not exist", {"path": out_dir},
+                         hint="Give the folder that `migrate run --out` wrote.")
+    try:
+        doc = json.loads(run_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError("{path} does not exist", {"path": run_json},
+                         hint="Give the folder that `migrate run --out` wrote.") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError("cannot read {path}: {reason}", {"path": run_json, "reason": str(exc)},
+                         hint="Give the folder that `migrate run --out` wrote.") from None
+    info = doc.get("schema") or {}
+    path = Path(info.get("path") or "")
+    schema = load_schema(path if path.is_file() else str(info.get("id")))
+    parquet = out_dir / f"{schema.name}.parquet"
+    if not parquet.is_file():
+        raise UsageError("{path} does not exist", {"path": parquet},
+                         hint="The Parquet output of the run is what the database is compared "
+                              "with; restore it from the run's folder.")
+    url = db_url or default_sqlite_url(out_dir)
+    parsed = make_url(url) if "://" in url else None
+    if parsed is not None and parsed.get_backend_name() == "sqlite" and \
+            parsed.database and not Path(parsed.database).is_file():
+        raise UsageError("the database file {path} does not exist", {"path": parsed.database},
+                         hint="Give the database of the run with --db URL.")
+    accepted = int(doc["reconciliation"]["accepted"])
+    return verify_database(url, schema, parquet, accepted)
+
+
+def describe(check: DbCheck) -> list[tuple[bool | None, str]]:
+    """The lines `migrate reconcile` prints: (ok, text); ok None for plain lines."""
+    lines: list[tuple[bool | None, str]] = [
+        (None, t("Database {url}, table {table}", url=check.url, table=check.table))]
+    for inv in check.invariants:
+        lines.append((inv.ok, t("{name}: expected {expected}, actual {actual}", name=inv.name,
+                                expected=_short(inv.expected), actual=_short(inv.actual))))
+    diff = check.diff
+    if diff is not None and not diff.empty:
+        key = ",".join(diff.key)
+        for label, total, keys in (
+                (t("rows missing in the database"), diff.missing_total, diff.missing),
+                (t("rows in the database that the run did not write"), diff.extra_total,
+                 diff.extra)):
+            if total:
+                lines.append((False, t("{what} ({n}), {key}: {keys}", what=label, n=total,
+                                       key=key, keys=_listing(keys, total))))
+        if diff.changed_total:
+            shown = [f"{k} ({', '.join(c)})" if c else k for k, c in diff.changed]
+            lines.append((False, t("{what} ({n}), {key}: {keys}",
+                                   what=t("rows changed in the database"),
+                                   n=diff.changed_total, key=key,
+                                   keys=_listing(shown, diff.changed_total))))
+    return lines
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={v}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _listing(keys: list[str], total: int) -> str:
+    text = ", ".join(keys)
+    if total > len(keys):
+        text += " " + t("… and {n} more", n=total - len(keys))
+    return text

@@ -1,0 +1,164 @@
+"""Reconciliation re-counted from the database, after a run and later (`migrate reconcile`),
+against SQLite and PostgreSQL: a deleted, altered or added row is found and its key named."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from migrate.cli import main
+from migrate.pipeline import RunOptions, run
+from migrate.synth import generate
+from migrate.verify_db import describe, verify_database
+
+ROWS = 600
+DEFECTS = 6
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory, juki_mapping) -> Path:
+    path = tmp_path_factory.mktemp("in") / "juki.dat"
+    generate(juki_mapping, path, ROWS, seed=5, defects=DEFECTS)
+    return path
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    return CliRunner()
+
+
+@pytest.fixture
+def loaded(tmp_path, juki_mapping, generated, db_url):
+    """A finished run into the database under test: (out dir, db url, result)."""
+    out = tmp_path / "out"
+    url = None if db_url.startswith("sqlite") else db_url  # SQLite: the default OUT/migrate.db
+    result = run(RunOptions(juki_mapping, generated, out, db_url=url))
+    return out, url or f"sqlite:///{out / 'migrate.db'}", result
+
+
+def reconcile(runner, out: Path, url: str):
+    return runner.invoke(main, ["reconcile", str(out), "--db", url])
+
+
+def execute(url: str, sql: str, **params) -> list:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        result = conn.execute(sa.text(sql), params)
+        rows = result.all() if result.returns_rows else []
+    engine.dispose()
+    return rows
+
+
+def keys_and_names(url: str, n: int) -> list[tuple[str, str]]:
+    return [tuple(r) for r in execute(
+        url, f"SELECT atena_no, shimei FROM juki ORDER BY atena_no LIMIT {n}")]
+
+
+def test_run_reconciles_against_the_database(loaded, juki_mapping):
+    out, url, result = loaded
+    assert result.exit_code == 0
+    ledger = result.ledger
+    assert ledger.accepted == ROWS - DEFECTS
+    assert next(i for i in ledger.invariants if i.name == "sink_rows:database").ok
+    check = verify_database(url, juki_mapping.target, out / "juki.parquet", ledger.accepted)
+    assert check.ok, [i for i in check.invariants if not i.ok]
+    names = {i.name for i in check.invariants}
+    assert {"db_rows:juki", "parquet_rows:juki", "db_row_hash:juki",
+            "db_totals:juki.birth_date", "db_totals:juki.setai_order"} <= names
+    totals = next(i for i in check.invariants if i.name == "db_totals:juki.idou_date")
+    assert set(totals.actual) == {"non_null", "min", "max"}
+    birth = next(i for i in check.invariants if i.name == "db_totals:juki.birth_date")
+    assert set(birth.actual["min"]) <= set("*-")  # a personal date is never shown
+
+
+def test_reconcile_command_passes_on_an_untouched_database(runner, loaded):
+    out, url, _ = loaded
+    result = reconcile(runner, out, url)
+    assert result.exit_code == 0, result.output
+    assert "FAILED" not in result.output and "db_row_hash:juki" in result.output
+
+
+def test_deleted_row_is_named(runner, loaded):
+    out, url, _ = loaded
+    (key, _name), = keys_and_names(url, 1)
+    execute(url, "DELETE FROM juki WHERE atena_no = :k", k=key)
+    result = reconcile(runner, out, url)
+    assert result.exit_code == 1, result.output
+    assert "FAILED db_rows:juki" in result.output
+    assert f"rows missing in the database (1), atena_no: {key}" in result.output
+
+
+def test_altered_row_is_named_without_its_values(runner, loaded):
+    out, url, _ = loaded
+    (k1, name1), (k2, _name2) = keys_and_names(url, 2)
+    execute(url, "UPDATE juki SET shimei = :v WHERE atena_no = :k", v="改竄　𠮷子", k=k1)
+    execute(url, "UPDATE juki SET idou_date = idou_date + 1 WHERE atena_no = :k"
+            if url.startswith("postgresql") else
+            "UPDATE juki SET idou_date = date(idou_date, '+1 day') WHERE atena_no = :k", k=k2)
+    result = reconcile(runner, out, url)
+    assert result.exit_code == 1, result.output
+    assert "FAILED db_row_hash:juki" in result.output
+    assert "rows changed in the database (2)" in result.output
+    assert f"{k1} (shimei)" in result.output and f"{k2} (idou_date)" in result.output
+    assert "改竄" not in result.output and name1 not in result.output
+    assert "db_rows:juki" in result.output and "FAILED db_rows" not in result.output
+
+
+def test_added_row_is_named(runner, loaded, juki_mapping):
+    out, url, _ = loaded
+    (key, _name), = keys_and_names(url, 1)
+    columns = ", ".join(c for c in juki_mapping.target.column_names if c != "atena_no")
+    execute(url, f"INSERT INTO juki (atena_no, {columns}) SELECT '999999999', {columns} "
+                 "FROM juki WHERE atena_no = :k", k=key)
+    result = reconcile(runner, out, url)
+    assert result.exit_code == 1, result.output
+    assert "rows in the database that the run did not write (1), atena_no: 999999999" \
+        in result.output
+
+
+def test_personal_keys_are_masked(loaded, juki_mapping):
+    out, url, result = loaded
+    schema = juki_mapping.target
+    personal = replace(schema, columns=tuple(replace(c, pii="id") if c.name == "atena_no" else c
+                                             for c in schema.columns))
+    keys = [k for k, _ in keys_and_names(url, 3)]
+    execute(url, "DELETE FROM juki WHERE atena_no IN (:a, :b, :c)", a=keys[0], b=keys[1],
+            c=keys[2])
+    check = verify_database(url, personal, out / "juki.parquet", result.ledger.accepted)
+    assert not check.ok and check.diff.missing_total == 3
+    text = "\n".join(line for _, line in describe(check))
+    assert all(k not in text for k in keys)
+    assert "*********" in text
+
+
+def test_missing_table_fails(runner, loaded):
+    out, url, _ = loaded
+    execute(url, "DROP TABLE juki")
+    result = reconcile(runner, out, url)
+    assert result.exit_code == 1 and "db_table:juki" in result.output
+
+
+def test_default_database_is_the_runs_sqlite_file(runner, tmp_path, juki_mapping, generated):
+    out = tmp_path / "out"
+    assert run(RunOptions(juki_mapping, generated, out)).exit_code == 0
+    assert runner.invoke(main, ["reconcile", str(out)]).exit_code == 0
+
+
+def test_usage_errors(runner, tmp_path):
+    result = runner.invoke(main, ["reconcile", str(tmp_path / "nothing")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = runner.invoke(main, ["reconcile", str(tmp_path)])
+    assert result.exit_code == 2 and "run.json" in result.output
+    (tmp_path / "run.json").write_text(json.dumps({
+        "schema": {"id": "juki/v1"}, "reconciliation": {"accepted": 1}}))
+    result = runner.invoke(main, ["reconcile", str(tmp_path)])
+    assert result.exit_code == 2 and "juki.parquet" in result.output
+    assert "Traceback" not in result.output
