@@ -77,14 +77,15 @@ class FieldResult:
             raise TypeError("errors and warnings must be Utf8 series")
 
 
-def as_cells(cells: np.ndarray) -> np.ndarray:
-    """Check and return a C-contiguous uint8 (n, width) array of field bytes."""
+def as_cells(cells: np.ndarray, contiguous: bool = True) -> np.ndarray:
+    """Check and return a uint8 (n, width) array of field bytes (C-contiguous by default;
+    callers that copy the cells anyway pass contiguous=False to skip a copy of a strided view)."""
     arr = np.asarray(cells)
     if arr.dtype != np.uint8:
         raise TypeError(f"field cells must be uint8, got {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(f"field cells must have shape (n, width), got {arr.shape}")
-    return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(arr) if contiguous else arr
 
 
 def _validity(valid: np.ndarray | None) -> pa.Buffer | None:

@@ -149,7 +149,7 @@ def decode_text(
     if strip not in _STRIP:
         raise ValueError(f"strip must be one of {sorted(_STRIP)}, got {strip!r}")
     encoding = supported_encoding(encoding)
-    cells = as_cells(cells)
+    cells = as_cells(cells, contiguous=False)  # copied into buf below
     n, width = cells.shape
     stride = width + 1
     reasons = np.zeros(n, np.uint8)
@@ -160,18 +160,20 @@ def decode_text(
     buf = np.empty((n, stride), np.uint8)
     buf[:, :width] = cells
     buf[:, width] = _SEP
-    has_sep = (cells == _SEP).any(axis=1)
-    exact_rows = np.flatnonzero(has_sep).tolist()
-    if exact_rows:
-        buf[has_sep, :width] = 0x20  # decoded exactly below; a blank keeps the rows aligned
     text, bad_rows = _decode_rows(memoryview(buf).cast("B"), stride, n, encoding)
+    if text.count("\n") != n:
+        # Rare: a cell holds the separator byte itself. Decode those cells exactly, blanked in
+        # the buffer so that the rows stay aligned, and decode the buffer again.
+        has_sep = (cells == _SEP).any(axis=1)
+        for row in np.flatnonzero(has_sep).tolist():
+            _, reason = classify_cell(cells[row].tobytes(), encoding)
+            # A cell that decodes alone but holds 0x0A has a control character in it.
+            reasons[row] = code_index(reason or INVALID_CHARACTER)
+        buf[has_sep, :width] = 0x20
+        text, bad_rows = _decode_rows(memoryview(buf).cast("B"), stride, n, encoding)
     del buf
 
     # Exact handling of the bad cells: a precise reason each.
-    for row in exact_rows:
-        _, reason = classify_cell(cells[row].tobytes(), encoding)
-        # A cell that decodes alone but holds 0x0A has a control character in it.
-        reasons[row] = code_index(reason or INVALID_CHARACTER)
     for row in bad_rows:
         _, reason = classify_cell(cells[row].tobytes(), encoding)
         reasons[row] = code_index(reason or UNDECODABLE_BYTES)
