@@ -5,8 +5,10 @@
 
 Generates a vendor_a/juki file of about N MB (rows = N MB / 432 bytes, MB = 10^6 bytes) with
 migrate.synth.generate, then measures on that same file, each stage in a fresh child process
-(so the peak RSS of a stage is its own: the child reports getrusage(RUSAGE_SELF).ru_maxrss, or
-RUSAGE_CHILDREN when it only wraps the `migrate run` command):
+(so the peak RSS of a stage is its own: the child reports its VmHWM — not
+getrusage(RUSAGE_SELF).ru_maxrss, which Linux carries over from the parent across fork+exec —
+or getrusage(RUSAGE_CHILDREN).ru_maxrss when it only wraps the `migrate run` command; the parent
+also samples the summed PSS of each stage's process tree, worker processes included):
 
   floor        read the file and decode it as cp932 once (record-aligned 32 MiB blocks,
                errors="replace": packed decimals are not text), nothing else
@@ -71,6 +73,17 @@ FIGURES = ("seconds", "mb_per_s", "rows_per_s", "ratio_to_floor", "peak_rss_mib"
 
 
 def _peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak RSS in MiB: of this process (VmHWM), or of its largest waited-for child.
+
+    Not RUSAGE_SELF: on Linux a process's ru_maxrss starts from its parent's RSS at fork and
+    survives exec, so a child of a big parent would report the parent's size.  VmHWM is the
+    high-water mark of this process's own address space.
+    """
+    if who == resource.RUSAGE_SELF:
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # Linux: KiB
 
 
@@ -424,11 +437,12 @@ def machine_facts(workers: int | None) -> dict:
 
 
 def generate_input(directory: Path, rows: int, seed: int) -> Path:
-    from migrate.layouts import load_mapping
-    from migrate.synth import defects_path, generate
+    """The input file (reused when the folder already holds one of these rows and seed).
 
+    Generated in a child process: the measuring parent stays small.
+    """
     path = directory / "juki.dat"
-    sidecar = defects_path(path)
+    sidecar = path.with_name(path.name + ".defects.json")
     if path.exists() and sidecar.exists():
         meta = json.loads(sidecar.read_text())
         if meta.get("rows") == rows and meta.get("seed") == seed:
@@ -436,7 +450,12 @@ def generate_input(directory: Path, rows: int, seed: int) -> Path:
             return path
     print(f"generating {rows:,} rows into {path} …", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    generate(load_mapping(MAPPING), path, rows, seed=seed, defects=max(rows // 10_000, 1))
+    code = ("import sys; from pathlib import Path; from migrate.layouts import load_mapping; "
+            "from migrate.synth import generate; "
+            "generate(load_mapping(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), "
+            "seed=int(sys.argv[4]), defects=max(int(sys.argv[3]) // 10_000, 1))")
+    subprocess.run([sys.executable, "-c", code, MAPPING, str(path), str(rows), str(seed)],
+                   env=child_env(), check=True)
     print(f"  {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return path
 
