@@ -13,7 +13,8 @@ import click
 from rich.console import Console
 
 from migrate import __version__
-from migrate.errors import MigrateError
+from migrate.engines import ENGINES
+from migrate.errors import MigrateError, UsageError
 from migrate.i18n import format_error, t
 
 stderr = Console(stderr=True)
@@ -68,20 +69,32 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes for decoding and validation (default: all cores). Outputs are "
                    "identical whatever the number.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where the per-chunk work runs: this machine's processes, or Dask "
+                   "(a local cluster of --workers processes, or the cluster at --scheduler). "
+                   "Outputs are identical.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --engine dask: the Dask scheduler to use, e.g. tcp://host:8786. The "
+                   "input must be at the same path on every worker.")
 @handles_errors
 def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str | None,
-                max_rejects: int | None, chunk_mb: int, workers: int | None) -> None:
+                max_rejects: int | None, chunk_mb: int, workers: int | None, engine: str,
+                scheduler: str | None) -> None:
     """Convert INPUT with a mapping; write CSV, Parquet, a database, rejects and run.json."""
     from migrate.layouts import load_mapping
     from migrate.pipeline import RunOptions, run
     from migrate.progress import progress_bar
     from migrate.summary import print_summary
 
+    if scheduler and engine != "dask":
+        raise UsageError("--scheduler needs --engine dask",
+                         hint="Add --engine dask to run on the Dask cluster at {address}.",
+                         hint_params={"address": scheduler})
     mapping = load_mapping(mapping_ref)
     console = Console()
     with progress_bar(console, t("Converting")) as progress:
         result = run(RunOptions(mapping, input_path, out_dir, db_url, max_rejects,
-                                chunk_mb * 1024 * 1024, progress, workers))
+                                chunk_mb * 1024 * 1024, progress, workers, engine, scheduler))
     print_summary(result, console)
     sys.exit(result.exit_code)
 

@@ -62,6 +62,8 @@ class RunOptions:
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
     progress: Callable[[int, int], None] | None = None  # (records done, records in the file)
     workers: int | None = None  # processes for the per-chunk work; None = all cores
+    engine: str = "local"  # where the per-chunk work runs: local | dask (migrate.engines)
+    scheduler: str | None = None  # dask: scheduler address; None = a LocalCluster
 
 
 @dataclass
@@ -157,6 +159,11 @@ class Pipeline:
 
     def _outcomes(self) -> Iterator[ChunkOutcome]:
         """Chunk outcomes in input order; workers run ahead by a bounded window only."""
+        if self.options.engine != "local":
+            from migrate.engines import engine_outcomes
+
+            yield from engine_outcomes(self.options, self.context, self.reader)
+            return
         plan = self.reader.plan()
         workers = max(1, min(self.options.workers or default_workers(), len(plan)))
         if workers == 1:
