@@ -103,7 +103,7 @@ def test_table_and_constraints_come_from_the_schema(db_url, schema):
                                           ("kojin_no", "1234567890123")])
 def test_database_enforces_lengths(db_url, schema, column, value):
     sink = SqlSink(db_url, schema)
-    with pytest.raises(sa.exc.DBAPIError):
+    with pytest.raises((sa.exc.DBAPIError, UsageError)):
         sink.write(rows(schema, range(2), **{column: value}))
         sink.commit()
     sink.abort()
@@ -159,9 +159,9 @@ def test_failed_load_keeps_the_previous_table(db_url, schema):
     load(db_url, schema, before)
     sink = SqlSink(db_url, schema)
     sink.write(rows(schema, range(100, 110)))
-    with pytest.raises(sa.exc.IntegrityError):  # a duplicate key in the new rows
-        sink.write(rows(schema, [105]))
-        sink.commit()
+    with pytest.raises((sa.exc.IntegrityError, UsageError)):  # a duplicate key in the new
+        sink.write(rows(schema, [105]))  # rows: SQLite finds it here, PostgreSQL when the
+        sink.commit()  # primary key is built at the swap
     sink.abort()
     assert table(db_url, schema).equals(before)
     assert table_names(db_url) == {"juki"}

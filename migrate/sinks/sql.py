@@ -18,6 +18,7 @@ dependent object (a view) makes the swap fail and roll back rather than vanish s
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from migrate.errors import UsageError
 from migrate.layouts import ColumnSpec, Schema
 
 BATCH_ROWS = 20_000  # executemany batch (SQLite, other drivers)
-COPY_ROWS = 50_000  # rows per CSV buffer handed to COPY (bounds the extra memory)
+COPY_ROWS = 20_000  # rows per CSV buffer handed to COPY (~5 MB; bounds the extra memory)
 STAGING_SUFFIX = "__staging"
 
 
@@ -52,14 +53,16 @@ def table_name_of(layout_id: str) -> str:
     return layout_id.split("/")[0]
 
 
-def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None) -> sa.Table:
+def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None, *,
+              keys: bool = True) -> sa.Table:
     """The SQLAlchemy table of a standard layout: PK, NOT NULL, lengths, references — all from
-    the YAML. Lengths are CHECK constraints too because SQLite does not enforce VARCHAR(n)."""
+    the YAML. Lengths are CHECK constraints too because SQLite does not enforce VARCHAR(n).
+    keys=False leaves out the primary and foreign keys (added after a bulk load)."""
     name = name or schema.name
     columns = [sa.Column(spec.name, sql_type(spec), nullable=not spec.required,
                          comment=spec.ja) for spec in schema.columns]
     constraints: list[sa.Constraint] = []
-    if schema.primary_key:
+    if schema.primary_key and keys:
         constraints.append(sa.PrimaryKeyConstraint(*schema.primary_key, name=f"{name}_pkey"))
     for spec in schema.columns:
         col = sa.column(spec.name)
@@ -70,7 +73,7 @@ def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None) ->
             constraints.append(sa.CheckConstraint(sa.func.length(col) <= spec.max_length,
                                                   name=f"{name}_{spec.name}_len"))
         ref = spec.references
-        if ref is not None:
+        if ref is not None and keys:
             target = table_name_of(ref.layout)
             if target == schema.name:  # a reference inside the layout follows the rename
                 target = name
@@ -149,6 +152,12 @@ def connect(engine: sa.Engine) -> sa.Connection:
                               "right.") from None
 
 
+def _csv(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False)
+    return buffer.getvalue()
+
+
 class SqlSink:
     """Streams chunks into a staging table and swaps it in on commit, in one transaction."""
 
@@ -159,7 +168,12 @@ class SqlSink:
         self.engine = create_engine(url)
         self.dialect = self.engine.dialect.name
         self.table_name = schema.name
-        self.staging = table_for(schema, sa.MetaData(), f"{schema.name}{STAGING_SUFFIX}")
+        # PostgreSQL: the primary key index is built once after the load (a sorted build, not
+        # one B-tree insert per row) and foreign keys are validated by one query, not a
+        # trigger per row; SQLite cannot add constraints later, so its staging table has them.
+        self.deferred_keys = self.dialect == "postgresql"
+        self.staging = table_for(schema, sa.MetaData(), f"{schema.name}{STAGING_SUFFIX}",
+                                 keys=not self.deferred_keys)
         self.final = table_for(schema, sa.MetaData(), self.table_name)
         quote = self.engine.dialect.identifier_preparer.quote
         self.quote = quote
@@ -201,15 +215,18 @@ class SqlSink:
         raw = self.conn.connection.driver_connection
         sql = (f"COPY {self.quote(self.staging.name)} ({self.column_list}) "
                "FROM STDIN (FORMAT csv)")
-        buffer = io.BytesIO()
         dbapi = self.engine.dialect.loaded_dbapi
+        # The next slice's CSV is written (polars, no GIL) while this one is sent and parsed:
+        # two buffers at most.
+        slices = frame.iter_slices(n_rows=COPY_ROWS)
         try:
-            with raw.cursor() as cursor, cursor.copy(sql) as copy:
-                for start in range(0, frame.height, COPY_ROWS):
-                    buffer.seek(0)
-                    buffer.truncate()
-                    frame.slice(start, COPY_ROWS).write_csv(buffer, include_header=False)
-                    copy.write(buffer.getbuffer())
+            with raw.cursor() as cursor, cursor.copy(sql) as copy, \
+                    ThreadPoolExecutor(1, thread_name_prefix="csv") as pool:
+                pending = pool.submit(_csv, next(slices))
+                for part in slices:
+                    data, pending = pending.result(), pool.submit(_csv, part)
+                    copy.write(data)
+                copy.write(pending.result())
         except dbapi.Error as exc:  # the same exception classes as SQLAlchemy's own calls
             raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error) from None
 
@@ -246,6 +263,11 @@ class SqlSink:
                                  f"RENAME TO {quote(self.table_name)}")
             if self.dialect == "postgresql":
                 self._rename_constraints()
+            if self.deferred_keys:
+                for constraint in self.final.constraints:
+                    if isinstance(constraint, sa.PrimaryKeyConstraint | sa.ForeignKeyConstraint) \
+                            and constraint.columns:
+                        conn.execute(sa.schema.AddConstraint(constraint))
             for child, name, definition in dependents:
                 conn.exec_driver_sql(
                     f"ALTER TABLE {child} ADD CONSTRAINT {quote(name)} {definition}")
@@ -257,9 +279,11 @@ class SqlSink:
             raise UsageError("the database table {table} cannot be replaced: {reason}",
                              {"table": self.table_name,
                               "reason": str(exc.orig).strip().splitlines()[0]},
-                             hint="Nothing in the database was changed. Another object may "
-                                  "depend on the table (a view, or rows of another table that "
-                                  "refer to keys this run no longer has).") from None
+                             hint="Nothing in the database was changed. The new rows may break a "
+                                  "key of the layout (a duplicate or a reference to a missing "
+                                  "row), or another object depends on the table (a view, or "
+                                  "rows of another table that refer to keys this run no longer "
+                                  "has).") from None
         except BaseException:
             self.abort()
             raise
@@ -302,9 +326,10 @@ class SqlSink:
                     "the database table {table} cannot be replaced: {reason}",
                     {"table": self.table_name,
                      "reason": f"FOREIGN KEY constraint failed ({bad[0]} → {bad[2]})"},
-                    hint="Nothing in the database was changed. Another object may depend on "
-                         "the table (a view, or rows of another table that refer to keys this "
-                         "run no longer has).")
+                    hint="Nothing in the database was changed. The new rows may break a key of "
+                         "the layout (a duplicate or a reference to a missing row), or another "
+                         "object depends on the table (a view, or rows of another table that "
+                         "refer to keys this run no longer has).")
 
     def abort(self) -> None:
         if self.conn is not None:
