@@ -45,13 +45,13 @@ def _column_checks(spec: ColumnSpec, severity: str) -> list[pa.Check]:
             checks.append(_check("wrong_length",
                                  lambda e, n=n: e.is_null() | (e.str.len_chars() == n)))
         if spec.dtype == "digits":
-            checks.append(_check("not_digits", lambda e: e.is_null() | e.str.contains(r"^\d+$")))
+            checks.append(_check("not_digits", lambda e: e.is_null() | e.str.contains(r"^[0-9]+$")))
         if spec.dtype == "code" and spec.codes is not None:
             codes = list(spec.codes)
             checks.append(_check("code_not_allowed", lambda e, c=codes: e.is_null() | e.is_in(c)))
         if spec.dtype == "partial_date":
             checks.append(_check("invalid_date", lambda e: e.is_null() | e.str.contains(
-                r"^\d{4}(-\d{2}(-\d{2})?)?$")))
+                r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")))
         if spec.minimum is not None or spec.maximum is not None:
             lo, hi = spec.minimum, spec.maximum
             checks.append(_check("out_of_range", lambda e, lo=lo, hi=hi: e.is_null() | (

@@ -337,8 +337,6 @@ def test_kokuho_layouts_refer_to_each_other(nhi):
     assert levy.primary_key == ("fuka_year", "kokuho_setai_no")
 
 
-@pytest.mark.xfail(strict=True, reason="validate.py's not_digits uses \\d, which polars reads as "
-                                       "Unicode digits; remove this mark when it uses [0-9]")
 def test_full_width_digits_are_not_digits(nhi):
     errors, _ = _problems(nhi["kokuho_setai"], {**SETAI, "kokuho_setai_no": "２００１"})
     assert ("kokuho_setai_no", "not_digits") in errors
