@@ -9,12 +9,13 @@ staff may have touched. Each check is a `reconcile.Invariant`:
   the sum of numeric columns, min/max of date and partial-date columns (aggregated by SQL);
 - `db_row_hash:<table>`   an order-independent fingerprint of all rows, Parquet vs database.
 
-The fingerprint: every value is rendered as text the same way on both sides (ints as digits,
-dates ISO, NULL as `~`, others length-prefixed so no separator can be faked), the row text is
-built by SQL in the database and by polars from the Parquet file, each row text is hashed to 64
-bits by the same polars function in this process, and the hashes are summed as two 32-bit halves
-(a multiset sum: order-free, and a duplicated row counts twice). The hash function is polars'
-and is only compared within one process, never stored across versions.
+The fingerprint: every value is rendered as text the same way on both sides — in the database
+by CAST(… AS TEXT) (PostgreSQL: COPY, which uses the same type output; ints as digits, dates
+ISO), from the Parquet file by polars (ints as digits, dates %Y-%m-%d), NULL kept as null — then
+each row of text values is hashed to 64 bits by polars' hash_rows with fixed seeds (column
+boundaries and nulls are part of the hash), and the hashes are summed as two 32-bit halves
+(a multiset sum: order-free, and a duplicated row counts twice). The hash is polars' and only
+compared within one process, never stored across versions.
 
 When rows or fingerprints differ, a row-level diff by primary key says which keys are missing in
 the database, extra in it, or changed (and in which columns, for the first few); key values are
@@ -45,8 +46,7 @@ from migrate.sinks.sql import connect, create_engine, default_sqlite_url, safe_u
 
 BATCH_ROWS = 50_000
 DIFF_LIMIT = 20  # keys listed per kind of difference
-NULL_TEXT = "~"
-SEPARATOR = "|"
+HASH_SEED = 0x6D696772  # fixed: both sides are hashed in this process
 NUMERIC = ("int", "decimal", "flag")
 DATES = ("date", "partial_date")
 
@@ -105,55 +105,68 @@ def _canonical(spec: ColumnSpec, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.Utf8)
 
 
-def _framed(text: pl.Expr) -> pl.Expr:
-    return pl.when(text.is_null()).then(pl.lit(NULL_TEXT)).otherwise(
-        text.str.len_chars().cast(pl.Utf8) + ":" + text)
-
-
-def _parquet_row_texts(schema: Schema, path: Path) -> Iterator[pl.DataFrame]:
-    """(key…, row) text frames of the Parquet file, batch by batch (bounded memory)."""
+def _parquet_texts(schema: Schema, path: Path) -> Iterator[pl.DataFrame]:
+    """(key…, columns…) as canonical text, batch by batch (bounded memory)."""
     parquet = pq.ParquetFile(path)
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
         frame = pl.from_arrow(batch)
         texts = {c.name: _canonical(c, frame.schema[c.name]) for c in schema.columns}
-        yield frame.select(
-            *[texts[k].alias(f"key{i}") for i, k in enumerate(schema.primary_key)],
-            pl.concat_str([_framed(texts[c.name]) for c in schema.columns],
-                          separator=SEPARATOR).alias("row"))
+        yield frame.select(*[texts[k].alias(f"key{i}") for i, k in enumerate(schema.primary_key)],
+                           *[texts[c.name].alias(c.name) for c in schema.columns])
 
 
 def _sql_text(name: str) -> sa.ColumnElement:
     return sa.cast(sa.column(name), sa.Text)
 
 
-def _sql_row_text(schema: Schema) -> sa.ColumnElement:
-    parts = []
-    for spec in schema.columns:
-        text = _sql_text(spec.name)
-        parts.append(sa.func.coalesce(sa.cast(sa.func.length(text), sa.Text) + ":" + text,
-                                      NULL_TEXT))
-    row = parts[0]
-    for part in parts[1:]:
-        row = row + SEPARATOR + part
-    return row
-
-
-def _db_row_texts(conn: sa.Connection, schema: Schema, table: str) -> Iterator[pl.DataFrame]:
-    keys = [_sql_text(k).label(f"key{i}") for i, k in enumerate(schema.primary_key)]
-    query = sa.select(*keys, _sql_row_text(schema).label("row")).select_from(sa.table(table))
+def _db_texts(conn: sa.Connection, schema: Schema, table: str) -> Iterator[pl.DataFrame]:
+    """The same frames from the database: every value as CAST(… AS TEXT) renders it."""
+    names = [*(f"key{i}" for i in range(len(schema.primary_key))), *schema.column_names]
+    text_schema = {n: pl.Utf8 for n in names}
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        yield from _pg_copy_texts(conn, schema, table, text_schema)
+        return
+    query = sa.select(*[_sql_text(k).label(f"key{i}") for i, k in enumerate(schema.primary_key)],
+                      *[_sql_text(c).label(c) for c in schema.column_names]
+                      ).select_from(sa.table(table))
     result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
-    names = [*(f"key{i}" for i in range(len(keys))), "row"]
     for rows in result.partitions():
-        yield pl.DataFrame(rows, schema={n: pl.Utf8 for n in names}, orient="row")
+        yield pl.DataFrame(rows, schema=text_schema, orient="row")
 
 
-def _hashes(frames: Iterator[pl.DataFrame], n_keys: int) -> pl.DataFrame:
-    """(key…, h) for every row: the 64-bit hash of its text."""
-    parts = [f.select(pl.exclude("row"), pl.col("row").hash(seed=0x6D6967).alias("h"))
-             for f in frames]
+def _pg_copy_texts(conn: sa.Connection, schema: Schema, table: str,
+                   text_schema: dict[str, pl.DataType]) -> Iterator[pl.DataFrame]:
+    """PostgreSQL: COPY (SELECT …) TO STDOUT as CSV — COPY renders values with the types'
+    text output, exactly like CAST(… AS TEXT) — parsed by polars. Every CopyData message is one
+    row, so batches split on row boundaries; FORCE_QUOTE keeps '' apart from NULL."""
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c) for c in (*schema.primary_key, *schema.column_names))
+    sql = (f"COPY (SELECT {columns} FROM {quote(table)}) TO STDOUT "
+           "(FORMAT csv, FORCE_QUOTE *)")
+    raw = conn.connection.driver_connection
+
+    def parse(rows: list[bytes]) -> pl.DataFrame:
+        return pl.read_csv(b"".join(rows), has_header=False, new_columns=list(text_schema),
+                           schema=text_schema, quote_char='"')
+
+    rows: list[bytes] = []
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in copy:
+            rows.append(bytes(row))
+            if len(rows) == BATCH_ROWS:
+                yield parse(rows)
+                rows = []
+    if rows:
+        yield parse(rows)
+
+
+def _hashes(frames: Iterator[pl.DataFrame], schema: Schema) -> pl.DataFrame:
+    """(key…, h) for every row: polars' 64-bit hash of the row's canonical text values."""
+    keys = [f"key{i}" for i in range(len(schema.primary_key))]
+    parts = [f.select(keys).with_columns(
+        f.select(schema.column_names).hash_rows(seed=HASH_SEED).alias("h")) for f in frames]
     if not parts:
-        return pl.DataFrame(schema={**{f"key{i}": pl.Utf8 for i in range(n_keys)},
-                                    "h": pl.UInt64})
+        return pl.DataFrame(schema={**{k: pl.Utf8 for k in keys}, "h": pl.UInt64})
     return pl.concat(parts)
 
 
@@ -307,9 +320,8 @@ def verify_database(url: str, schema: Schema, parquet_path: Path, accepted: int,
                     f"db_totals:{table}.{spec.name}", expected == actual,
                     _masked(expected, spec), _masked(actual, spec),
                     "non-null count, sum, min/max of the column: Parquet = database"))
-            n_keys = len(schema.primary_key)
-            pq_hashes = _hashes(_parquet_row_texts(schema, parquet_path), n_keys)
-            db_hashes = _hashes(_db_row_texts(conn, schema, table), n_keys)
+            pq_hashes = _hashes(_parquet_texts(schema, parquet_path), schema)
+            db_hashes = _hashes(_db_texts(conn, schema, table), schema)
             pq_print, db_print = _fingerprint(pq_hashes), _fingerprint(db_hashes)
             inv.append(Invariant(f"db_row_hash:{table}", pq_print == db_print, pq_print,
                                  db_print, "order-independent hash of all rows: Parquet = "
