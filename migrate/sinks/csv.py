@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import polars as pl
 
 from migrate.atomic import commit, discard, private_open, temp_path
+
+RECOUNT_BLOCK = 8 * 1024 * 1024
 
 
 class CsvSink:
@@ -32,12 +35,43 @@ class CsvSink:
         discard(self.temp)
 
     def count(self) -> int:
-        return int(pl.scan_csv(self.path, infer_schema=False).select(pl.len()).collect().item())
+        return self.recount([])[0]
 
     def column_sum(self, column: str) -> int:
         """Sum of a numeric-text column, re-read from the committed file."""
-        return int(pl.scan_csv(self.path, infer_schema=False)
-                   .select(pl.col(column).cast(pl.Int64).sum()).collect().item() or 0)
+        return self.recount([column])[1][column]
+
+    def recount(self, sum_columns: list[str]) -> tuple[int, dict[str, int]]:
+        """Rows and column sums re-read from the committed file, block by block.
+
+        Memory stays bounded by the block size whatever the file size (a whole-file scan maps
+        the file and grows the peak RSS with the output). No value holds a line break: control
+        characters are rejected when text is decoded, so each line is one row.
+        """
+        indices = sorted({self.columns.index(c) for c in sum_columns} or {0})
+        rows, sums = 0, dict.fromkeys(sum_columns, 0)
+
+        def parse(body: bytes) -> None:
+            nonlocal rows
+            frame = pl.read_csv(io.BytesIO(body), has_header=False, infer_schema=False,
+                                columns=indices)
+            rows += frame.height
+            for column in sum_columns:
+                values = frame.to_series(indices.index(self.columns.index(column)))
+                sums[column] += int(values.cast(pl.Int64).sum() or 0)
+
+        with open(self.path, "rb") as handle:
+            handle.readline()  # the header line
+            rest = b""
+            while block := handle.read(RECOUNT_BLOCK):
+                block = rest + block
+                cut = block.rfind(b"\n") + 1
+                rest = block[cut:]
+                if cut:
+                    parse(block[:cut])
+            if rest.strip():
+                parse(rest)
+        return rows, sums
 
     def outputs(self) -> list[Path]:
         return [self.path]
