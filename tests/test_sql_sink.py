@@ -300,3 +300,22 @@ def test_default_sqlite_file_is_private(tmp_path, schema):
     path: Path = tmp_path / "deep" / "migrate.db"
     load(f"sqlite:///{path}", schema, rows(schema, range(2)))
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_sqlite_without_adbc_uses_executemany(tmp_path, schema, monkeypatch):
+    """The fallback path (no ADBC driver installed) loads, replaces and aborts the same way."""
+    import migrate.sinks.sql as sql
+
+    monkeypatch.setattr(sql, "USE_ADBC", False)
+    url = f"sqlite:///{tmp_path / 'plain.db'}"
+    frame = rows(schema, range(6), shimei=["𠮷田　太郎", "", "a", "b", "c", "d"],
+                 birth_date=["1950", "1950-05", "1990-02-29", "2000-01-01", "1868", "2019-05"])
+    sink = load(url, schema, frame.slice(0, 3), frame.slice(3))
+    assert isinstance(sink.session, type(None)) and sink.count() == 6
+    assert table(url, schema).equals(frame)
+    sink = SqlSink(url, schema)
+    assert isinstance(sink.session, sql._Session)
+    sink.write(rows(schema, range(100, 110)))
+    sink.abort()
+    assert table(url, schema).equals(frame)
+    assert table_names(url) == {"juki"}

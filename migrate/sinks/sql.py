@@ -2,7 +2,8 @@
 
 One connection and one transaction per run: the constructor creates a staging table, `write`
 bulk-loads each chunk into it (PostgreSQL: `COPY … FROM STDIN` in CSV format streamed from the
-polars chunk; SQLite: driver-level executemany), and `commit` drops the previous table, renames
+polars chunk; SQLite: the chunk's Arrow data through the ADBC SQLite driver, or driver-level
+executemany without it), and `commit` drops the previous table, renames
 the staging table into its place and renames its constraints, all in that same transaction. A
 failed or killed run therefore leaves the previous content of the table exactly as it was, and a
 re-run replaces the whole table: it can never duplicate rows.
@@ -33,6 +34,7 @@ from migrate.layouts import ColumnSpec, Schema
 BATCH_ROWS = 20_000  # executemany batch (SQLite, other drivers)
 COPY_ROWS = 20_000  # rows per CSV buffer handed to COPY (~5 MB; bounds the extra memory)
 STAGING_SUFFIX = "__staging"
+USE_ADBC = True  # SQLite through the ADBC driver when it is installed (tests switch it off)
 
 
 def sql_type(spec: ColumnSpec) -> sa.types.TypeEngine:
@@ -158,6 +160,101 @@ def _csv(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _adbc_sqlite() -> Any | None:
+    """The ADBC SQLite driver (Arrow batches inserted by C code), when installed."""
+    if not USE_ADBC:
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+    except ImportError:  # pragma: no cover - it is a dependency; executemany still works
+        return None
+    return adbc
+
+
+class _Session:
+    """One connection and one transaction through SQLAlchemy; DB errors as SQLAlchemy's."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self.conn: sa.Connection | None = connect(engine)
+        self.tx = self.conn.begin()
+
+    def execute(self, sql: str, params: tuple = ()) -> list[tuple]:
+        result = self.conn.exec_driver_sql(sql, params or None)
+        return [tuple(r) for r in result] if result.returns_rows else []
+
+    def create(self, table: sa.Table) -> None:
+        table.drop(self.conn, checkfirst=True)
+        table.create(self.conn)  # with COMMENT ON … on PostgreSQL
+
+    def commit(self) -> None:
+        self.tx.commit()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                if self.tx.is_active:
+                    self.tx.rollback()
+            finally:
+                self.conn.close()
+                self.conn = None
+
+
+class _AdbcSession:
+    """SQLite through ADBC: the same one-transaction life (ADBC runs with autocommit off, DDL
+    included), with Arrow ingestion instead of executemany."""
+
+    def __init__(self, adbc: Any, path: str, dialect: sa.Dialect):
+        self.adbc = adbc
+        self.dialect = dialect
+        self.conn = adbc.connect(path)
+        self.cursor = self.conn.cursor()
+
+    def _wrap(self, sql: str, exc: BaseException) -> sa.exc.DBAPIError:
+        if "constraint failed" in str(exc):  # ADBC reports SQLite's constraints as INTERNAL
+            return sa.exc.IntegrityError(sql, None, exc)
+        return sa.exc.DBAPIError.instance(sql, None, exc, self.adbc.Error)
+
+    def execute(self, sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            self.cursor.execute(sql, params or None)
+            return [tuple(r) for r in self.cursor.fetchall()] if self.cursor.description \
+                else []
+        except self.adbc.Error as exc:
+            raise self._wrap(sql, exc) from None
+
+    def create(self, table: sa.Table) -> None:
+        quote = self.dialect.identifier_preparer.quote
+        self.execute(f"DROP TABLE IF EXISTS {quote(table.name)}")
+        self.execute(str(sa.schema.CreateTable(table).compile(dialect=self.dialect)))
+
+    def ingest(self, table: str, frame: pl.DataFrame) -> None:
+        try:
+            self.cursor.adbc_ingest(table, frame.to_arrow(), mode="append")
+        except self.adbc.Error as exc:
+            raise self._wrap(f"INSERT INTO {table}", exc) from None
+
+    def commit(self) -> None:
+        try:
+            self.conn.commit()
+        except self.adbc.Error as exc:
+            raise self._wrap("COMMIT", exc) from None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.cursor.close()
+                self.conn.rollback()
+            finally:
+                self.conn.close()
+                self.conn = None
+
+
 class SqlSink:
     """Streams chunks into a staging table and swaps it in on commit, in one transaction."""
 
@@ -166,7 +263,8 @@ class SqlSink:
         self.url = url
         self.schema = schema
         self.engine = create_engine(url)
-        self.dialect = self.engine.dialect.name
+        dialect = self.engine.dialect
+        self.dialect = dialect.name
         self.table_name = schema.name
         # PostgreSQL: the primary key index is built once after the load (a sorted build, not
         # one B-tree insert per row) and foreign keys are validated by one query, not a
@@ -175,21 +273,22 @@ class SqlSink:
         self.staging = table_for(schema, sa.MetaData(), f"{schema.name}{STAGING_SUFFIX}",
                                  keys=not self.deferred_keys)
         self.final = table_for(schema, sa.MetaData(), self.table_name)
-        quote = self.engine.dialect.identifier_preparer.quote
-        self.quote = quote
-        self.column_list = ", ".join(quote(c) for c in schema.column_names)
+        self.quote = dialect.identifier_preparer.quote
+        self.column_list = ", ".join(self.quote(c) for c in schema.column_names)
         self.date_columns = [c.name for c in schema.columns if c.dtype == "date"]
+        self.decimal_columns = [c.name for c in schema.columns if c.dtype == "decimal"]
         self.rows = 0
-        self.conn: sa.Connection | None = connect(self.engine)
-        self.tx = self.conn.begin()
+        database = self.engine.url.database
+        adbc = _adbc_sqlite() if self.dialect == "sqlite" and database not in (
+            None, "", ":memory:") else None
+        self.session: _Session | _AdbcSession | None = (
+            _AdbcSession(adbc, database, dialect) if adbc else _Session(self.engine))
         try:
-            self.staging.drop(self.conn, checkfirst=True)
-            self.staging.create(self.conn)
+            self.session.create(self.staging)
         except sa.exc.DBAPIError as exc:
             self.abort()
             raise UsageError("cannot create the database table {table}: {reason}",
-                             {"table": self.staging.name,
-                              "reason": str(exc.orig).strip().splitlines()[0]},
+                             {"table": self.staging.name, "reason": _first_line(exc)},
                              hint="Load the layouts that this one refers to first, and check "
                                   "that the database user may create tables.") from None
         except BaseException:
@@ -201,18 +300,25 @@ class SqlSink:
     def write(self, frame: pl.DataFrame) -> None:
         if frame.height == 0:
             return
-        assert self.conn is not None, "write after commit/abort"
+        assert self.session is not None, "write after commit/abort"
         frame = frame.select(self.schema.column_names)
         if self.dialect == "postgresql" and self.engine.dialect.driver == "psycopg":
             self._copy(frame)
+        elif isinstance(self.session, _AdbcSession):
+            self.session.ingest(self.staging.name, self._sqlite_values(frame))
         else:
             self._executemany(frame)
         self.rows += frame.height
 
+    def _sqlite_values(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Dates as ISO text and decimals as text: how SQLAlchemy keeps them in SQLite."""
+        return frame.with_columns(pl.col(self.date_columns).dt.to_string("%Y-%m-%d"),
+                                  pl.col(self.decimal_columns).cast(pl.Utf8))
+
     def _copy(self, frame: pl.DataFrame) -> None:
         """COPY in CSV format: polars writes the buffer in native code; an empty string is
         written quoted ("") and NULL as nothing, exactly what COPY's CSV format expects."""
-        raw = self.conn.connection.driver_connection
+        raw = self.session.conn.connection.driver_connection
         sql = (f"COPY {self.quote(self.staging.name)} ({self.column_list}) "
                "FROM STDIN (FORMAT csv)")
         dbapi = self.engine.dialect.loaded_dbapi
@@ -231,63 +337,62 @@ class SqlSink:
             raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error) from None
 
     def _executemany(self, frame: pl.DataFrame) -> None:
+        conn = self.session.conn
         marker = {"qmark": "?", "numeric": "?", "format": "%s", "pyformat": "%s"}.get(
             self.engine.dialect.paramstyle)
         if marker is None:  # an unusual driver: let SQLAlchemy bind every value
             for start in range(0, frame.height, BATCH_ROWS):
-                self.conn.execute(self.staging.insert(),
-                                  frame.slice(start, BATCH_ROWS).to_dicts())
+                conn.execute(self.staging.insert(), frame.slice(start, BATCH_ROWS).to_dicts())
             return
         # Driver-level executemany with plain tuples: no per-value SQLAlchemy processing.
-        # Dates go as ISO text, which is how SQLAlchemy stores them in SQLite too.
-        if self.dialect == "sqlite" and self.date_columns:
-            frame = frame.with_columns(pl.col(self.date_columns).dt.to_string("%Y-%m-%d"))
+        if self.dialect == "sqlite":
+            frame = self._sqlite_values(frame)
         values = ", ".join([marker] * frame.width)
         sql = (f"INSERT INTO {self.quote(self.staging.name)} ({self.column_list}) "
                f"VALUES ({values})")
         for start in range(0, frame.height, BATCH_ROWS):
-            self.conn.exec_driver_sql(sql, frame.slice(start, BATCH_ROWS).rows())
+            conn.exec_driver_sql(sql, frame.slice(start, BATCH_ROWS).rows())
 
     # ------------------------------------------------------------------ swap
 
     def commit(self) -> None:
         """Replace the table by the staging table, in the transaction that loaded it."""
-        assert self.conn is not None, "commit after commit/abort"
-        conn, quote = self.conn, self.quote
+        assert self.session is not None, "commit after commit/abort"
+        run, quote = self.session.execute, self.quote
         try:
             dependents = self._dependent_foreign_keys()
             for child, name, _definition in dependents:
-                conn.exec_driver_sql(f"ALTER TABLE {child} DROP CONSTRAINT {quote(name)}")
-            self.final.drop(conn, checkfirst=True)
-            conn.exec_driver_sql(f"ALTER TABLE {quote(self.staging.name)} "
-                                 f"RENAME TO {quote(self.table_name)}")
+                run(f"ALTER TABLE {child} DROP CONSTRAINT {quote(name)}")
+            run(f"DROP TABLE IF EXISTS {quote(self.table_name)}")  # never CASCADE
+            run(f"ALTER TABLE {quote(self.staging.name)} RENAME TO {quote(self.table_name)}")
             if self.dialect == "postgresql":
                 self._rename_constraints()
             if self.deferred_keys:
                 for constraint in self.final.constraints:
                     if isinstance(constraint, sa.PrimaryKeyConstraint | sa.ForeignKeyConstraint) \
                             and constraint.columns:
-                        conn.execute(sa.schema.AddConstraint(constraint))
+                        run(str(sa.schema.AddConstraint(constraint).compile(
+                            dialect=self.engine.dialect)))
             for child, name, definition in dependents:
-                conn.exec_driver_sql(
-                    f"ALTER TABLE {child} ADD CONSTRAINT {quote(name)} {definition}")
+                run(f"ALTER TABLE {child} ADD CONSTRAINT {quote(name)} {definition}")
             if self.dialect == "sqlite":
                 self._sqlite_check_foreign_keys()
-            self.tx.commit()
+            self.session.commit()
         except sa.exc.DBAPIError as exc:
             self.abort()
-            raise UsageError("the database table {table} cannot be replaced: {reason}",
-                             {"table": self.table_name,
-                              "reason": str(exc.orig).strip().splitlines()[0]},
-                             hint="Nothing in the database was changed. The new rows may break a "
-                                  "key of the layout (a duplicate or a reference to a missing "
-                                  "row), or another object depends on the table (a view, or "
-                                  "rows of another table that refer to keys this run no longer "
-                                  "has).") from None
+            raise self._cannot_replace(_first_line(exc)) from None
         except BaseException:
             self.abort()
             raise
-        self._close_connection()
+        self._close_session()
+
+    def _cannot_replace(self, reason: str) -> UsageError:
+        return UsageError("the database table {table} cannot be replaced: {reason}",
+                          {"table": self.table_name, "reason": reason},
+                          hint="Nothing in the database was changed. The new rows may break a "
+                               "key of the layout (a duplicate or a reference to a missing "
+                               "row), or another object depends on the table (a view, or rows "
+                               "of another table that refer to keys this run no longer has).")
 
     def _rename_constraints(self) -> None:
         """PostgreSQL keeps constraint and index names through a table rename."""
@@ -296,54 +401,41 @@ class SqlSink:
             if not isinstance(constraint.name, str) or not constraint.name.startswith(stage):
                 continue
             new = final + constraint.name[len(stage):]
-            self.conn.exec_driver_sql(
-                f"ALTER TABLE {self.quote(final)} RENAME CONSTRAINT "
-                f"{self.quote(constraint.name)} TO {self.quote(new)}")
+            self.session.execute(f"ALTER TABLE {self.quote(final)} RENAME CONSTRAINT "
+                                 f"{self.quote(constraint.name)} TO {self.quote(new)}")
 
     def _dependent_foreign_keys(self) -> list[tuple[str, str, str]]:
         """(table, constraint, definition) of other tables' foreign keys into the old table."""
         if self.dialect != "postgresql":
             return []
-        rows = self.conn.execute(sa.text(
+        rows = self.session.execute(
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c WHERE c.contype = 'f' AND c.confrelid = to_regclass(:t) "
-            "AND c.conrelid <> c.confrelid ORDER BY 1, 2"),
-            {"t": self.quote(self.table_name)}).all()
+            "FROM pg_constraint c WHERE c.contype = 'f' AND c.confrelid = to_regclass(%s) "
+            "AND c.conrelid <> c.confrelid ORDER BY 1, 2", (self.quote(self.table_name),))
         return [(str(table), str(name), str(definition)) for table, name, definition in rows]
 
     def _sqlite_check_foreign_keys(self) -> None:
         """SQLite enforces foreign keys only when asked per connection; check them once here,
         for the new table and for the tables that refer to it."""
         fk = any(c.references for c in self.schema.columns)
-        children = [row[0] for row in self.conn.exec_driver_sql(
+        literal = "'" + self.table_name.replace("'", "''") + "'"
+        children = [row[0] for row in self.session.execute(
             "SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
-            "WHERE m.type = 'table' AND f.\"table\" = ?", (self.table_name,)).all()]
+            f"WHERE m.type = 'table' AND f.\"table\" = {literal}")]
         for table in ([self.table_name] if fk else []) + children:
-            bad = self.conn.exec_driver_sql(
-                f"PRAGMA foreign_key_check({self.quote(table)})").first()
-            if bad is not None:
-                raise UsageError(
-                    "the database table {table} cannot be replaced: {reason}",
-                    {"table": self.table_name,
-                     "reason": f"FOREIGN KEY constraint failed ({bad[0]} → {bad[2]})"},
-                    hint="Nothing in the database was changed. The new rows may break a key of "
-                         "the layout (a duplicate or a reference to a missing row), or another "
-                         "object depends on the table (a view, or rows of another table that "
-                         "refer to keys this run no longer has).")
+            bad = self.session.execute(f"PRAGMA foreign_key_check({self.quote(table)})")
+            if bad:
+                raise self._cannot_replace(
+                    f"FOREIGN KEY constraint failed ({bad[0][0]} → {bad[0][2]})")
 
     def abort(self) -> None:
-        if self.conn is not None:
-            try:
-                if self.tx.is_active:
-                    self.tx.rollback()
-            finally:
-                self._close_connection()
+        self._close_session()
         self.engine.dispose()
 
-    def _close_connection(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+    def _close_session(self) -> None:
+        if self.session is not None:
+            session, self.session = self.session, None
+            session.close()
 
     # ------------------------------------------------------------------ re-count
 
@@ -359,5 +451,5 @@ class SqlSink:
         return []
 
     def close(self) -> None:
-        self._close_connection()
+        self._close_session()
         self.engine.dispose()
