@@ -96,7 +96,7 @@ class TreeMemory:
     so the measured process pays no GIL for it.
     """
 
-    def __init__(self, root: int, interval: float = 0.2):
+    def __init__(self, root: int, interval: float = 0.25):
         import threading
 
         self.root = root
@@ -115,20 +115,20 @@ class TreeMemory:
         self._thread.join()
 
     @staticmethod
-    def _tree(root: int) -> list[int]:
-        parents: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry.name}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            parents.setdefault(ppid, []).append(int(entry.name))
+    def _children(pid: int) -> list[int]:
+        """Children of a process, from /proc/PID/task/TID/children (cheap: no /proc scan)."""
+        found = []
+        with contextlib.suppress(OSError):
+            for task in os.scandir(f"/proc/{pid}/task"):
+                with contextlib.suppress(OSError, ValueError):
+                    text = Path(f"/proc/{pid}/task/{task.name}/children").read_text()
+                    found.extend(int(c) for c in text.split())
+        return found
+
+    def _tree(self, root: int) -> list[int]:
         found, todo = [root], [root]
         while todo:
-            for child in parents.get(todo.pop(), []):
+            for child in self._children(todo.pop()):
                 found.append(child)
                 todo.append(child)
         return found
@@ -154,6 +154,13 @@ class TreeMemory:
     @property
     def peak_mib(self) -> float:
         return round(self.peak_kib / 1024, 1)
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and of its waited-for children (workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), \
+        resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def migrate_command() -> list[str]:
@@ -393,7 +400,9 @@ STAGE_FUNCTIONS = {
 
 
 def run_child_stage(args: argparse.Namespace) -> int:
+    cpu = _cpu_seconds()  # imports included: seconds are timed after them, CPU here is close
     result = STAGE_FUNCTIONS[args.stage](args)
+    result["cpu_seconds"] = round(_cpu_seconds() - cpu, 2)
     result.setdefault("peak_rss_mib", _peak_rss_mib())
     print(json.dumps(result, default=str))
     return 0
@@ -402,7 +411,7 @@ def run_child_stage(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- the parent
 
 
-def machine_facts(workers: int | None) -> dict:
+def machine_facts(workers: int | None, load_before: tuple[float, ...] | None = None) -> dict:
     import polars as pl
 
     try:
@@ -429,7 +438,8 @@ def machine_facts(workers: int | None) -> dict:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(), "usable_cores": usable, "cpu": cpu,
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB, 1),
-        "platform": platform.platform(), "load_average_before": os.getloadavg(),
+        "platform": platform.platform(), "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
         "versions": versions, "migrate": __version__,
         "git_commit": commit or None, "migrate_code_modified": bool(dirty),
         "workers_requested": workers,
@@ -544,8 +554,8 @@ def print_table(report: dict) -> None:
           f"{machine['usable_cores']} cores ({machine['cpu'] or 'cpu ?'}), "
           f"workers {report['workers'] or 'default'}, {machine['date']}")
     print(f"python {machine['versions']['python']}, polars {machine['versions']['polars']}\n")
-    header = f"{'stage':<28} {'seconds':>9} {'MB/s':>8} {'rows/s':>11} {'× floor':>8} " \
-             f"{'peak RSS MiB':>13} {'all procs':>10}"
+    header = f"{'stage':<28} {'seconds':>9} {'CPU s':>7} {'MB/s':>8} {'rows/s':>11} " \
+             f"{'× floor':>8} {'peak RSS MiB':>13} {'all procs':>10}"
     print(header)
     print("-" * len(header))
     for stage, result in report["stages"].items():
@@ -554,7 +564,8 @@ def print_table(report: dict) -> None:
             print(f"{label:<28} {result.get('skipped') or 'failed: ' + result['error'][-80:]}")
             continue
         ratio = result["ratio_to_floor"]
-        print(f"{label:<28} {result['seconds']:>9.2f} {result['mb_per_s']:>8.1f} "
+        print(f"{label:<28} {result['seconds']:>9.2f} {result.get('cpu_seconds', 0):>7.1f} "
+              f"{result['mb_per_s']:>8.1f} "
               f"{result['rows_per_s']:>11,} {ratio if ratio is not None else '':>8} "
               f"{result['peak_rss_mib']:>13,.0f} {result['peak_tree_pss_mib']:>10,.0f}")
     print("\ntargets (issue 7):")
@@ -593,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
     rows = max(int(args.size_mb * 1e6 / RECORD_BYTES), 10)
+    load_before = os.getloadavg()
     notes = []
     workers = args.workers
     if workers and not cli_supports_workers():
@@ -640,10 +652,13 @@ def main(argv: list[str] | None = None) -> int:
         notes.append("peak RSS MiB: ru_maxrss of the stage's main process (for e2e_cli: of "
                      "the largest process of `migrate run`); all procs: sampled peak of the "
                      "summed PSS of the stage's process tree (worker processes included)")
+        notes.append("CPU s: user+system CPU of the stage's processes (workers included) "
+                     "from just after the child started; CPU s well below seconds for a "
+                     "one-process stage means it was starved by other load on the machine")
         notes.append("e2e_cli is the wall time of `migrate run` (interpreter start and "
                       "imports included); the other stages are timed inside their process")
         report = {
-            "machine": machine_facts(workers),
+            "machine": machine_facts(workers, load_before),
             "input": {"mapping": MAPPING, "size_mb": args.size_mb, "bytes": size_bytes,
                       "rows": rows, "records": records, "seed": args.seed,
                       "path": str(input_path) if args.keep else None},

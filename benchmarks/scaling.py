@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -98,7 +99,7 @@ def print_table(report: dict) -> None:
     print(f"\nmigrate scaling — `migrate run` end to end, {machine['usable_cores']} cores "
           f"({machine['cpu'] or 'cpu ?'}), workers {report['workers'] or 'default'}, "
           f"{machine['date']}")
-    header = f"{'rows':>12} {'MB':>8} {'seconds':>9} {'pipeline s':>11} {'MB/s':>7} " \
+    header = f"{'rows':>12} {'MB':>8} {'seconds':>9} {'pipeline s':>11} {'CPU s':>7} {'MB/s':>7} " \
              f"{'µs/row':>8} {'× smallest':>10} {'peak RSS MiB':>13} {'all procs':>10}"
     print(header)
     print("-" * len(header))
@@ -107,7 +108,8 @@ def print_table(report: dict) -> None:
             print(f"{r['rows']:>12,} {r.get('skipped') or 'failed: ' + r.get('error', '')}")
             continue
         print(f"{r['rows']:>12,} {r['bytes'] / 1e6:>8,.0f} {r['seconds']:>9.2f} "
-              f"{r['run_json_seconds']:>11.2f} {r['mb_per_s']:>7.1f} "
+              f"{r['run_json_seconds']:>11.2f} {r.get('cpu_seconds', 0):>7.1f} "
+              f"{r['mb_per_s']:>7.1f} "
               f"{r['pipeline_us_per_row']:>8.2f} {r.get('time_per_row_ratio', ''):>10} "
               f"{r['peak_rss_mib']:>13,.0f} {r['peak_tree_pss_mib']:>10,.0f}")
     v = report["verdicts"]
@@ -134,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if workers and not compare.cli_supports_workers():
         notes.append(f"--workers {workers} ignored: this migrate run has no --workers option")
         workers = None
+    load_before = os.getloadavg()
     directory = args.dir or Path(tempfile.mkdtemp(prefix="migrate-scaling-"))
     directory.mkdir(parents=True, exist_ok=True)
     series = []
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     notes.append("seconds: wall time of `migrate run` (interpreter start and imports "
                  "included); pipeline s: run.json seconds (read → write, without the "
                  "reconciliation re-counts); linearity is judged on the pipeline time")
-    report = {"machine": compare.machine_facts(workers), "workers": workers,
+    report = {"machine": compare.machine_facts(workers, load_before), "workers": workers,
               "mapping": compare.MAPPING, "series": series, "verdicts": verdicts(series),
               "notes": notes}
     print_table(report)
