@@ -379,7 +379,7 @@ def reconcile_out_dir(out_dir: Path, db_url: str | None = None) -> DbCheck:
         raise UsageError("{path} does not exist", {"path": parquet},
                          hint="The Parquet output of the run is what the database is compared "
                               "with; restore it from the run's folder.")
-    url = db_url or default_sqlite_url(out_dir)
+    url = db_url or recorded_url(doc) or default_sqlite_url(out_dir)
     parsed = make_url(url) if "://" in url else None
     if parsed is not None and parsed.get_backend_name() == "sqlite" and \
             parsed.database and not Path(parsed.database).is_file():
@@ -387,6 +387,16 @@ def reconcile_out_dir(out_dir: Path, db_url: str | None = None) -> DbCheck:
                          hint="Give the database of the run with --db URL.")
     accepted = int(doc["reconciliation"]["accepted"])
     return verify_database(url, schema, parquet, accepted)
+
+
+def recorded_url(doc: dict[str, Any]) -> str | None:
+    """The database URL run.json recorded (`"database": {"url": …}`), unless it is SQLite (the
+    file is looked up next to run.json, so a moved folder still works) or its password was
+    hidden (then --db must say it)."""
+    url = (doc.get("database") or {}).get("url")
+    if not isinstance(url, str) or "***" in url or url.startswith("sqlite"):
+        return None
+    return url
 
 
 def describe(check: DbCheck) -> list[tuple[bool | None, str]]:

@@ -184,3 +184,13 @@ def test_columns_that_start_with_nulls(tmp_path, loaded, juki_mapping):
     sink.close()
     check = verify_database(url, juki_mapping.target, parquet, frame.height)
     assert check.ok, [i for i in check.invariants if not i.ok]
+
+
+def test_reconcile_defaults_to_the_database_recorded_in_run_json(runner, loaded):
+    out, url, _ = loaded
+    doc = json.loads((out / "run.json").read_text())
+    doc["database"] = {"url": url}
+    (out / "run.json").write_text(json.dumps(doc))
+    result = runner.invoke(main, ["reconcile", str(out)])
+    assert result.exit_code == 0, result.output
+    assert ("postgresql" in result.output) == url.startswith("postgresql")
