@@ -249,18 +249,26 @@ def _parquet_totals(schema: Schema, path: Path) -> tuple[int, dict[str, dict[str
 def _db_totals(conn: sa.Connection, schema: Schema, table: str) -> tuple[
         int, dict[str, dict[str, Any]]]:
     binary = "C" if conn.dialect.name == "postgresql" else None  # byte order, like polars
+    text_decimals = conn.dialect.name == "sqlite"  # kept as exact text there (sinks/sql.py)
     exprs: list[sa.ColumnElement] = [sa.func.count().label("rows")]
     for spec in schema.columns:
         col = sa.column(spec.name)
         exprs.append(sa.func.count(col).label(f"n_{spec.name}"))
-        if spec.dtype in NUMERIC:
+        if spec.dtype == "decimal" and text_decimals:  # exact: a sum of scaled integers
+            units = sa.cast(sa.func.replace(col, ".", ""), sa.BigInteger)
+            exprs.append(sa.func.sum(units).label(f"sum_{spec.name}"))
+        elif spec.dtype in NUMERIC:
             exprs.append(sa.func.sum(col).label(f"sum_{spec.name}"))
         if spec.dtype in DATES:
             ordered = col if spec.dtype == "date" or binary is None else sa.collate(col, binary)
             exprs.append(sa.func.min(ordered).label(f"min_{spec.name}"))
             exprs.append(sa.func.max(ordered).label(f"max_{spec.name}"))
-    values = conn.execute(sa.select(*exprs).select_from(sa.table(table))).mappings().one()
-    return int(values["rows"]), _totals_of(dict(values), schema)
+    values = dict(conn.execute(sa.select(*exprs).select_from(sa.table(table))).mappings().one())
+    for spec in schema.columns:
+        if spec.dtype == "decimal" and text_decimals and values[f"sum_{spec.name}"] is not None:
+            values[f"sum_{spec.name}"] = Decimal(int(values[f"sum_{spec.name}"])).scaleb(
+                -spec.scale)
+    return int(values["rows"]), _totals_of(values, schema)
 
 
 # ---------------------------------------------------------------- row-level diff

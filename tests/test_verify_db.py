@@ -194,3 +194,47 @@ def test_reconcile_defaults_to_the_database_recorded_in_run_json(runner, loaded)
     result = runner.invoke(main, ["reconcile", str(out)])
     assert result.exit_code == 0, result.output
     assert ("postgresql" in result.output) == url.startswith("postgresql")
+
+
+ZEI = """layout: zei/v1
+title: {ja: 税, en: tax}
+primary_key: [atena_no]
+columns:
+  - {name: atena_no, ja: 宛名番号, en: id, dtype: digits, max_length: 15, required: true}
+  - {name: amount, ja: 金額, en: amount, dtype: decimal, precision: 12, scale: 2}
+  - {name: whole, ja: 整数金額, en: whole yen, dtype: decimal, precision: 12}
+  - {name: flag, ja: フラグ, en: flag, dtype: flag}
+"""
+
+
+def test_decimals_are_exact_in_both_databases(tmp_path, db_url):
+    """SQLite keeps decimals as exact text; sums and hashes agree with the Parquet file."""
+    from decimal import Decimal
+
+    from migrate.layouts import load_schema
+    from migrate.sinks.sql import SqlSink
+
+    (tmp_path / "zei.yaml").write_text(ZEI, encoding="utf-8")
+    schema = load_schema(tmp_path / "zei.yaml")
+    amounts = [Decimal("12.30"), Decimal("-0.05"), None, Decimal("100.00"),
+               Decimal("9999999999.99")]
+    frame = pl.DataFrame({"atena_no": [str(i) for i in range(5)], "amount": amounts,
+                          "whole": [Decimal(v) for v in (1, 0, 250000, 7, 3)],
+                          "flag": [1, 0, None, 1, 0]},
+                         schema={"atena_no": pl.Utf8, "amount": pl.Decimal(12, 2),
+                                 "whole": pl.Decimal(12, 0), "flag": pl.Int8})
+    parquet = tmp_path / "zei.parquet"
+    frame.write_parquet(parquet)
+    sink = SqlSink(db_url, schema)
+    sink.write(frame)
+    sink.commit()
+    sink.close()
+    check = verify_database(db_url, schema, parquet, 5)
+    assert check.ok, [i for i in check.invariants if not i.ok]
+    totals = next(i for i in check.invariants if i.name == "db_totals:zei.amount")
+    assert totals.actual == {"non_null": 4, "sum": "10000000112.24"}
+    execute(db_url, "UPDATE zei SET amount = '12.31' WHERE atena_no = '0'"
+            if db_url.startswith("sqlite") else
+            "UPDATE zei SET amount = 12.31 WHERE atena_no = '0'")
+    check = verify_database(db_url, schema, parquet, 5)
+    assert not check.ok and [k for k, _ in check.diff.changed] == ["0"]

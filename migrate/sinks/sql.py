@@ -44,9 +44,13 @@ def sql_type(spec: ColumnSpec) -> sa.types.TypeEngine:
         if spec.dtype == "code" and spec.codes:
             length = max(len(c) for c in spec.codes)
         return sa.String(length) if length else sa.Text()
+    if spec.dtype == "decimal":
+        # SQLite has no exact decimal type: NUMERIC would turn '12.30' into the float 12.3.
+        # The exact text (always `scale` digits after the point) is kept instead.
+        return sa.Numeric(spec.precision or 18, spec.scale).with_variant(sa.Text(), "sqlite")
     return {
         "int": sa.BigInteger(), "date": sa.Date(), "partial_date": sa.String(10),
-        "flag": sa.SmallInteger(), "decimal": sa.Numeric(spec.precision or 18, spec.scale),
+        "flag": sa.SmallInteger(),
     }[spec.dtype]
 
 
