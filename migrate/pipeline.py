@@ -44,8 +44,9 @@ from migrate.report import write_report
 from migrate.sinks import BackgroundSink
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
-from migrate.sinks.sql import SqlSink, default_sqlite_url
+from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
 from migrate.validate import field_offsets
+from migrate.verify_db import verify_database
 
 PROBLEM_COLUMNS = ["record", "offset", "field", "column", "reason", "message", "value", "detail"]
 
@@ -235,7 +236,7 @@ class Pipeline:
         input_sha = hasher.submit(file_sha256, options.input)  # hashlib releases the GIL
         sinks = [BackgroundSink(CsvSink(out / f"{name}.csv", columns)),
                  BackgroundSink(ParquetSink(out / f"{name}.parquet", empty.select(columns)))]
-        db_url = options.db_url or default_sqlite_url(out)
+        db_url = self.db_url = options.db_url or default_sqlite_url(out)
         messages = _rule_messages(self.mapping)
         rejects = ProblemWriter(out / "rejects.csv", messages)
         warnings_out = ProblemWriter(out / "warnings.csv", messages)
@@ -298,6 +299,10 @@ class Pipeline:
         ledger.check_output_totals(output_totals)
         for sink in sinks:
             ledger.check_sink(sink.name, sink.count())
+            if sink.name == "database":  # re-count, re-total and re-hash the table itself
+                ledger.invariants += verify_database(
+                    sink.url, self.schema, out / f"{self.schema.name}.parquet",
+                    ledger.accepted).invariants
         for sink in sinks:
             if hasattr(sink, "close"):
                 sink.close()
@@ -327,6 +332,7 @@ class Pipeline:
             "header": {k: (str(v) if v is not None else None) for k, v in self.header.items()
                        if not k.endswith(".__error")},
             "trailer": {"count": count, "control_totals": totals},
+            "database": {"url": safe_url(self.db_url)} if self.db_url != "none" else None,
             "max_rejects": max_rejects,
             "max_rejects_exceeded": exceeded,
             "reconciliation": ledger.as_dict(),
