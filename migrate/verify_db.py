@@ -249,7 +249,7 @@ def _parquet_totals(schema: Schema, path: Path) -> tuple[int, dict[str, dict[str
         if spec.dtype in DATES:
             exprs.append(col.min().alias(f"min_{spec.name}"))
             exprs.append(col.max().alias(f"max_{spec.name}"))
-    values = pl.scan_parquet(path).select(exprs).collect().row(0, named=True)
+    values = pl.scan_parquet(path).select(exprs).collect(engine="streaming").row(0, named=True)
     return int(values["rows"]), _totals_of(values, schema)
 
 
