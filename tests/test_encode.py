@@ -245,7 +245,9 @@ def date_parts(draw: st.DrawFn, low: date, high: date) -> tuple[int, int, int]:
     precision = draw(st.sampled_from(["ymd", "ymd", "ym", "y", "none"]))
     if precision == "none":
         return 0, 0, 0
-    return day.year, day.month if precision != "y" else 0, day.day if precision == "ymd" else 0
+    # 明治1–5 dates are lunisolar: a month has at most 30 days there (the decoder rejects 31).
+    day_of_month = min(day.day, 30) if day.year < 1873 else day.day
+    return day.year, day.month if precision != "y" else 0, day_of_month if precision == "ymd" else 0
 
 
 @settings(max_examples=300, deadline=None)
