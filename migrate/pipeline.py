@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from migrate import __version__
-from migrate.atomic import commit, discard, private_open, temp_path, write_text_atomic
+from migrate.atomic import write_text_atomic
 from migrate.chunkwork import (
     ChunkContext,
     ChunkOutcome,
@@ -81,33 +81,22 @@ class RunResult:
         return 0 if self.ledger.ok and not self.max_rejects_exceeded else 1
 
 
-class ProblemWriter:
-    """rejects.csv / warnings.csv, streamed with a localized message per reason."""
+class ProblemWriter(CsvSink):
+    """rejects.csv / warnings.csv: a CSV output (staged, renamed on commit) whose rows get a
+    localized message per reason."""
 
     def __init__(self, path: Path, messages: dict[str, str]):
-        self.path = path
-        self.temp = temp_path(path)
-        self.handle = private_open(self.temp, "wb")
+        super().__init__(path, PROBLEM_COLUMNS)
         self.messages = messages
         self.lang = language()
-        pl.DataFrame(schema={c: pl.Utf8 for c in PROBLEM_COLUMNS}).write_csv(self.handle)
 
     def write(self, problems: pl.DataFrame) -> None:
         if problems.is_empty():
             return
         reasons = problems["reason"].unique().to_list()
         lookup = {r: self.messages.get(r) or reason_message(r, self.lang) for r in reasons}
-        problems.with_columns(
-            pl.col("reason").replace_strict(lookup, return_dtype=pl.Utf8).alias("message")
-        ).select(PROBLEM_COLUMNS).write_csv(self.handle, include_header=False)
-
-    def commit(self) -> None:
-        self.handle.close()
-        commit(self.temp, self.path)
-
-    def abort(self) -> None:
-        self.handle.close()
-        discard(self.temp)
+        super().write(problems.with_columns(
+            pl.col("reason").replace_strict(lookup, return_dtype=pl.Utf8).alias("message")))
 
 
 def default_workers() -> int:
