@@ -30,7 +30,13 @@ class RecordChunk:
     first_record: int          # 1-based record number of row 0
     records: np.ndarray        # (n, record_length) uint8, newline removed
     kinds: np.ndarray          # (n,) int8: DATA / HEADER / TRAILER / UNKNOWN
-    stride: int                # bytes per record on disk
+    stride: int                # bytes per record on disk (0 for delimited sources)
+    # Delimited sources only: `records` is then a synthetic fixed-width matrix (each field's
+    # cell padded with spaces into its slot), and these say where things really are.
+    record_offsets: np.ndarray | None = None  # (n,) int64 file offset of each line
+    cell_offsets: np.ndarray | None = None    # (n, k) int64 file offset of each slot's cell
+    too_long: np.ndarray | None = None        # (n, k) bool: cell longer than its slot
+    missing: np.ndarray | None = None         # (n, k) bool: the line has no such column
 
     @property
     def record_numbers(self) -> np.ndarray:
@@ -38,6 +44,8 @@ class RecordChunk:
 
     def byte_offsets(self) -> np.ndarray:
         """File offset of each record's first byte."""
+        if self.record_offsets is not None:
+            return self.record_offsets
         return (self.record_numbers - 1) * self.stride
 
 
