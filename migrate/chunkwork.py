@@ -18,8 +18,9 @@ import polars as pl
 
 from migrate.layouts import Mapping
 from migrate.mapping import RECORD_COL, ChunkMapper
-from migrate.problems import concat_problems
-from migrate.read import DATA, KIND_NAMES, FixedWidthReader
+from migrate.problems import concat_problems, empty_problems, problems_frame
+from migrate.read import CHILD, DATA, RecordChunk, kind_names
+from migrate.sources import open_reader
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ class ChunkOutcome:
     kinds: Counter                # records by kind name
     data_read: int                # data records (incl. unknown-type records)
     rejected_records: pl.Series   # record numbers rejected in this chunk (before key check)
-    control_values: dict[str, pl.DataFrame]  # field → (record, value) of every data record
+    control_values: dict[str, pl.DataFrame]  # field → (record, value) of every record
+    groups: pl.DataFrame | None = None  # multi-record: (record, parent, offset) of each record
 
 
 class ChunkWorker:
@@ -53,32 +55,71 @@ class ChunkWorker:
         from migrate.validate import Validator, field_offsets  # pandera: import only here
 
         self.context = context
-        self.reader = FixedWidthReader(context.input, context.mapping.source,
-                                       context.chunk_bytes)
+        self.reader = open_reader(context.input, context.mapping, context.chunk_bytes)
         self.mapper = ChunkMapper(context.mapping, context.header)
         self.validator = Validator(context.mapping.target, field_offsets(context.mapping))
 
-    def process(self, first_record: int, n: int) -> ChunkOutcome:
-        chunk = self.reader.read_chunk(first_record, n)
+    def process(self, first_record: int, n: int, *where: int) -> ChunkOutcome:
+        chunk = self.reader.read_chunk(first_record, n, *where)
         mapped = self.mapper.map(chunk)
         rows = mapped.rows
         v_errors, v_warnings = self.validator.validate(rows)
+        if chunk.cell_offsets is not None:
+            v_errors, v_warnings = (self._cell_offsets(chunk, p) for p in (v_errors, v_warnings))
         # A value that failed to decode is already a problem; don't report its null again.
         decoded_bad = mapped.errors.select("record", "column").drop_nulls().unique()
         if decoded_bad.height and v_errors.height:
             v_errors = v_errors.join(decoded_bad, on=["record", "column"], how="anti")
         errors = concat_problems([mapped.errors, v_errors])
+        if mapped.groups is not None:
+            errors = concat_problems([errors, group_rejections(errors, mapped.groups)])
         rejected = errors["record"].unique(maintain_order=True)
         candidates = rows.filter(~pl.col(RECORD_COL).is_in(rejected.implode()))
-        kinds = Counter({KIND_NAMES[int(k)]: int(c) for k, c in
+        names = kind_names(self.context.mapping.source)
+        kinds = Counter({names[int(k)]: int(c) for k, c in
                          zip(*np.unique(chunk.kinds, return_counts=True), strict=True)})
-        control = {name: pl.DataFrame({"record": rows[RECORD_COL], "value": values})
-                   for name, values in mapped.control_values.items()}
+        members = (chunk.kinds == DATA) | (chunk.kinds >= CHILD)
         return ChunkOutcome(
             first_record=first_record, candidates=candidates, errors=errors,
             warnings=concat_problems([mapped.warnings, v_warnings]), kinds=kinds,
-            data_read=int(np.count_nonzero(chunk.kinds == DATA)) + mapped.unknown_records,
-            rejected_records=rejected, control_values=control)
+            data_read=int(np.count_nonzero(members)) + mapped.unknown_records,
+            rejected_records=rejected, control_values=mapped.control_values,
+            groups=mapped.groups)
+
+    def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
+        """Delimited sources: validation located a problem by the synthetic row; point its
+        offset at the field's cell in the file instead."""
+        if problems.is_empty():
+            return problems
+        slot_of = self.mapper.slot_of
+        offsets = problems["offset"].to_numpy().copy()
+        rows = problems["record"].to_numpy() - chunk.first_record
+        line_start = chunk.byte_offsets()[rows]
+        for i, name in enumerate(problems["field"].to_list()):
+            spec = self.context.mapping.fields.get(name) if name else None
+            if spec is not None:
+                offsets[i] = chunk.cell_offsets[rows[i], slot_of[spec.offset]]
+            else:
+                offsets[i] = line_start[i]
+        return problems.with_columns(pl.Series("offset", offsets, dtype=pl.Int64))
+
+
+def group_rejections(errors: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
+    """Multi-record layouts: a record with a problem takes its whole group (the parent and its
+    child records) with it, so no row is written from part of its records."""
+    if errors.is_empty():
+        return empty_problems()
+    bad = groups.filter(pl.col("record").is_in(errors["record"].implode()))
+    bad_parents = bad.filter(pl.col("parent") >= 0)["parent"].unique()
+    taken = groups.filter(pl.col("parent").is_in(bad_parents.implode())
+                          & ~pl.col("record").is_in(errors["record"].implode()))
+    if taken.is_empty():
+        return empty_problems()
+    cause = bad.group_by("parent").agg(pl.col("record").min().alias("cause"))
+    taken = taken.join(cause, on="parent", how="left", maintain_order="left")
+    return problems_frame(taken["record"], taken["offset"], field=None, column=None,
+                          reasons="group_rejected",
+                          detail=[f"record {c}" for c in taken["cause"].to_list()])
 
 
 _WORKER: ChunkWorker | None = None
@@ -90,7 +131,7 @@ def init_worker(context: ChunkContext) -> None:
     _WORKER = ChunkWorker(context)
 
 
-def process_in_worker(first_record: int, n: int) -> ChunkOutcome:
+def process_in_worker(first_record: int, n: int, *where: int) -> ChunkOutcome:
     """Process-pool task (module-level so it pickles by reference)."""
     assert _WORKER is not None, "init_worker was not called"
-    return _WORKER.process(first_record, n)
+    return _WORKER.process(first_record, n, *where)

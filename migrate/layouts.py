@@ -22,7 +22,10 @@ from migrate.decode.text import supported_encoding
 from migrate.errors import LayoutError, UsageError
 from migrate.yamlpos import LocatedDict, LocatedList, load_yaml
 
-FIELD_TYPES = ("text", "digits", "zoned", "packed", "wareki", "ymd")
+FIELD_TYPES = ("text", "digits", "zoned", "packed", "decimal", "wareki", "ymd")
+DELIMITED_TYPES = ("text", "digits", "zoned", "decimal", "wareki", "ymd")
+AGGREGATES = ("sum", "count", "only")
+NUMERIC_FIELD_TYPES = ("digits", "zoned", "packed", "decimal")
 DTYPES = ("str", "digits", "code", "int", "decimal", "date", "partial_date", "flag")
 CHECKS = (
     "lg_code_check_digit",
@@ -58,6 +61,7 @@ class Reference:
     layout: str
     column: str
     line: int = 0
+    unless: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rows exempt (住登外)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,23 @@ class RuleSpec:
 
 
 @dataclass(frozen=True)
+class GroupCheckSpec:
+    """A rule over groups of rows of one layout (e.g. each household has exactly one head).
+
+    It needs the whole file, so it is evaluated before the rows are written (a first pass that
+    reads only the grouping columns); severity 'error' rejects every record of a failing group."""
+
+    name: str
+    ja: str
+    en: str
+    group_by: tuple[str, ...]
+    count_where: dict[str, tuple[str, ...]]
+    exactly: int
+    severity: str = "error"
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Schema:
     """A standard layout (e.g. juki/v1) loaded from schemas/."""
 
@@ -107,6 +128,7 @@ class Schema:
     primary_key: tuple[str, ...]
     rules: tuple[RuleSpec, ...]
     path: Path
+    group_checks: tuple[GroupCheckSpec, ...] = ()
 
     @property
     def name(self) -> str:
@@ -126,7 +148,11 @@ class Schema:
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """A byte range of a fixed-width record and how to decode it."""
+    """A byte range of a fixed-width record and how to decode it.
+
+    In a delimited source the field is a cell (`column` index or header `column_name`) and
+    `offset` is its slot in the synthetic fixed-width row the reader builds, `length` the
+    most bytes the cell may hold."""
 
     name: str
     offset: int
@@ -136,6 +162,8 @@ class FieldSpec:
     strip: str = "both"
     lenient_calendar: bool = False
     line: int = 0
+    column: int | None = None
+    column_name: str | None = None
 
     @property
     def end(self) -> int:
@@ -151,6 +179,8 @@ class RecordTypes:
     data: str
     header: str | None = None
     trailer: str | None = None
+    column: int | None = None  # delimited sources: the cell that holds the code
+    children: tuple[tuple[str, str], ...] = ()  # (code, record name) of child record types
 
 
 @dataclass(frozen=True)
@@ -167,6 +197,13 @@ class SourceSpec:
     unknown_date_parts: tuple[str, ...]
     gaiji: dict[str, str]
     gaiji_file: Path | None
+    delimiter: bytes = b""
+    quote: bytes | None = None
+    header_line: bool = False
+
+    @property
+    def delimited(self) -> bool:
+        return self.format == "delimited"
 
     @property
     def stride(self) -> int:
@@ -191,15 +228,31 @@ class CodeTable:
 
 
 @dataclass(frozen=True)
+class ChildRecord:
+    """A record type that belongs to the data (parent) record before it, e.g. one income record
+    per income category after a taxpayer record; its values reach the parent's row through
+    column mappings with `from: record.field`, `where` and `aggregate`."""
+
+    name: str
+    code: str
+    fields: dict[str, FieldSpec]
+    key: tuple[tuple[str, str], ...] = ()  # (child field, parent field) that must be equal
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class ColumnMapping:
     """How one standard column is produced."""
 
     column: str
-    kind: str  # field | header | record_number | const
+    kind: str  # field | header | record_number | child
     source: str | None = None
     kana: str | None = None
     codes: CodeTable | None = None
     line: int = 0
+    record: str | None = None  # kind child: the child record type
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()  # kind child: child field → values
+    aggregate: str | None = None  # kind child: sum | count | only
 
 
 @dataclass(frozen=True)
@@ -217,11 +270,19 @@ class Mapping:
     fields: dict[str, FieldSpec]
     columns: tuple[ColumnMapping, ...]
     path: Path
+    children: dict[str, ChildRecord] = field(default_factory=dict)
 
-    def pii_of_field(self, field_name: str) -> str | None:
+    def field_spec(self, name: str) -> FieldSpec:
+        """A data field by name, or a child record's field as `record.field`."""
+        if "." in name and name.split(".", 1)[0] in self.children:
+            record, child_field = name.split(".", 1)
+            return self.children[record].fields[child_field]
+        return self.fields[name]
+
+    def pii_of_field(self, field_name: str, record: str | None = None) -> str | None:
         """A field is personal data when a column it feeds is (declared once, in the schema)."""
         for cm in self.columns:
-            if cm.kind == "field" and cm.source == field_name:
+            if cm.kind in ("field", "child") and cm.source == field_name and cm.record == record:
                 pii = self.target.column(cm.column).pii
                 if pii:
                     return pii
@@ -389,9 +450,14 @@ def _load_reference(ctx: _Ctx, node: LocatedDict) -> Reference | None:
     if node.get("references") is None:
         return None
     ref = ctx.mapping(node["references"], "references", node)
-    ctx.only_keys(ref, ("layout", "column"), "references")
+    ctx.only_keys(ref, ("layout", "column", "unless"), "references")
+    unless = {}
+    if ref.get("unless") is not None:
+        unless = {str(k): _as_values(v) for k, v in
+                  ctx.mapping(ref["unless"], "unless", ref).items()}
     return Reference(str(ctx.require(ref, "layout", "references")),
-                     str(ctx.require(ref, "column", "references")), node.line_of("references"))
+                     str(ctx.require(ref, "column", "references")), node.line_of("references"),
+                     unless)
 
 
 def _check_references(ctx: _Ctx, layout_id: str, columns: tuple[ColumnSpec, ...],
@@ -432,7 +498,8 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
     path = find_schema(str(ref), relative_to)
     ctx = _Ctx(path)
     data = _read_yaml(path)
-    ctx.only_keys(data, ("layout", "title", "primary_key", "columns", "rules"), "a schema")
+    ctx.only_keys(data, ("layout", "title", "primary_key", "columns", "rules", "group_checks"),
+                  "a schema")
     layout_id = str(ctx.require(data, "layout", "the schema"))
     title = data.get("title") or {}
     raw_columns = ctx.require(data, "columns", "the schema")
@@ -450,6 +517,13 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
             raise ctx.fail(data, "primary_key", "primary key column '{key}' is not a column",
                            key=key)
     columns = _check_references(ctx, layout_id, columns, pk, path.parent)
+    for spec in columns:
+        if spec.references is not None:
+            for col in spec.references.unless:
+                if col not in names:
+                    raise LayoutError("the reference of {column} is conditional on unknown "
+                                      "column '{col}'", {"column": spec.name, "col": col},
+                                      file=path, line=spec.references.line)
     rules = []
     for raw in data.get("rules") or []:
         node = ctx.mapping(raw, "rules", data)
@@ -464,7 +538,39 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
         rules.append(RuleSpec(str(ctx.require(node, "name", "a rule")), str(node.get("ja", "")),
                               str(node.get("en", "")), when, require, forbid, node.line))
     return Schema(layout_id, str(title.get("ja", layout_id)), str(title.get("en", layout_id)),
-                  columns, pk, tuple(rules), path)
+                  columns, pk, tuple(rules), path, _load_group_checks(ctx, data, names))
+
+
+def _load_group_checks(ctx: _Ctx, data: LocatedDict, names: list[str]
+                       ) -> tuple[GroupCheckSpec, ...]:
+    raw = data.get("group_checks") or []
+    if not isinstance(raw, list):
+        raise ctx.fail(data, "group_checks", "'group_checks' must be a list")
+    checks = []
+    for item in raw:
+        node = ctx.mapping(item, "group_checks", data)
+        ctx.only_keys(node, ("name", "ja", "en", "group_by", "count_where", "exactly",
+                             "severity"), "a group check")
+        name = str(ctx.require(node, "name", "a group check"))
+        group_by = tuple(str(c) for c in _as_list(ctx.require(node, "group_by", "a group check")))
+        where = {str(k): _as_values(v) for k, v in ctx.mapping(
+            ctx.require(node, "count_where", "a group check"), "count_where", node).items()}
+        for col in (*group_by, *where):
+            if col not in names:
+                raise ctx.fail(node, None, "group check {name} refers to unknown column '{col}'",
+                               name=name, col=col)
+        severity = str(node.get("severity", "error"))
+        if severity not in ("error", "warning"):
+            raise ctx.fail(node, "severity", "severity must be 'error' or 'warning'")
+        checks.append(GroupCheckSpec(name, str(node.get("ja", "")), str(node.get("en", "")),
+                                     group_by, where,
+                                     ctx.integer(node, "exactly", "a group check"), severity,
+                                     node.line))
+    return tuple(checks)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
 
 
 # ---------------------------------------------------------------- mapping loading
@@ -489,29 +595,61 @@ def list_bundled_mappings() -> list[str]:
     return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.yaml"))
 
 
-def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict,
-                record_length: int, era_width: int = 1) -> FieldSpec:
+class _Slots:
+    """Hands out slots of the synthetic fixed-width row a delimited source is read into."""
+
+    def __init__(self, start: int = 0):
+        self.width = start
+
+    def take(self, length: int) -> int:
+        offset, self.width = self.width, self.width + length
+        return offset
+
+
+def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: SourceSpec,
+                slots: _Slots | None = None) -> FieldSpec:
+    """One field; in a delimited source (`slots` given) a cell by `column` or header `name`."""
     node = ctx.mapping(node, name, parent)
-    ctx.only_keys(node, ("offset", "length", "type", "scale", "strip", "lenient_calendar"),
-                  f"field {name}")
-    offset = ctx.integer(node, "offset", f"field {name}")
-    length = ctx.integer(node, "length", f"field {name}", minimum=1)
-    ftype = str(ctx.require(node, "type", f"field {name}"))
-    if ftype not in FIELD_TYPES:
+    what = f"field {name}"
+    common = ("length", "type", "scale", "strip", "lenient_calendar")
+    column = column_name = None
+    if slots is not None:
+        ctx.only_keys(node, ("column", "name", *common), what)
+        if ("column" in node) == ("name" in node):
+            raise ctx.fail(node, None, "field {name} needs either 'column' (0-based position) or "
+                           "'name' (the header line's name)", name=name)
+        if "column" in node:
+            column = ctx.integer(node, "column", what)
+        else:
+            if not source.header_line:
+                raise ctx.fail(node, "name", "field {name} is found by header name, but the "
+                               "source has no header line", "Set source.header_line: true or "
+                               "use column: with the 0-based position.", name=name)
+            column_name = str(node["name"])
+        length = ctx.integer(node, "length", what, minimum=1)
+        offset = slots.take(length)
+    else:
+        ctx.only_keys(node, ("offset", *common), what)
+        offset = ctx.integer(node, "offset", what)
+        length = ctx.integer(node, "length", what, minimum=1)
+    ftype = str(ctx.require(node, "type", what))
+    allowed = DELIMITED_TYPES if slots is not None else FIELD_TYPES
+    if ftype not in allowed:
         raise ctx.fail(node, "type", "unknown field type '{type}'", "Known types: {known}.",
-                       type=ftype, known=", ".join(FIELD_TYPES))
-    if offset + length > record_length:
+                       type=ftype, known=", ".join(allowed))
+    if slots is None and offset + length > source.record_length:
         raise ctx.fail(node, "offset",
                        "field {name} (bytes {start}–{end}) reaches past the {size}-byte record",
                        "Offsets and lengths are in bytes; offsets count from 0. Check the layout "
                        "document.",
-                       name=name, start=offset, end=offset + length - 1, size=record_length)
+                       name=name, start=offset, end=offset + length - 1, size=source.record_length)
     if ftype == "packed" and length > MAX_PACKED_BYTES:
         raise ctx.fail(node, "length", "packed field {name} is longer than {max} bytes",
                        name=name, max=MAX_PACKED_BYTES)
-    if ftype == "zoned" and length > MAX_ZONED_DIGITS:
+    if ftype in ("zoned", "decimal") and length > MAX_ZONED_DIGITS + (ftype == "decimal") * 2:
         raise ctx.fail(node, "length", "zoned field {name} is longer than {max} digits",
                        name=name, max=MAX_ZONED_DIGITS)
+    era_width = source.eras.code_width
     if ftype == "wareki" and length != era_width + 6:
         raise ctx.fail(node, "length", "a wareki field must be {n} bytes long (era code + YYMMDD)",
                        n=era_width + 6)
@@ -521,14 +659,13 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict,
     if strip not in ("both", "full", "half", "none"):
         raise ctx.fail(node, "strip", "strip must be one of both, full, half, none")
     return FieldSpec(name, offset, length, ftype, int(node.get("scale", 0)), strip,
-                     bool(node.get("lenient_calendar", False)), node.line)
+                     bool(node.get("lenient_calendar", False)), node.line, column, column_name)
 
 
 def _load_fields(ctx: _Ctx, node: Any, key: str, parent: LocatedDict,
-                 source: SourceSpec) -> dict[str, FieldSpec]:
+                 source: SourceSpec, slots: _Slots | None = None) -> dict[str, FieldSpec]:
     node = ctx.mapping(node, key, parent)
-    return {str(n): _load_field(ctx, str(n), v, node, source.record_length,
-                                source.eras.code_width) for n, v in node.items()}
+    return {str(n): _load_field(ctx, str(n), v, node, source, slots) for n, v in node.items()}
 
 
 def load_code_table(path: Path) -> CodeTable:
@@ -586,12 +723,17 @@ def _load_eras(ctx: _Ctx, node: Any, parent: LocatedDict) -> EraTable:
 
 
 def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
-    ctx.only_keys(node, ("format", "encoding", "record_length", "newline", "eof_marker",
-                         "record_type", "eras", "unknown_date_parts", "gaiji"), "source")
     fmt = str(node.get("format", "fixed"))
-    if fmt != "fixed":
-        raise ctx.fail(node, "format", "source format '{fmt}' is not supported yet",
-                       "Use format: fixed.", fmt=fmt)
+    if fmt not in ("fixed", "delimited"):
+        raise ctx.fail(node, "format", "source format '{fmt}' is not supported",
+                       "Use format: fixed or format: delimited.", fmt=fmt)
+    delimited = fmt == "delimited"
+    common = ("format", "encoding", "newline", "eof_marker", "record_type", "eras",
+              "unknown_date_parts", "gaiji")
+    if delimited:
+        ctx.only_keys(node, (*common, "delimiter", "quote", "header_line"), "source")
+    else:
+        ctx.only_keys(node, (*common, "record_length"), "source")
     encoding = str(node.get("encoding", "cp932"))
     try:
         encoding = supported_encoding(encoding)
@@ -599,34 +741,62 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
         raise ctx.fail(node, "encoding", "encoding '{enc}' cannot be used",
                        "Use one of: cp932, shift_jis, shift_jis_2004, euc_jp, euc_jis_2004, "
                        "utf-8.", enc=encoding) from None
-    record_length = ctx.integer(node, "record_length", "source", minimum=1)
     newline_name = str(node.get("newline", "crlf"))
     newlines = {"crlf": b"\r\n", "lf": b"\n", "none": b""}
-    if newline_name not in newlines:
-        raise ctx.fail(node, "newline", "newline must be crlf, lf or none")
+    if newline_name not in newlines or (delimited and newline_name == "none"):
+        raise ctx.fail(node, "newline", "newline must be crlf, lf or none"
+                       if not delimited else "newline must be crlf or lf")
     eof = node.get("eof_marker")
-    record_types = None
-    if "record_type" in node:
-        rt = ctx.mapping(node["record_type"], "record_type", node)
-        ctx.only_keys(rt, ("offset", "length", "header", "data", "trailer"), "record_type")
-        rt_offset = ctx.integer(rt, "offset", "record_type")
-        rt_length = ctx.integer(rt, "length", "record_type", minimum=1)
-        codes = {k: (str(rt[k]) if rt.get(k) is not None else None)
-                 for k in ("header", "data", "trailer")}
-        for key, code in codes.items():
-            if code is not None and len(code.encode("ascii", "replace")) != rt_length:
-                raise ctx.fail(rt, key, "record type code '{code}' is not {n} byte(s) long",
-                               code=code, n=rt_length)
-        record_types = RecordTypes(rt_offset, rt_length,
-                                   str(ctx.require(rt, "data", "record_type")),
-                                   codes["header"], codes["trailer"])
+    record_types = _load_record_types(ctx, node, delimited)
+    delimiter, quote = b"", None
+    if delimited:
+        delimiter = _single_byte(ctx, node, "delimiter", ",")
+        quote = _single_byte(ctx, node, "quote", '"') if node.get("quote", '"') else None
+        if delimiter == quote or delimiter in b"\r\n":
+            raise ctx.fail(node, "delimiter", "the delimiter cannot be the quote or a newline")
+        record_length = record_types.length if record_types else 0
+    else:
+        record_length = ctx.integer(node, "record_length", "source", minimum=1)
     gaiji_file = base / str(node["gaiji"]) if node.get("gaiji") else None
     return SourceSpec(
         format=fmt, encoding=encoding, record_length=record_length,
         newline=newlines[newline_name], eof_marker=int(eof) if eof is not None else None,
         record_types=record_types, eras=_load_eras(ctx, node.get("eras"), node),
         unknown_date_parts=tuple(str(v) for v in node.get("unknown_date_parts") or ("00",)),
-        gaiji=load_gaiji_table(gaiji_file) if gaiji_file else {}, gaiji_file=gaiji_file)
+        gaiji=load_gaiji_table(gaiji_file) if gaiji_file else {}, gaiji_file=gaiji_file,
+        delimiter=delimiter, quote=quote, header_line=bool(node.get("header_line", False)))
+
+
+def _single_byte(ctx: _Ctx, node: LocatedDict, key: str, default: str) -> bytes:
+    value = str(node.get(key, default)).encode("ascii", "replace")
+    if len(value) != 1 or value[0] >= 0x40:
+        raise ctx.fail(node, key, "{key} must be one ASCII character below '@' such as , or a "
+                       "tab (bytes from 0x40 up can be the second byte of a double-byte "
+                       "character)", key=key)
+    return value
+
+
+def _load_record_types(ctx: _Ctx, node: LocatedDict, delimited: bool) -> RecordTypes | None:
+    if "record_type" not in node:
+        return None
+    rt = ctx.mapping(node["record_type"], "record_type", node)
+    position = "column" if delimited else "offset"
+    ctx.only_keys(rt, (position, "length", "header", "data", "trailer"), "record_type")
+    codes = {k: (str(rt[k]) if rt.get(k) is not None else None)
+             for k in ("header", "data", "trailer")}
+    if delimited:
+        column = ctx.integer(rt, "column", "record_type")
+        width = max(len(c.encode("ascii", "replace")) for c in codes.values() if c)
+        return RecordTypes(0, width, str(ctx.require(rt, "data", "record_type")),
+                           codes["header"], codes["trailer"], column=column)
+    rt_offset = ctx.integer(rt, "offset", "record_type")
+    rt_length = ctx.integer(rt, "length", "record_type", minimum=1)
+    for key, code in codes.items():
+        if code is not None and len(code.encode("ascii", "replace")) != rt_length:
+            raise ctx.fail(rt, key, "record type code '{code}' is not {n} byte(s) long",
+                           code=code, n=rt_length)
+    return RecordTypes(rt_offset, rt_length, str(ctx.require(rt, "data", "record_type")),
+                       codes["header"], codes["trailer"])
 
 
 def _load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
@@ -636,11 +806,19 @@ def _load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
         node_d: dict[str, Any] = {"from": node}
     else:
         node_d = ctx.mapping(node, column, parent)
-        ctx.only_keys(node_d, ("from", "header", "source", "kana", "codes"), f"column {column}")
+        ctx.only_keys(node_d, ("from", "header", "source", "kana", "codes", "where",
+                               "aggregate"), f"column {column}")
     codes = load_code_table(base / str(node_d["codes"])) if node_d.get("codes") else None
     kana = node_d.get("kana")
     if kana is not None and kana != "fullwidth":
         raise ctx.fail(parent, column, "kana must be 'fullwidth'")
+    children: dict[str, ChildRecord] = mapping["children"]
+    if "from" in node_d and str(node_d["from"]).split(".", 1)[0] in children \
+            and "." in str(node_d["from"]):
+        return _load_child_column(ctx, column, node_d, parent, children, kana, codes, line)
+    if "where" in node_d or "aggregate" in node_d:
+        raise ctx.fail(parent, column, "'where' and 'aggregate' are for columns taken from a "
+                       "child record (from: record.field)")
     if "from" in node_d:
         name = str(node_d["from"])
         if name not in mapping["fields"]:
@@ -657,6 +835,67 @@ def _load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
         return ColumnMapping(column, "record_number", None, None, None, line)
     raise ctx.fail(parent, column, "column {column} needs 'from', 'header' or "
                    "'source: record_number'", column=column)
+
+
+def _load_child_column(ctx: _Ctx, column: str, node: dict[str, Any], parent: LocatedDict,
+                       children: dict[str, ChildRecord], kana: str | None,
+                       codes: CodeTable | None, line: int) -> ColumnMapping:
+    record, name = str(node["from"]).split(".", 1)
+    child = children[record]
+    if name not in child.fields:
+        raise ctx.fail(parent, column, "column {column} takes unknown field '{name}' of record "
+                       "type {record}", column=column, name=name, record=record)
+    where_node = node.get("where") or {}
+    if not isinstance(where_node, dict):
+        raise ctx.fail(parent, column, "'where' must map child fields to values")
+    where = tuple((str(k), _as_values(v)) for k, v in where_node.items())
+    for key, _ in where:
+        if key not in child.fields:
+            raise ctx.fail(parent, column, "'where' of column {column} names unknown field "
+                           "'{name}' of record type {record}", column=column, name=key,
+                           record=record)
+    numeric = child.fields[name].type in NUMERIC_FIELD_TYPES
+    aggregate = str(node.get("aggregate", "sum" if numeric else "only"))
+    if aggregate not in AGGREGATES:
+        raise ctx.fail(parent, column, "aggregate must be one of {known}",
+                       known=", ".join(AGGREGATES))
+    if aggregate == "sum" and not numeric:
+        raise ctx.fail(parent, column, "aggregate sum needs a numeric field; {name} is {type}",
+                       name=name, type=child.fields[name].type)
+    return ColumnMapping(column, "child", name, kana, codes, line, record, where, aggregate)
+
+
+def _load_children(ctx: _Ctx, data: LocatedDict, source: SourceSpec
+                   ) -> dict[str, ChildRecord]:
+    if not data.get("records"):
+        return {}
+    node = ctx.mapping(data["records"], "records", data)
+    if source.delimited or source.record_types is None:
+        raise ctx.fail(data, "records", "child record types need a fixed-width source with "
+                       "source.record_type")
+    rt = source.record_types
+    taken = {rt.data, rt.header, rt.trailer}
+    children = {}
+    for name, raw in node.items():
+        child = ctx.mapping(raw, str(name), node)
+        what = f"record type {name}"
+        ctx.only_keys(child, ("code", "belongs_to", "key", "fields"), what)
+        code = str(ctx.require(child, "code", what))
+        if len(code.encode("ascii", "replace")) != rt.length:
+            raise ctx.fail(child, "code", "record type code '{code}' is not {n} byte(s) long",
+                           code=code, n=rt.length)
+        if code in taken:
+            raise ctx.fail(child, "code", "record type code '{code}' is used twice", code=code)
+        taken.add(code)
+        if str(child.get("belongs_to", "previous")) != "previous":
+            raise ctx.fail(child, "belongs_to", "belongs_to must be 'previous': a child record "
+                           "belongs to the nearest data record before it",
+                           "If the file joins by key only, sort it by that key first.")
+        fields = _load_fields(ctx, ctx.require(child, "fields", what), "fields", child, source)
+        key = tuple((str(k), str(v)) for k, v in
+                    ctx.mapping(child.get("key") or LocatedDict(), "key", child).items())
+        children[str(name)] = ChildRecord(str(name), code, fields, key, child.line)
+    return children
 
 
 def _check_against_target(ctx: _Ctx, data: LocatedDict, columns: list[ColumnMapping],
@@ -692,33 +931,29 @@ def load_mapping(ref: str | Path) -> Mapping:
     ctx = _Ctx(path)
     data = _read_yaml(path)
     ctx.only_keys(data, ("mapping", "version", "title", "target", "source", "header", "trailer",
-                         "fields", "columns"), "a mapping")
+                         "fields", "records", "columns"), "a mapping")
     base = path.parent
     target = load_schema(str(ctx.require(data, "target", "the mapping")), relative_to=base)
     source = _load_source(ctx, ctx.mapping(ctx.require(data, "source", "the mapping"),
                                            "source", data), base)
+    slots = _Slots(source.record_length) if source.delimited else None
+    if slots is not None and data.get("header"):
+        raise ctx.fail(data, "header", "a delimited source has no header record fields",
+                       "Use source.header_line: true for a line of column names.")
     header = _load_fields(ctx, data.get("header") or LocatedDict(), "header", data, source)
-    fields = _load_fields(ctx, ctx.require(data, "fields", "the mapping"), "fields", data, source)
-    trailer = None
-    if data.get("trailer"):
-        tnode = ctx.mapping(data["trailer"], "trailer", data)
-        ctx.only_keys(tnode, ("count", "control_totals"), "trailer")
-        count = (_load_field(ctx, "count", tnode["count"], tnode, source.record_length)
-                 if tnode.get("count") else None)
-        totals = _load_fields(ctx, tnode.get("control_totals") or LocatedDict(),
-                              "control_totals", tnode, source)
-        for name in totals:
-            if name not in fields:
-                raise ctx.fail(tnode, "control_totals",
-                               "control total '{name}' names no data field", name=name)
-            if fields[name].type not in ("zoned", "packed", "digits"):
-                raise ctx.fail(tnode, "control_totals",
-                               "control total '{name}' must sum a numeric field", name=name)
-        trailer = TrailerSpec(count, totals)
+    fields = _load_fields(ctx, ctx.require(data, "fields", "the mapping"), "fields", data, source,
+                          slots)
+    children = _load_children(ctx, data, source)
+    if children and source.record_types:
+        source = replace(source, record_types=replace(
+            source.record_types, children=tuple((c.code, c.name) for c in children.values())))
+    trailer = _load_trailer(ctx, data, source, fields, children, slots)
     if (header or trailer) and source.record_types is None:
         raise ctx.fail(data, "source", "header/trailer fields need source.record_type")
+    if slots is not None:  # the synthetic row: record-type slot + every field's slot
+        source = replace(source, record_length=slots.width)
     raw_columns = ctx.mapping(ctx.require(data, "columns", "the mapping"), "columns", data)
-    known = {"fields": fields, "header": header}
+    known = {"fields": fields, "header": header, "children": children}
     columns = [_load_column_mapping(ctx, str(c), v, raw_columns, known, base)
                for c, v in raw_columns.items()]
     _check_against_target(ctx, data, columns, target)
@@ -726,4 +961,27 @@ def load_mapping(ref: str | Path) -> Mapping:
     mapping_id = str(ctx.require(data, "mapping", "the mapping"))
     return Mapping(mapping_id, int(data.get("version", 1)), str(title.get("ja", mapping_id)),
                    str(title.get("en", mapping_id)), target, source, header, trailer, fields,
-                   tuple(columns), path)
+                   tuple(columns), path, children)
+
+
+def _load_trailer(ctx: _Ctx, data: LocatedDict, source: SourceSpec, fields: dict[str, FieldSpec],
+                  children: dict[str, ChildRecord], slots: _Slots | None) -> TrailerSpec | None:
+    if not data.get("trailer"):
+        return None
+    tnode = ctx.mapping(data["trailer"], "trailer", data)
+    ctx.only_keys(tnode, ("count", "control_totals"), "trailer")
+    count = (_load_field(ctx, "count", tnode["count"], tnode, source, slots)
+             if tnode.get("count") else None)
+    totals = _load_fields(ctx, tnode.get("control_totals") or LocatedDict(),
+                          "control_totals", tnode, source, slots)
+    for name in totals:
+        record, _, child_field = name.partition(".")
+        spec = (children[record].fields.get(child_field) if child_field and record in children
+                else fields.get(name))
+        if spec is None:
+            raise ctx.fail(tnode, "control_totals",
+                           "control total '{name}' names no data field", name=name)
+        if spec.type not in NUMERIC_FIELD_TYPES:
+            raise ctx.fail(tnode, "control_totals",
+                           "control total '{name}' must sum a numeric field", name=name)
+    return TrailerSpec(count, totals)

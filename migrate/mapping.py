@@ -14,6 +14,7 @@ import polars as pl
 
 from migrate.decode import (
     FieldResult,
+    decode_decimal,
     decode_digits,
     decode_packed,
     decode_text,
@@ -22,10 +23,10 @@ from migrate.decode import (
     decode_zoned,
     to_fullwidth_kana,
 )
-from migrate.layouts import ColumnMapping, ColumnSpec, FieldSpec, Mapping, SourceSpec
+from migrate.layouts import ChildRecord, ColumnMapping, ColumnSpec, FieldSpec, Mapping, SourceSpec
 from migrate.pii import mask, show_bytes
 from migrate.problems import concat_problems, problems_frame
-from migrate.read import DATA, UNKNOWN, RecordChunk
+from migrate.read import CHILD, DATA, UNKNOWN, RecordChunk
 
 RECORD_COL = "__record"
 OFFSET_COL = "__offset"
@@ -41,6 +42,8 @@ def decode_field(spec: FieldSpec, cells: np.ndarray, source: SourceSpec) -> Fiel
         return decode_zoned(cells, scale=spec.scale)
     if spec.type == "packed":
         return decode_packed(cells, scale=spec.scale)
+    if spec.type == "decimal":
+        return decode_decimal(cells, scale=spec.scale)
     if spec.type == "wareki":
         return decode_wareki(cells, eras=source.eras, lenient_calendar=spec.lenient_calendar,
                              unknown=source.unknown_date_parts)
@@ -84,7 +87,8 @@ class MappedChunk:
     errors: pl.DataFrame          # problem rows (reject the record)
     warnings: pl.DataFrame        # problem rows (value kept)
     unknown_records: int          # records of an unknown type (already in errors)
-    control_values: dict[str, pl.Series]  # per control-total field: Int64 value per data row
+    control_values: dict[str, pl.DataFrame]  # control-total field → (record, value Int64)
+    groups: pl.DataFrame | None = None  # multi-record: (record, parent) of every data/child record
 
 
 class ChunkMapper:
@@ -94,67 +98,240 @@ class ChunkMapper:
         self.mapping = mapping
         self.header = header
         self.schema = mapping.target
+        totals = mapping.trailer.control_totals if mapping.trailer else {}
         self.used_fields = sorted(
             {cm.source for cm in mapping.columns if cm.kind == "field"}
-            | set(mapping.trailer.control_totals if mapping.trailer else ()),
+            | {n for n in totals if n in mapping.fields},
             key=lambda n: mapping.fields[n].offset)
+        self.slot_of: dict[int, int] = {}  # delimited: synthetic offset → slot index
+        if mapping.source.delimited:
+            self.slot_of = {offset: i for i, offset in enumerate(slot_offsets(mapping))}
+
+    def _offsets(self, chunk: RecordChunk, rows: np.ndarray, spec: FieldSpec | None
+                 ) -> np.ndarray:
+        """File offset of a field's bytes in some rows of the chunk (the cell, when delimited)."""
+        if spec is None:
+            return chunk.byte_offsets()[rows]
+        if chunk.cell_offsets is not None:
+            return chunk.cell_offsets[rows, self.slot_of[spec.offset]]
+        return chunk.byte_offsets()[rows] + spec.offset
 
     def map(self, chunk: RecordChunk) -> MappedChunk:
         source = self.mapping.source
-        is_data = chunk.kinds == DATA
         numbers = chunk.record_numbers
-        offsets = chunk.byte_offsets()
         unknown = np.flatnonzero(chunk.kinds == UNKNOWN)
         problems = []
         if len(unknown):
             rt = source.record_types
             codes = [show_bytes(chunk.records[i, rt.offset:rt.offset + rt.length].tobytes(),
                                 source.encoding) for i in unknown]
-            problems.append(problems_frame(numbers[unknown], offsets[unknown], field="record_type",
-                                           column=None, reasons="unknown_record_type",
-                                           values=codes))
-        records = chunk.records[is_data]
-        rec_no = numbers[is_data]
-        rec_off = offsets[is_data]
+            problems.append(problems_frame(numbers[unknown], chunk.byte_offsets()[unknown],
+                                           field="record_type", column=None,
+                                           reasons="unknown_record_type", values=codes))
+        data_idx = np.flatnonzero(chunk.kinds == DATA)
+        records = chunk.records[data_idx]
+        rec_no = numbers[data_idx]
+        rec_off = chunk.byte_offsets()[data_idx]
+        if chunk.too_long is not None:
+            problems.extend(self._cell_problems(chunk, data_idx))
         decoded: dict[str, FieldResult] = {}
-        warnings = []
+        warnings: list[pl.DataFrame] = []
         for name in self.used_fields:
             spec = self.mapping.fields[name]
-            cells = records[:, spec.offset:spec.end]
-            result = decode_field(spec, cells, source)
-            decoded[name] = result
-            pii = self.mapping.pii_of_field(name)
-            for table, series in ((problems, result.errors), (warnings, result.warnings)):
-                bad = np.flatnonzero(series.is_not_null().to_numpy())
-                if len(bad):
-                    table.append(problems_frame(
-                        rec_no[bad], rec_off[bad] + spec.offset, field=name,
-                        column=self._column_of(name), reasons=series.gather(bad),
-                        values=describe_cells(cells, bad, spec, source, pii)))
+            decoded[name] = self._decode(spec, records, chunk, data_idx, rec_no,
+                                         self.mapping.pii_of_field(name), self._column_of(name),
+                                         problems, warnings)
+        children, groups = {}, None
+        if self.mapping.children:
+            children, groups = self._children(chunk, decoded, data_idx, problems, warnings)
         columns: dict[str, pl.Series] = {}
         for cm in self.mapping.columns:
-            series, column_problems = self._column(cm, decoded, rec_no, rec_off, len(records))
+            spec = self.mapping.fields.get(cm.source) if cm.kind == "field" else None
+            offsets = self._offsets(chunk, data_idx, spec)
+            series, column_problems = self._column(cm, decoded, children, rec_no, offsets,
+                                                   len(records))
             columns[cm.column] = series
             problems.extend(column_problems)
         rows = self._assemble(columns, rec_no, rec_off)
         control = {}
-        if self.mapping.trailer:
-            for name in self.mapping.trailer.control_totals:
-                control[name] = decoded[name].values.cast(pl.Int64, strict=False)
+        for name in (self.mapping.trailer.control_totals if self.mapping.trailer else ()):
+            if name in decoded:
+                control[name] = pl.DataFrame({"record": rec_no, "value": decoded[name].values
+                                              .cast(pl.Int64, strict=False)})
+            else:
+                control[name] = children[f"control:{name}"]
         return MappedChunk(rows, concat_problems(problems), concat_problems(warnings),
-                           len(unknown), control)
+                           len(unknown), control, groups)
+
+    def _decode(self, spec: FieldSpec, records: np.ndarray, chunk: RecordChunk,
+                idx: np.ndarray, rec_no: np.ndarray, pii: str | None, column: str | None,
+                problems: list[pl.DataFrame], warnings: list[pl.DataFrame]) -> FieldResult:
+        """Decode one field of some records; its errors and warnings become problem rows."""
+        cells = records[:, spec.offset:spec.end]
+        result = decode_field(spec, cells, self.mapping.source)
+        for table, series in ((problems, result.errors), (warnings, result.warnings)):
+            bad = np.flatnonzero(series.is_not_null().to_numpy())
+            if len(bad):
+                table.append(problems_frame(
+                    rec_no[bad], self._offsets(chunk, idx[bad], spec), field=spec.name,
+                    column=column, reasons=series.gather(bad),
+                    values=describe_cells(cells, bad, spec, self.mapping.source, pii)))
+        return result
+
+    def _cell_problems(self, chunk: RecordChunk, idx: np.ndarray) -> list[pl.DataFrame]:
+        """Delimited sources: a line without a needed column, or a cell too long for its field."""
+        frames = []
+        numbers = chunk.record_numbers
+        for name in self.used_fields:
+            spec = self.mapping.fields[name]
+            slot = self.slot_of[spec.offset]
+            for flags, reason in ((chunk.missing, "missing_columns"),
+                                  (chunk.too_long, "field_too_long")):
+                bad = idx[np.flatnonzero(flags[idx, slot])]
+                if len(bad):
+                    frames.append(problems_frame(
+                        numbers[bad], chunk.cell_offsets[bad, slot] if reason != "missing_columns"
+                        else chunk.byte_offsets()[bad], field=name, column=self._column_of(name),
+                        reasons=reason, detail=f"{spec.column_name or spec.column}"))
+        return frames
+
+    def _children(self, chunk: RecordChunk, decoded: dict[str, FieldResult],
+                  data_idx: np.ndarray, problems: list[pl.DataFrame],
+                  warnings: list[pl.DataFrame]) -> tuple[dict[str, Any], pl.DataFrame]:
+        """Multi-record layouts: decode child records, tie each to the data record before it,
+        and aggregate them into the parent's columns (`from: record.field`, where, aggregate)."""
+        kinds = chunk.kinds
+        numbers = chunk.record_numbers
+        positions = np.arange(len(kinds))
+        parent_pos = np.maximum.accumulate(np.where(kinds == DATA, positions, -1)) \
+            if len(kinds) else positions
+        member = (kinds == DATA) | (kinds >= CHILD)
+        parent_record = np.where(parent_pos >= 0, numbers[np.maximum(parent_pos, 0)], -1)
+        groups = pl.DataFrame({"record": numbers[member], "parent": parent_record[member],
+                               "offset": chunk.byte_offsets()[member]})
+        results: dict[str, Any] = {}
+        parent_no = numbers[data_idx]
+        totals = self.mapping.trailer.control_totals if self.mapping.trailer else {}
+        for i, child in enumerate(self.mapping.children.values()):
+            idx = np.flatnonzero(kinds == CHILD + i)
+            rec_no = numbers[idx]
+            parents = parent_record[idx]
+            orphan = parents < 0
+            if orphan.any():
+                problems.append(problems_frame(
+                    rec_no[orphan], chunk.byte_offsets()[idx[orphan]], field="record_type",
+                    column=None, reasons="orphan_child", detail=child.name))
+            records = chunk.records[idx]
+            values: dict[str, pl.Series] = {}
+            for name, spec in child.fields.items():
+                pii = self.mapping.pii_of_field(name, child.name)
+                values[name] = self._decode(spec, records, chunk, idx, rec_no, pii,
+                                            self._column_of(name, child.name), problems,
+                                            warnings).values
+            frame = pl.DataFrame({"__child": rec_no, "__parent": parents,
+                                  **{f"f:{k}": v for k, v in values.items()}})
+            problems.extend(self._key_problems(child, frame, decoded, parent_no, chunk, idx))
+            matched = pl.repeat(False, frame.height, eager=True)
+            for cm in self.mapping.columns:
+                if cm.kind != "child" or cm.record != child.name:
+                    continue
+                condition = pl.lit(True)
+                for key, allowed in cm.where:
+                    condition = condition & pl.col(f"f:{key}").cast(pl.Utf8).is_in(list(allowed))
+                hit = frame.select(condition.fill_null(False)).to_series()
+                if cm.aggregate != "count":  # a count keeps no value of the record
+                    matched = matched | hit
+                results[cm.column] = self._aggregate(cm, frame.filter(hit), parent_no, problems)
+            # A child record whose values no column takes would be lost: reject it instead.
+            has_columns = any(cm.kind == "child" and cm.record == child.name
+                              and cm.aggregate != "count" for cm in self.mapping.columns)
+            unmatched = np.flatnonzero((~matched).to_numpy() & ~orphan) if has_columns \
+                else np.empty(0, np.int64)
+            if len(unmatched):
+                keys = [k for cm in self.mapping.columns if cm.record == child.name
+                        for k, _ in cm.where]
+                shown = [", ".join(f"{k}={values[k][int(r)]}" for k in dict.fromkeys(keys))
+                         for r in unmatched]
+                problems.append(problems_frame(
+                    rec_no[unmatched], chunk.byte_offsets()[idx[unmatched]], field=None,
+                    column=None, reasons="child_not_mapped", values=shown, detail=child.name))
+            for name in totals:
+                record, _, child_field = name.partition(".")
+                if record == child.name:
+                    results[f"control:{name}"] = pl.DataFrame({
+                        "record": rec_no, "value": values[child_field].cast(pl.Int64,
+                                                                            strict=False)})
+        return results, groups
+
+    def _key_problems(self, child: ChildRecord, frame: pl.DataFrame,
+                      decoded: dict[str, FieldResult], parent_no: np.ndarray, chunk: RecordChunk,
+                      idx: np.ndarray) -> list[pl.DataFrame]:
+        """A child whose key fields differ from its parent's belongs to someone else."""
+        out = []
+        parents = pl.DataFrame({"__parent": parent_no})
+        for child_field, parent_field in child.key:
+            if parent_field not in decoded:
+                parent_values = decode_field(self.mapping.fields[parent_field],
+                                             chunk.records[chunk.kinds == DATA][
+                                                 :, self.mapping.fields[parent_field].offset:
+                                                 self.mapping.fields[parent_field].end],
+                                             self.mapping.source)
+                decoded[parent_field] = parent_values
+            joined = frame.select("__child", "__parent", pl.col(f"f:{child_field}")
+                                  .cast(pl.Utf8).alias("mine")).join(
+                parents.with_columns(decoded[parent_field].values.cast(pl.Utf8).alias("theirs")),
+                on="__parent", how="left", maintain_order="left")
+            bad = np.flatnonzero(joined.select(
+                (pl.col("__parent") >= 0) & (pl.col("mine") != pl.col("theirs")).fill_null(False)
+            ).to_series().to_numpy())
+            if len(bad):
+                spec = child.fields[child_field]
+                out.append(problems_frame(
+                    joined["__child"].gather(bad), self._offsets(chunk, idx[bad], spec),
+                    field=f"{child.name}.{child_field}", column=None,
+                    reasons="child_key_mismatch",
+                    values=[mask(v, "id") for v in joined["mine"].gather(bad).to_list()],
+                    detail=[f"{parent_field}: {mask(v, 'id')} (record {p})" for v, p in
+                            zip(joined["theirs"].gather(bad).to_list(),
+                                joined["__parent"].gather(bad).to_list(), strict=True)]))
+        return out
+
+    def _aggregate(self, cm: ColumnMapping, hits: pl.DataFrame, parent_no: np.ndarray,
+                   problems: list[pl.DataFrame]) -> pl.Series:
+        """One parent-row value per parent from its matching child records."""
+        value = pl.col(f"f:{cm.source}")
+        if cm.aggregate == "count":
+            agg = pl.len().cast(pl.Int64)
+        elif cm.aggregate == "sum":
+            agg = pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None)
+        else:  # only
+            agg = value.first()
+            twice = hits.filter(pl.col("__parent").is_duplicated() & (pl.col("__parent") >= 0))
+            if twice.height:
+                problems.append(problems_frame(
+                    twice["__child"], np.zeros(twice.height, np.int64), field=cm.source,
+                    column=cm.column, reasons="child_ambiguous", detail=cm.record))
+        per_parent = hits.filter(pl.col("__parent") >= 0).group_by("__parent").agg(
+            agg.alias("v"))
+        out = pl.DataFrame({"__parent": parent_no}).join(
+            per_parent, on="__parent", how="left", maintain_order="left")["v"]
+        if cm.aggregate == "count":
+            out = out.fill_null(0)
+        return out.alias(cm.column)
 
     def map_empty(self) -> pl.DataFrame:
         """A zero-row frame with the standard dtypes (for sink schemas)."""
         return self._assemble({}, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 
-    def _column_of(self, field_name: str) -> str | None:
+    def _column_of(self, field_name: str, record: str | None = None) -> str | None:
         names = [cm.column for cm in self.mapping.columns
-                 if cm.kind == "field" and cm.source == field_name]
+                 if cm.kind in ("field", "child") and cm.source == field_name
+                 and cm.record == record]
         return ",".join(names) or None
 
-    def _column(self, cm: ColumnMapping, decoded: dict[str, FieldResult], rec_no: np.ndarray,
-                rec_off: np.ndarray, n: int) -> tuple[pl.Series, list[pl.DataFrame]]:
+    def _column(self, cm: ColumnMapping, decoded: dict[str, FieldResult],
+                children: dict[str, Any], rec_no: np.ndarray, offsets: np.ndarray, n: int
+                ) -> tuple[pl.Series, list[pl.DataFrame]]:
         spec = self.schema.column(cm.column)
         problems: list[pl.DataFrame] = []
         if cm.kind == "record_number":
@@ -162,12 +339,13 @@ class ChunkMapper:
         if cm.kind == "header":
             value = self.header.get(cm.source)
             series = pl.Series(cm.column, [value] * n)
+        elif cm.kind == "child":
+            series = children[cm.column]
         else:
             series = decoded[cm.source].values.alias(cm.column)
         if cm.kana == "fullwidth":
             series = to_fullwidth_kana(series.cast(pl.Utf8)).alias(cm.column)
-        field = self.mapping.fields.get(cm.source) if cm.kind == "field" else None
-        field_offset = field.offset if field else 0
+        source_name = f"{cm.record}.{cm.source}" if cm.record else cm.source
         if cm.codes is not None:
             original = series.cast(pl.Utf8)
             series = original.replace_strict(cm.codes.mapping, default=None,
@@ -176,10 +354,10 @@ class ChunkMapper:
             if len(bad):
                 values = [mask(v, spec.pii) for v in original.gather(bad).to_list()]
                 problems.append(problems_frame(
-                    rec_no[bad], rec_off[bad] + field_offset, field=cm.source, column=cm.column,
+                    rec_no[bad], offsets[bad], field=source_name, column=cm.column,
                     reasons="unknown_code", values=values,
                     detail=f"{cm.codes.path.name}"))
-        series, cast_problems = _cast(series, spec, rec_no, rec_off + field_offset, cm.source)
+        series, cast_problems = _cast(series, spec, rec_no, offsets, source_name)
         problems.extend(cast_problems)
         return series, problems
 
@@ -195,6 +373,16 @@ class ChunkMapper:
         data[RECORD_COL] = pl.Series(RECORD_COL, rec_no, dtype=pl.Int64)
         data[OFFSET_COL] = pl.Series(OFFSET_COL, rec_off, dtype=pl.Int64)
         return pl.DataFrame(data)
+
+
+def slot_offsets(mapping: Mapping) -> list[int]:
+    """Delimited sources: the synthetic offsets of the reader's slots, in slot order (the
+    record-type slot first, then every data and trailer field)."""
+    offsets = [0] if mapping.source.record_types else []
+    specs = [*mapping.fields.values(),
+             *(mapping.trailer.control_totals.values() if mapping.trailer else ()),
+             *([mapping.trailer.count] if mapping.trailer and mapping.trailer.count else [])]
+    return offsets + sorted({spec.offset for spec in specs})
 
 
 def polars_dtype(spec: ColumnSpec) -> pl.DataType:

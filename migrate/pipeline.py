@@ -28,16 +28,18 @@ from migrate.chunkwork import (
     ChunkContext,
     ChunkOutcome,
     ChunkWorker,
+    group_rejections,
     init_worker,
     process_in_worker,
 )
+from migrate.crossfile import FILE_SHIFT, CrossFile, check_references
 from migrate.errors import InputFormatError
+from migrate.groupcheck import find_failing_groups, group_problems
 from migrate.i18n import language, t
-from migrate.keys import KeyTracker
 from migrate.layouts import Mapping
 from migrate.mapping import OFFSET_COL, RECORD_COL, ChunkMapper, decode_header
 from migrate.problems import concat_problems, problems_frame
-from migrate.read import DEFAULT_CHUNK_BYTES, FixedWidthReader, file_sha256
+from migrate.read import DEFAULT_CHUNK_BYTES, file_sha256
 from migrate.reasons import reason_message
 from migrate.reconcile import Ledger
 from migrate.report import write_report
@@ -45,6 +47,7 @@ from migrate.sinks import BackgroundSink
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
+from migrate.sources import open_reader
 from migrate.validate import field_offsets
 from migrate.verify_db import verify_database
 
@@ -65,6 +68,7 @@ class RunOptions:
     workers: int | None = None  # processes for the per-chunk work; None = all cores
     engine: str = "local"  # where the per-chunk work runs: local | dask (migrate.engines)
     scheduler: str | None = None  # dask: scheduler address; None = a LocalCluster
+    cross: CrossFile | None = None  # the other files of a migration plan (keys, references)
 
 
 @dataclass
@@ -119,20 +123,25 @@ class Pipeline:
         self.options = options
         self.mapping = options.mapping
         self.schema = self.mapping.target
-        self.reader = FixedWidthReader(options.input, self.mapping.source, options.chunk_bytes)
+        self.reader = open_reader(options.input, self.mapping, options.chunk_bytes)
         self.header = self._header()
         self.context = ChunkContext(self.mapping, options.input, options.chunk_bytes,
                                     self.header)
-        self.keys = KeyTracker(self.schema.primary_key)
+        self.own_cross = options.cross is None
+        self.cross = options.cross or CrossFile(options.out_dir)
+        self.file_index = self.cross.add_file(options.input.name, self.schema.id)
+        self.keys = self.cross.tracker(self.schema)
+        self.failing_groups: list = []
         self.ledger = Ledger()
         self.field_to_column = {cm.source: cm.column for cm in self.mapping.columns
                                 if cm.kind == "field"}
         key = self.schema.primary_key[0] if self.schema.primary_key else None
-        self.key_field = field_offsets(self.mapping).get(key, (None, 0)) if key else (None, 0)
+        self.locate = field_offsets(self.mapping)
+        self.key_field = self.locate.get(key, (None, 0)) if key else (None, 0)
 
     def _header(self) -> dict[str, Any]:
         record = self.reader.header_record()
-        if record is None:
+        if record is None or self.mapping.source.delimited:
             return {}
         header = decode_header(self.mapping, record)
         for name, spec in self.mapping.header_fields.items():
@@ -158,8 +167,8 @@ class Pipeline:
         workers = max(1, min(self.options.workers or default_workers(), len(plan)))
         if workers == 1:
             worker = ChunkWorker(self.context)
-            for first, n in plan:
-                yield worker.process(first, n)
+            for task in plan:
+                yield worker.process(*task)
             return
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=init_worker, initargs=(self.context,))
@@ -177,11 +186,34 @@ class Pipeline:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _settle(self, outcome: ChunkOutcome) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Cross-chunk key check and counting, in input order; returns (accepted, errors)."""
-        candidates, errors = outcome.candidates, outcome.errors
-        dup_rows, earlier = self.keys.duplicates(candidates, candidates[RECORD_COL].to_numpy())
+    def _cross_checks(self, outcome: ChunkOutcome
+                      ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
+        """Checks that need more than the chunk: group checks decided by the first pass and
+        references into files converted earlier in the run. Returns (candidates, errors,
+        warnings, rejected records)."""
+        candidates, errors, warnings = outcome.candidates, outcome.errors, outcome.warnings
         rejected = outcome.rejected_records
+        group_errors, group_warnings = group_problems(candidates, self.failing_groups,
+                                                      OFFSET_COL)
+        ref_errors, ref_warnings = check_references(candidates, self.schema, self.cross,
+                                                    RECORD_COL, OFFSET_COL, self.locate)
+        new_errors = concat_problems([group_errors, ref_errors])
+        if new_errors.height:
+            bad = new_errors["record"].unique(maintain_order=True)
+            candidates = candidates.filter(~pl.col(RECORD_COL).is_in(bad.implode()))
+            errors = concat_problems([errors, new_errors])
+            rejected = pl.concat([rejected, bad]).unique(maintain_order=True)
+        if group_warnings.height or ref_warnings.height:
+            warnings = concat_problems([warnings, group_warnings, ref_warnings])
+        return candidates, errors, warnings, rejected
+
+    def _settle(self, outcome: ChunkOutcome
+                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """Cross-chunk checks and counting, in input order; returns (accepted, errors,
+        warnings)."""
+        candidates, errors, warnings, rejected = self._cross_checks(outcome)
+        dup_rows, earlier = self.keys.duplicates(
+            candidates, self.cross.encode(self.file_index, candidates[RECORD_COL].to_numpy()))
         if len(dup_rows):
             dup = candidates[dup_rows]
             key = self.schema.primary_key[0]
@@ -190,11 +222,20 @@ class Pipeline:
                 dup[RECORD_COL].to_numpy(), dup[OFFSET_COL].to_numpy() + offset, field=field,
                 column=",".join(self.schema.primary_key), reasons="duplicate_key",
                 values=dup[key].cast(pl.Utf8).to_list(),
-                detail=[t("same key as record {record}", record=int(r)) for r in earlier])])
+                detail=[self._earlier(int(r)) for r in earlier])])
             keep = np.ones(candidates.height, dtype=bool)
             keep[dup_rows] = False
             candidates = candidates.filter(pl.Series(keep))
             rejected = pl.concat([rejected, dup[RECORD_COL]])
+        accepted_records = candidates.height
+        if outcome.groups is not None:  # a parent rejected here takes its child records along
+            taken = group_rejections(errors, outcome.groups)
+            if taken.height:
+                errors = concat_problems([errors, taken.join(
+                    outcome.errors.select("record").unique(), on="record", how="anti")])
+                rejected = errors["record"].unique(maintain_order=True)
+            accepted_records = outcome.groups.filter(pl.col("parent").is_in(
+                candidates[RECORD_COL].implode())).height
         first_reason = errors.group_by("record", maintain_order=True).agg(pl.first("reason"))
         source_totals, rejected_totals = {}, {}
         for name, values in outcome.control_values.items():
@@ -202,13 +243,21 @@ class Pipeline:
             rejected_totals[name] = int(values.filter(pl.col("record").is_in(
                 rejected.implode()))["value"].sum() or 0)
         self.ledger.add(
-            kinds=outcome.kinds, data_read=outcome.data_read, accepted=candidates.height,
-            rejected=rejected.len(),
+            kinds=outcome.kinds, data_read=outcome.data_read,
+            accepted=accepted_records, rejected=rejected.len(),
+            rows=candidates.height,
             problem_reasons=Counter(dict(errors["reason"].value_counts().iter_rows())),
             record_reasons=Counter(dict(first_reason["reason"].value_counts().iter_rows())),
-            warning_reasons=Counter(dict(outcome.warnings["reason"].value_counts().iter_rows())),
+            warning_reasons=Counter(dict(warnings["reason"].value_counts().iter_rows())),
             source_totals=source_totals, rejected_totals=rejected_totals)
-        return candidates, errors
+        return candidates, errors, warnings
+
+    def _earlier(self, code: int) -> str:
+        """Detail of a duplicate: the record that had the key first (naming its file when it
+        is another file of the run)."""
+        if code >> FILE_SHIFT == self.file_index:
+            return t("same key as record {record}", record=code & ((1 << FILE_SHIFT) - 1))
+        return t("same key as {where}", where=self.cross.describe(code))
 
     # ------------------------------------------------------------------ the run
 
@@ -232,29 +281,43 @@ class Pipeline:
         staged = [*sinks, rejects, warnings_out]
         try:
             if db_url != "none":
-                sinks.append(BackgroundSink(SqlSink(db_url, self.schema)))
+                sinks.append(BackgroundSink(SqlSink(
+                    db_url, self.schema,
+                    foreign_keys={self.schema.id} | self.cross.layouts_done)))
                 staged.append(sinks[-1])
             done = 0
+            self.failing_groups = self._group_pass()
             for outcome in self._outcomes():
-                accepted, errors = self._settle(outcome)
+                accepted, errors, warnings = self._settle(outcome)
                 for sink in sinks:
                     sink.write(accepted)
                 rejects.write(errors)
-                warnings_out.write(outcome.warnings)
+                warnings_out.write(warnings)
                 done += outcome.data_read + sum(
                     c for k, c in outcome.kinds.items() if k not in ("data", "unknown"))
                 if options.progress:
                     options.progress(done, self.reader.n_records)
             for item in staged:
                 item.commit()
+            self.cross.layouts_done.add(self.schema.id)
         except BaseException:
             for item in staged:
                 item.abort()
             raise
         finally:
             hasher.shutdown(wait=True)
+            if self.own_cross:
+                self.cross.close()
         self.input_sha256 = input_sha.result()
         return self._reconcile(sinks, started, time.perf_counter() - clock)
+
+    def _group_pass(self) -> list:
+        """First pass for the group checks of the target layout (nothing when it has none)."""
+        if not self.schema.group_checks:
+            return []
+        reader = self.reader
+        chunks = (reader.read_chunk(*task) for task in reader.plan())
+        return find_failing_groups(self.mapping, self.header, chunks)
 
     def _trailer(self) -> tuple[int | None, dict[str, int | None]]:
         trailer = self.mapping.trailer
@@ -291,7 +354,7 @@ class Pipeline:
             if getattr(sink, "url", None):  # a database: re-count, re-total, re-hash the table
                 ledger.invariants += verify_database(
                     sink.url, self.schema, out / f"{self.schema.name}.parquet",
-                    ledger.accepted).invariants
+                    ledger.rows).invariants
         for sink in sinks:
             if hasattr(sink, "close"):
                 sink.close()

@@ -19,7 +19,17 @@ from migrate.errors import InputFormatError, UsageError
 from migrate.layouts import SourceSpec
 
 DATA, HEADER, TRAILER, UNKNOWN = 0, 1, 2, 3
+CHILD = 4  # child record types (multi-record layouts) are CHILD, CHILD + 1, … in mapping order
 KIND_NAMES = {DATA: "data", HEADER: "header", TRAILER: "trailer", UNKNOWN: "unknown"}
+
+
+def kind_names(source: SourceSpec) -> dict[int, str]:
+    """Kind number → name, child record types included (by their name in the mapping)."""
+    names = dict(KIND_NAMES)
+    if source.record_types:
+        for i, (_, name) in enumerate(source.record_types.children):
+            names[CHILD + i] = name
+    return names
 DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
 
 
@@ -125,7 +135,9 @@ class FixedWidthReader:
         if rt is None:
             return DATA
         code = record[rt.offset:rt.offset + rt.length].decode("ascii", "replace")
-        return {rt.header: HEADER, rt.trailer: TRAILER, rt.data: DATA}.get(code, UNKNOWN)
+        kinds = {code: CHILD + i for i, (code, _) in enumerate(rt.children)}
+        kinds.update({rt.header: HEADER, rt.trailer: TRAILER, rt.data: DATA})
+        return kinds.get(code, UNKNOWN)
 
     def header_record(self) -> bytes | None:
         """The header record's bytes, when the layout has one."""
@@ -143,11 +155,24 @@ class FixedWidthReader:
     # ------------------------------------------------------------------ streaming
 
     def plan(self) -> list[tuple[int, int]]:
-        """(first record, record count) of every chunk; fixed by chunk size, not by workers."""
-        return [(first, min(self.chunk_records, self.n_records - first + 1))
-                for first in range(1, self.n_records + 1, self.chunk_records)]
+        """(first record, record count) of every chunk; fixed by chunk size, not by workers.
 
-    def read_chunk(self, first_record: int, n: int) -> RecordChunk:
+        With child record types a chunk never starts on a child record, so a parent and the
+        records that belong to it are always mapped together."""
+        starts = list(range(1, self.n_records + 1, self.chunk_records))
+        rt = self.source.record_types
+        if rt and rt.children:
+            starts = sorted({1, *(self._next_non_child(s) for s in starts[1:])}
+                            - {self.n_records + 1})
+        ends = [*starts[1:], self.n_records + 1]
+        return [(first, end - first) for first, end in zip(starts, ends, strict=True)]
+
+    def _next_non_child(self, number: int) -> int:
+        while number <= self.n_records and self._kind_of(self._record(number)) >= CHILD:
+            number += 1
+        return number
+
+    def read_chunk(self, first_record: int, n: int, *_where: int) -> RecordChunk:
         """Read and frame-check one chunk; any process can call this (workers read for themselves)."""
         length = self.source.record_length
         with open(self.path, "rb") as handle:
@@ -184,7 +209,9 @@ class FixedWidthReader:
         if rt is None:
             return kinds
         codes = records[:, rt.offset:rt.offset + rt.length]
-        for code, kind in ((rt.data, DATA), (rt.header, HEADER), (rt.trailer, TRAILER)):
+        children = [(code, CHILD + i) for i, (code, _) in enumerate(rt.children)]
+        for code, kind in ((rt.data, DATA), (rt.header, HEADER), (rt.trailer, TRAILER),
+                           *children):
             if code is None:
                 continue
             pattern = np.frombuffer(code.encode("ascii"), dtype=np.uint8)

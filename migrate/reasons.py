@@ -68,6 +68,31 @@ REASONS: dict[str, tuple[str, str]] = {
     "invalid_int": ("the value is not a whole number", "Correct the value."),
     "invalid_decimal": ("the value is not a number", "Correct the value."),
     "invalid_flag": ("the value is not 0 or 1", "Correct the value."),
+    "field_too_long": ("the cell is longer than the field's length in the mapping",
+                       "Check that the right column is mapped, or raise the field's length "
+                       "if the standard layout allows it."),
+    "missing_columns": ("the line has fewer columns than the mapping needs",
+                        "Check the delimiter and quoting of this line in the source file."),
+    "orphan_child": ("a child record with no data record before it",
+                     "The file may be cut at the start, or the record belongs to a parent that "
+                     "was removed; correct the export."),
+    "child_key_mismatch": ("a child record whose key differs from the data record before it",
+                           "The records are out of order in the export; sort them so each "
+                           "parent is followed by its own child records."),
+    "child_not_mapped": ("a child record that no column of the mapping takes (its value would "
+                         "be lost)", "Add a column mapping with a matching 'where' for this "
+                                     "category, or correct the record."),
+    "child_ambiguous": ("more than one child record where the mapping takes only one",
+                        "Remove the duplicate record or map the column with aggregate: sum."),
+    "group_rejected": ("rejected together with another record of its group",
+                       "Fix the record named in the detail column; this one then goes through "
+                       "as well."),
+    "orphan_reference": ("the referenced record does not exist in the other file",
+                         "Add the missing record to the other file, mark the person as 住登外 "
+                         "where that applies, or correct the number."),
+    "jutogai_but_resident": ("marked as 住登外 but found in the resident records",
+                             "Check whether the person has since registered here and merge "
+                             "the 宛名 records."),
 }
 
 

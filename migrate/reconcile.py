@@ -34,6 +34,7 @@ class Ledger:
     data_read: int = 0
     accepted: int = 0
     rejected: int = 0
+    rows: int = 0  # output rows: accepted data records (their child records are in the row)
     problems_by_reason: Counter = field(default_factory=Counter)
     rejected_by_reason: Counter = field(default_factory=Counter)
     warnings_by_reason: Counter = field(default_factory=Counter)
@@ -41,7 +42,7 @@ class Ledger:
     rejected_totals: Counter = field(default_factory=Counter)
     invariants: list[Invariant] = field(default_factory=list)
 
-    def add(self, *, kinds: Counter, data_read: int, accepted: int, rejected: int,
+    def add(self, *, kinds: Counter, data_read: int, accepted: int, rejected: int, rows: int,
             problem_reasons: Counter, record_reasons: Counter, warning_reasons: Counter,
             source_totals: dict[str, int], rejected_totals: dict[str, int]) -> None:
         """Merge one chunk's counts."""
@@ -49,6 +50,7 @@ class Ledger:
         self.data_read += data_read
         self.accepted += accepted
         self.rejected += rejected
+        self.rows += rows
         self.problems_by_reason.update(problem_reasons)
         self.rejected_by_reason.update(record_reasons)
         self.warnings_by_reason.update(warning_reasons)
@@ -86,7 +88,7 @@ class Ledger:
                        f"sum of {name} in the output + in rejected records = sum read")
 
     def check_sink(self, sink: str, count: int) -> None:
-        self.check(f"sink_rows:{sink}", self.accepted, count,
+        self.check(f"sink_rows:{sink}", self.rows, count,
                    f"rows re-counted in {sink} = records accepted")
 
     @property
@@ -99,6 +101,7 @@ class Ledger:
             "data_records_read": self.data_read,
             "accepted": self.accepted,
             "rejected": self.rejected,
+            "rows": self.rows,
             "rejected_records_by_reason": dict(self.rejected_by_reason.most_common()),
             "problems_by_reason": dict(self.problems_by_reason.most_common()),
             "warnings_by_reason": dict(self.warnings_by_reason.most_common()),

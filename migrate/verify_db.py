@@ -401,7 +401,7 @@ def reconcile_out_dir(out_dir: Path, db_url: str | None = None) -> DbCheck:
             parsed.database and not Path(parsed.database).is_file():
         raise UsageError("the database file {path} does not exist", {"path": parsed.database},
                          hint="Give the database of the run with --db URL.")
-    accepted = int(doc["reconciliation"]["accepted"])
+    accepted = int(doc["reconciliation"].get("rows", doc["reconciliation"]["accepted"]))
     return verify_database(url, schema, parquet, accepted)
 
 

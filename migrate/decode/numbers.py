@@ -10,8 +10,10 @@ reject them first) instead of overflowing silently.
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 
 from migrate.decode.result import (
+    INVALID_DECIMAL,
     INVALID_DIGITS,
     INVALID_PACKED,
     INVALID_ZONED,
@@ -131,3 +133,28 @@ def decode_packed(cells: np.ndarray, *, scale: int = 0) -> FieldResult:
     value = _horner(np.minimum(digits, 9)) * sign
     reasons = np.where(ok, 0, code_index(INVALID_PACKED)).astype(np.uint8)
     return FieldResult(int_series(value, ok, scale), reason_series(reasons), null_reasons(n))
+
+
+def decode_decimal(cells: np.ndarray, *, scale: int = 0) -> FieldResult:
+    """A number written as text, as CSV exports have it: optional sign, digits, and at most
+    `scale` decimals (`-1200`, `12.50`); spaces around it are ignored.
+
+    All spaces → null; anything else (thousands separators, more decimals than the scale, which
+    a plain cast would silently round away) → invalid_decimal.
+    Values: Int64 when scale == 0, else Decimal(18, scale).
+    """
+    check_scale(scale)
+    cells = as_cells(cells)
+    n, width = cells.shape
+    text = strings_from_fixed(cells, np.full(n, width, np.int64), np.ones(n, bool)) \
+        .str.strip_chars(" ")
+    fraction = rf"(\.[0-9]{{1,{scale}}})?" if scale else ""
+    blank = text.str.len_bytes() == 0
+    ok = text.str.contains(rf"^[+-]?[0-9]{{1,{MAX_DIGITS - scale}}}{fraction}$") & ~blank
+    target = pl.Int64() if scale == 0 else pl.Decimal(18, scale)
+    values = \
+        pl.select(pl.when(pl.lit(ok)).then(pl.lit(text)).otherwise(None)).to_series() \
+        .cast(target)
+    bad = (~ok & ~blank).to_numpy()
+    reasons = np.where(bad, code_index(INVALID_DECIMAL), 0).astype(np.uint8)
+    return FieldResult(values.alias(""), reason_series(reasons), null_reasons(n))

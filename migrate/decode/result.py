@@ -22,6 +22,7 @@ INVALID_CHARACTER = "invalid_character"
 INVALID_DIGITS = "invalid_digits"
 INVALID_ZONED = "invalid_zoned"
 INVALID_PACKED = "invalid_packed"
+INVALID_DECIMAL = "invalid_decimal"
 INVALID_DATE = "invalid_date"
 UNKNOWN_ERA = "unknown_era"
 DATE_OUTSIDE_ERA = "date_outside_era"
@@ -44,6 +45,7 @@ REASON_CODES: tuple[str, ...] = (
     DATE_OUTSIDE_ERA,
     NON_CALENDAR_DATE,
     LUNISOLAR_DATE,
+    INVALID_DECIMAL,
 )
 _CODE_INDEX = {code: i + 1 for i, code in enumerate(REASON_CODES)}
 

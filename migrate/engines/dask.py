@@ -123,12 +123,13 @@ def _state(job: ChunkJob) -> _WorkerState:
         return state
 
 
-def process_chunk(job: ChunkJob, first_record: int, n: int) -> ChunkOutcome | ChunkFailed:
+def process_chunk(job: ChunkJob, first_record: int, n: int, *where: int
+                  ) -> ChunkOutcome | ChunkFailed:
     """The Dask task: ChunkWorker.process on this worker's state for the run."""
     try:
         state = _state(job)
         with state.lock:
-            return state.worker.process(first_record, n)
+            return state.worker.process(first_record, n, *where)
     except MigrateError as error:
         return ChunkFailed(error)
 
@@ -169,7 +170,7 @@ def _connect(address: str) -> Any:
     return client
 
 
-def dask_outcomes(context: ChunkContext, plan: list[tuple[int, int]], file_size: int, *,
+def dask_outcomes(context: ChunkContext, plan: list[tuple[int, ...]], file_size: int, *,
                   scheduler: str | None = None,
                   workers: int | None = None) -> Iterator[ChunkOutcome]:
     """Outcomes of the chunks of `plan`, in input order, computed on a Dask cluster.
@@ -201,10 +202,9 @@ def dask_outcomes(context: ChunkContext, plan: list[tuple[int, int]], file_size:
         threads = sum(client.nthreads().values())
         tasks = iter(plan)
 
-        def submit(task: tuple[int, int]) -> Any:
-            first, n = task
-            return client.submit(process_chunk, job, first, n, pure=False,
-                                 key=f"migrate-chunk-{first}-{job.token}")
+        def submit(task: tuple[int, ...]) -> Any:
+            return client.submit(process_chunk, job, *task, pure=False,
+                                 key=f"migrate-chunk-{task[0]}-{job.token}")
 
         window.extend(submit(task) for task in
                       islice(tasks, max(2, TASKS_PER_THREAD * threads)))

@@ -60,10 +60,13 @@ def table_name_of(layout_id: str) -> str:
 
 
 def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None, *,
-              keys: bool = True) -> sa.Table:
+              keys: bool = True, foreign_keys: set[str] | None = None) -> sa.Table:
     """The SQLAlchemy table of a standard layout: PK, NOT NULL, lengths, references — all from
     the YAML. Lengths are CHECK constraints too because SQLite does not enforce VARCHAR(n).
-    keys=False leaves out the primary and foreign keys (added after a bulk load)."""
+    keys=False leaves out the primary and foreign keys (added after a bulk load).
+    foreign_keys: the layouts whose tables this run loads (None = all); a reference to another
+    layout, or a conditional one (住登外 rows are not in the referenced table), gets no
+    FOREIGN KEY: the pipeline checks those per record instead."""
     name = name or schema.name
     columns = [sa.Column(spec.name, sql_type(spec), nullable=not spec.required,
                          comment=spec.ja) for spec in schema.columns]
@@ -79,7 +82,8 @@ def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None, *,
             constraints.append(sa.CheckConstraint(sa.func.length(col) <= spec.max_length,
                                                   name=f"{name}_{spec.name}_len"))
         ref = spec.references
-        if ref is not None and keys:
+        if ref is not None and keys and not ref.unless and (
+                foreign_keys is None or ref.layout in foreign_keys):
             target = table_name_of(ref.layout)
             if target == schema.name:  # a reference inside the layout follows the rename
                 target = name
@@ -262,7 +266,7 @@ class _AdbcSession:
 class SqlSink:
     """Streams chunks into a staging table and swaps it in on commit, in one transaction."""
 
-    def __init__(self, url: str, schema: Schema):
+    def __init__(self, url: str, schema: Schema, foreign_keys: set[str] | None = None):
         self.name = "database"
         self.url = url
         self.schema = schema
@@ -275,8 +279,8 @@ class SqlSink:
         # trigger per row; SQLite cannot add constraints later, so its staging table has them.
         self.deferred_keys = self.dialect == "postgresql"
         self.staging = table_for(schema, sa.MetaData(), f"{schema.name}{STAGING_SUFFIX}",
-                                 keys=not self.deferred_keys)
-        self.final = table_for(schema, sa.MetaData(), self.table_name)
+                                 keys=not self.deferred_keys, foreign_keys=foreign_keys)
+        self.final = table_for(schema, sa.MetaData(), self.table_name, foreign_keys=foreign_keys)
         self.quote = dialect.identifier_preparer.quote
         self.column_list = ", ".join(self.quote(c) for c in schema.column_names)
         self.date_columns = [c.name for c in schema.columns if c.dtype == "date"]

@@ -1,0 +1,89 @@
+"""Open the right reader for a mapping's source: fixed-width records or delimited lines.
+
+Both readers hand the later stages the same thing — chunks of records as an (n, width) byte
+matrix plus kinds and record numbers — so decoding, mapping, validation and reconciliation do
+not know which kind of file they came from. A delimited line becomes a synthetic fixed-width row:
+each field's cell is copied into its slot (see `FieldSpec`), and the chunk remembers each
+cell's real offset in the file for the rejects.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from migrate.errors import InputFormatError
+from migrate.layouts import FieldSpec, Mapping
+from migrate.read import DATA, HEADER, TRAILER, FixedWidthReader
+
+
+def open_reader(path: Path, mapping: Mapping, chunk_bytes: int) -> Any:
+    """A FixedWidthReader or a DelimitedReader for `path`; framing errors surface here."""
+    source = mapping.source
+    if not source.delimited:
+        return FixedWidthReader(path, source, chunk_bytes)
+    from migrate.mapping import slot_offsets
+    from migrate.read_delimited import DelimitedReader, Slot
+
+    names = header_names(path, mapping) if source.header_line else None
+    by_offset = {spec.offset: spec for spec in _delimited_fields(mapping)}
+    slots = []
+    rt = source.record_types
+    for offset in slot_offsets(mapping):
+        if rt is not None and offset == 0:
+            slots.append(Slot(rt.column or 0, 0, rt.length))
+            continue
+        spec = by_offset[offset]
+        slots.append(Slot(_column_index(spec, names, path), spec.offset, spec.length))
+    record_type = None
+    if rt is not None:
+        codes = {rt.data: DATA, rt.header: HEADER, rt.trailer: TRAILER}
+        record_type = (0, {c.encode("ascii"): k for c, k in codes.items() if c})
+    return DelimitedReader(path, delimiter=source.delimiter, quote=source.quote,
+                           newline=source.newline, header_line=source.header_line,
+                           eof_marker=source.eof_marker, slots=slots,
+                           width=source.record_length, record_type=record_type,
+                           encoding=source.encoding, chunk_bytes=chunk_bytes)
+
+
+def _delimited_fields(mapping: Mapping) -> list[FieldSpec]:
+    trailer = mapping.trailer
+    return [*mapping.fields.values(),
+            *(trailer.control_totals.values() if trailer else ()),
+            *([trailer.count] if trailer and trailer.count else [])]
+
+
+def _column_index(spec: FieldSpec, names: list[str] | None, path: Path) -> int:
+    if spec.column is not None:
+        return spec.column
+    assert names is not None  # the loader insists on header_line for fields by name
+    if spec.column_name not in names:
+        raise InputFormatError(
+            "the header line has no column named '{name}' (field {field})",
+            {"name": spec.column_name, "field": spec.name}, file=path, record=1, offset=0,
+            hint="The header line names: {names}. Fix the name in the mapping or use "
+                 "column: with the 0-based position.", hint_params={"names": ", ".join(names)})
+    return names.index(spec.column_name)
+
+
+def header_names(path: Path, mapping: Mapping) -> list[str]:
+    """The column names on the first line of a delimited file."""
+    source = mapping.source
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 20)
+    end = head.find(b"\n")
+    line = head[:end if end >= 0 else len(head)].rstrip(b"\r")
+    try:
+        text = line.decode(source.encoding)
+    except UnicodeDecodeError as exc:
+        raise InputFormatError("the header line is not valid {encoding} text",
+                               {"encoding": source.encoding}, file=path, record=1,
+                               offset=exc.start, hint="Check source.encoding in the mapping."
+                               ) from None
+    quote = source.quote.decode("ascii") if source.quote else None
+    reader = csv.reader(io.StringIO(text), delimiter=source.delimiter.decode("ascii"),
+                        quotechar=quote or '"', quoting=csv.QUOTE_MINIMAL if quote
+                        else csv.QUOTE_NONE)
+    return [name.strip() for name in next(reader, [])]

@@ -1,0 +1,175 @@
+"""Multi-record layouts: a data record followed by child records that belong to it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from migrate.layouts import load_mapping
+from migrate.pipeline import RunOptions, run
+from migrate.read import FixedWidthReader
+
+SCHEMA = """
+layout: tax_test/v1
+title: {ja: テスト, en: Test}
+primary_key: [atena_no]
+columns:
+  - {name: src_record, ja: レコード番号, en: Record, dtype: int, required: true}
+  - {name: atena_no, ja: 宛名番号, en: Person id, dtype: digits, max_length: 6, required: true}
+  - {name: kyuyo, ja: 給与収入, en: Salary, dtype: decimal, precision: 12}
+  - {name: eigyo, ja: 営業所得, en: Business income, dtype: decimal, precision: 12}
+  - {name: incomes, ja: 所得件数, en: Income records, dtype: int, required: true}
+"""
+
+MAPPING = """
+mapping: test/tax
+target: schema.yaml
+source:
+  encoding: cp932
+  record_length: 16
+  newline: none
+  record_type: {offset: 0, length: 1, header: "1", data: "2", trailer: "9"}
+fields:
+  atena_no: {offset: 1, length: 6, type: digits}
+records:
+  income:
+    code: "3"
+    belongs_to: previous
+    key: {atena_no: atena_no}
+    fields:
+      atena_no: {offset: 1, length: 6, type: digits}
+      category: {offset: 7, length: 2, type: digits}
+      amount: {offset: 9, length: 5, type: packed}
+columns:
+  src_record: {source: record_number}
+  atena_no: atena_no
+  kyuyo: {from: income.amount, where: {category: "01"}}
+  eigyo: {from: income.amount, where: {category: "03"}, aggregate: sum}
+  incomes: {from: income.amount, aggregate: count}
+trailer:
+  count: {offset: 1, length: 6, type: digits}
+  control_totals:
+    income.amount: {offset: 7, length: 9, type: zoned}
+"""
+
+
+def packed(value: int, nbytes: int = 5) -> bytes:
+    digits = str(abs(value)).rjust(2 * nbytes - 1, "0")
+    nibbles = [int(d) for d in digits] + [0xD if value < 0 else 0xC]
+    return bytes(nibbles[i] << 4 | nibbles[i + 1] for i in range(0, len(nibbles), 2))
+
+
+def person(atena: str) -> bytes:
+    return b"2" + atena.encode() + b" " * 9
+
+
+def income(atena: str, category: str, amount: int, raw: bytes | None = None) -> bytes:
+    return b"3" + atena.encode() + category.encode() + (raw or packed(amount)) + b"  "
+
+
+def zoned(value: int, width: int) -> bytes:
+    digits = str(abs(value)).rjust(width, "0")
+    last = "{ABCDEFGHI"[int(digits[-1])] if value >= 0 else "}JKLMNOPQR"[int(digits[-1])]
+    return (digits[:-1] + last).encode()
+
+
+def write_file(tmp_path: Path, records: list[bytes], total: int | None = None) -> Path:
+    data = [r for r in records]
+    amounts = total if total is not None else 0
+    trailer = b"9" + str(len(data)).rjust(6, "0").encode() + zoned(amounts, 9)
+    body = b"1" + b" " * 15 + b"".join(data) + trailer
+    path = tmp_path / "tax.dat"
+    path.write_bytes(body)
+    return path
+
+
+@pytest.fixture
+def mapping(tmp_path: Path):
+    (tmp_path / "schema.yaml").write_text(SCHEMA, encoding="utf-8")
+    (tmp_path / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
+    return load_mapping(tmp_path / "mapping.yaml")
+
+
+def convert(mapping, path: Path, out: Path, chunk_bytes: int = 1 << 20):
+    result = run(RunOptions(mapping, path, out, db_url="none", chunk_bytes=chunk_bytes,
+                            workers=1))
+    rows = pl.read_csv(out / "tax_test.csv", infer_schema=False)
+    rejects = pl.read_csv(out / "rejects.csv", infer_schema=False)
+    return result, rows, rejects
+
+
+def test_children_are_aggregated_into_their_parent_row(mapping, tmp_path: Path) -> None:
+    records = [person("000001"), income("000001", "01", 3_000_000),
+               income("000001", "03", -250_000), income("000001", "03", 50_000),
+               person("000002"),
+               person("000003"), income("000003", "01", 1_200_000)]
+    path = write_file(tmp_path, records, total=3_000_000 - 250_000 + 50_000 + 1_200_000)
+    result, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert result.exit_code == 0, json.loads(result.run_json.read_text())["reconciliation"]
+    assert rows.select("atena_no", "kyuyo", "eigyo", "incomes").rows() == [
+        ("000001", "3000000", "-200000", "3"), ("000002", None, None, "0"),
+        ("000003", "1200000", None, "1")]
+    assert rejects.height == 0
+    ledger = result.ledger
+    assert ledger.records_by_kind["data"] == 3 and ledger.records_by_kind["income"] == 4
+    assert (ledger.data_read, ledger.accepted, ledger.rows) == (7, 7, 3)
+
+
+def test_a_bad_child_rejects_its_whole_group(mapping, tmp_path: Path) -> None:
+    records = [person("000001"), income("000001", "01", 100),
+               income("000001", "01", 0, raw=b"\x12\x34\x56\x78\x95"),   # bad sign nibble
+               person("000002"), income("000002", "01", 5)]
+    path = write_file(tmp_path, records, total=105)
+    result, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert rows["atena_no"].to_list() == ["000002"]
+    by_record = dict(rejects.select("record", "reason").iter_rows())
+    assert by_record == {"2": "group_rejected", "3": "group_rejected", "4": "invalid_packed"}
+    detail = rejects.filter(pl.col("record") == "2")["detail"][0]
+    assert "4" in detail
+    ledger = result.ledger
+    assert (ledger.data_read, ledger.accepted, ledger.rejected, ledger.rows) == (5, 2, 3, 1)
+    assert ledger.ok  # every record accounted for; totals still balance (rejected part counted)
+
+
+def test_orphans_key_mismatch_and_unmapped_children(mapping, tmp_path: Path) -> None:
+    records = [income("000009", "01", 1),             # before any parent
+               person("000001"), income("000002", "01", 7),   # someone else's record
+               person("000003"), income("000003", "99", 8),   # a category nobody maps
+               person("000004"), income("000004", "03", 9)]
+    path = write_file(tmp_path, records, total=25)
+    result, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert rows["atena_no"].to_list() == ["000004"]
+    reasons = dict(rejects.select("record", "reason").iter_rows())
+    assert reasons == {"2": "orphan_child", "3": "group_rejected",
+                       "4": "child_key_mismatch", "5": "group_rejected",
+                       "6": "child_not_mapped"}
+    assert result.ledger.ok
+
+
+def test_chunks_never_split_a_group(mapping, tmp_path: Path) -> None:
+    records = []
+    for i in range(1, 60):
+        atena = f"{i:06d}"
+        records.append(person(atena))
+        records += [income(atena, "01", i * 10)] * (i % 4)
+    total = sum(i * 10 * (i % 4) for i in range(1, 60))
+    path = write_file(tmp_path, records, total=total)
+    reader = FixedWidthReader(path, mapping.source, chunk_bytes=16 * 5)
+    for first, _ in reader.plan()[1:]:
+        assert reader._record(first)[:1] != b"3"
+    small, rows_small, _ = convert(mapping, path, tmp_path / "small", chunk_bytes=16 * 5)
+    whole, rows_whole, _ = convert(mapping, path, tmp_path / "whole")
+    assert rows_small.equals(rows_whole)
+    assert small.exit_code == whole.exit_code == 0
+    assert rows_whole["kyuyo"].cast(pl.Int64).sum() == total
+
+
+def test_trailer_total_of_child_amounts_is_reconciled(mapping, tmp_path: Path) -> None:
+    records = [person("000001"), income("000001", "01", 10)]
+    path = write_file(tmp_path, records, total=11)  # the trailer disagrees with the records
+    result, _, _ = convert(mapping, path, tmp_path / "out")
+    failed = [inv.name for inv in result.ledger.invariants if not inv.ok]
+    assert failed == ["control_total_source:income.amount"]
