@@ -46,6 +46,7 @@ class ChunkOutcome:
     rejected_records: pl.Series   # record numbers rejected in this chunk (before key check)
     control_values: dict[str, pl.DataFrame]  # field → (record, value) of every record
     groups: pl.DataFrame | None = None  # multi-record: (record, parent, offset) of each record
+    rejected_keys: pl.DataFrame | None = None  # primary key + __record of the rejected rows
 
 
 class ChunkWorker:
@@ -74,7 +75,10 @@ class ChunkWorker:
         if mapped.groups is not None:
             errors = concat_problems([errors, group_rejections(errors, mapped.groups)])
         rejected = errors["record"].unique(maintain_order=True)
-        candidates = rows.filter(~pl.col(RECORD_COL).is_in(rejected.implode()))
+        is_rejected = pl.col(RECORD_COL).is_in(rejected.implode())
+        candidates = rows.filter(~is_rejected)
+        key = list(self.context.mapping.target.primary_key)
+        rejected_keys = rows.filter(is_rejected).select(*key, RECORD_COL) if key else None
         names = kind_names(self.context.mapping.source)
         kinds = Counter({names[int(k)]: int(c) for k, c in
                          zip(*np.unique(chunk.kinds, return_counts=True), strict=True)})
@@ -84,7 +88,7 @@ class ChunkWorker:
             warnings=concat_problems([mapped.warnings, v_warnings]), kinds=kinds,
             data_read=int(np.count_nonzero(members)) + mapped.unknown_records,
             rejected_records=rejected, control_values=mapped.control_values,
-            groups=mapped.groups)
+            groups=mapped.groups, rejected_keys=rejected_keys)
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
         """Delimited sources: validation located a problem by the synthetic row; point its

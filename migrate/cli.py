@@ -54,8 +54,9 @@ def main() -> None:
 
 
 @main.command("run")
-@click.option("--mapping", "-m", "mapping_ref", required=True,
-              help="Mapping id (e.g. vendor_a/juki) or path to a mapping YAML file.")
+@click.option("--mapping", "-m", "mapping_ref", default=None,
+              help="Mapping id (e.g. vendor_a/juki) or path to a mapping YAML file. Leave it "
+                   "out when INPUT is a migration plan (migration.yaml).")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output folder.")
@@ -80,9 +81,11 @@ def main() -> None:
 def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str | None,
                 max_rejects: int | None, chunk_mb: int, workers: int | None, engine: str,
                 scheduler: str | None) -> None:
-    """Convert INPUT with a mapping; write CSV, Parquet, a database, rejects and run.json."""
+    """Convert INPUT with a mapping — or every file of a migration plan (migration.yaml) in
+    dependency order — and write CSV, Parquet, a database, rejects and run.json."""
     from migrate.layouts import load_mapping
     from migrate.pipeline import RunOptions, run
+    from migrate.plan import is_plan, load_plan
     from migrate.progress import progress_bar
     from migrate.summary import print_summary
 
@@ -90,6 +93,14 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
         raise UsageError("--scheduler needs --engine dask",
                          hint="Add --engine dask to run on the Dask cluster at {address}.",
                          hint_params={"address": scheduler})
+    if mapping_ref is None:
+        if not is_plan(input_path):
+            raise UsageError("--mapping is missing",
+                             hint="Give --mapping for a legacy file, or a migration plan "
+                                  "(a YAML file with inputs:) as INPUT.")
+        result = _run_plan(load_plan(input_path), out_dir, db_url, max_rejects, chunk_mb,
+                           workers, engine, scheduler)
+        sys.exit(result.exit_code)
     mapping = load_mapping(mapping_ref)
     console = Console()
     with progress_bar(console, t("Converting")) as progress:
@@ -99,22 +110,69 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
     sys.exit(result.exit_code)
 
 
+def _run_plan(plan: Any, out_dir: Path, db_url: str | None, max_rejects: int | None,
+              chunk_mb: int, workers: int | None, engine: str, scheduler: str | None) -> Any:
+    from migrate.plan import run_plan
+    from migrate.progress import progress_bar
+    from migrate.summary import print_plan_summary
+
+    console = Console()
+    bars: list[Any] = []
+
+    def progress(item: Any) -> Any:
+        console.print(t("Converting {layout} from {input}", layout=item.mapping.target.id,
+                        input=item.input))
+        bar = progress_bar(console, item.mapping.target.id)
+        bars.append(bar)
+        return bar.__enter__()
+
+    def done(item: Any, result: Any) -> None:
+        bars.pop().__exit__(None, None, None)
+
+    result = run_plan(plan, out_dir, db_url=db_url, max_rejects=max_rejects,
+                      chunk_bytes=chunk_mb * 1024 * 1024, workers=workers, engine=engine,
+                      scheduler=scheduler, progress=progress, on_done=done)
+    for bar in bars:
+        bar.__exit__(None, None, None)
+    print_plan_summary(result, console)
+    return result
+
+
 @main.command("generate")
-@click.option("--mapping", "-m", "mapping_ref", required=True, help="Mapping id or path.")
-@click.option("--rows", type=click.IntRange(min=1), required=True, help="Data records.")
+@click.option("--mapping", "-m", "mapping_ref", default=None, help="Mapping id or path.")
+@click.option("--set", "set_name", type=click.Choice(["vendor_a"]), default=None,
+              help="Instead of one file: a consistent set of resident, tax and NHI files of "
+                   "this vendor plus migration.yaml, written into the folder OUT.")
+@click.option("--rows", type=click.IntRange(min=1), required=True,
+              help="Data records (with --set: resident records).")
 @click.option("--out", "-o", "out_path", required=True, type=click.Path(path_type=Path),
-              help="The legacy file to write.")
+              help="The legacy file to write (with --set: the folder).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--defects", type=click.IntRange(min=0), default=0, show_default=True,
               help="Inject this many defective records (listed in OUT.defects.json).")
 @handles_errors
-def generate_command(mapping_ref: str, rows: int, out_path: Path, seed: int,
-                     defects: int) -> None:
-    """Write a realistic synthetic legacy export for a mapping."""
+def generate_command(mapping_ref: str | None, set_name: str | None, rows: int, out_path: Path,
+                     seed: int, defects: int) -> None:
+    """Write a realistic synthetic legacy export for a mapping (or a whole set with --set)."""
     from migrate.layouts import load_mapping
     from migrate.synth import generate
 
+    if (mapping_ref is None) == (set_name is None):
+        raise UsageError("give either --mapping or --set",
+                         hint="--mapping vendor_a/juki writes one file; --set vendor_a writes "
+                              "resident, tax and NHI files and their migration plan.")
+    if set_name is not None:
+        from migrate.synth_set import generate_set
+
+        report = generate_set(out_path, rows, seed=seed, defects=defects)
+        click.echo(t("Wrote the {name} set into {path}: {files}; run it with: migrate run "
+                     "{plan} --out OUT", name=set_name, path=out_path,
+                     files=", ".join(report.files),
+                     plan=out_path / "migration.yaml"))
+        return
+
     mapping = load_mapping(mapping_ref)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     report = generate(mapping, out_path, rows, seed=seed, defects=defects)
     click.echo(t("Wrote {rows} data records ({bytes} bytes) to {path}; SHA-256 {sha}.",
                  rows=f"{report.rows:,}", bytes=f"{report.bytes:,}", path=report.path,

@@ -28,6 +28,7 @@ class CrossFile:
     def __init__(self, spill_dir: Path | None = None):
         self.spill_dir = spill_dir
         self.trackers: dict[str, KeyTracker] = {}
+        self.rejected: dict[str, KeyTracker] = {}  # keys of rows rejected, per layout
         self.files: list[str] = []
         self.layout_files: dict[str, list[str]] = {}
         self.layouts_done: set[str] = set()
@@ -43,6 +44,13 @@ class CrossFile:
             self.trackers[schema.id] = _new_tracker(schema.primary_key, self.spill_dir)
         return self.trackers[schema.id]
 
+    def rejected_tracker(self, schema: Schema) -> KeyTracker:
+        """Keys of the rows a layout's files rejected: a reference to one of them is named as
+        such (`reference_rejected`), not as a plain orphan."""
+        if schema.id not in self.rejected:
+            self.rejected[schema.id] = _new_tracker(schema.primary_key, self.spill_dir)
+        return self.rejected[schema.id]
+
     def encode(self, file_index: int, records: np.ndarray) -> np.ndarray:
         return (np.int64(file_index) << FILE_SHIFT) | records.astype(np.int64)
 
@@ -52,17 +60,12 @@ class CrossFile:
         return t("{file} record {record}", file=self.files[file_index], record=record)
 
     def close(self) -> None:
-        for tracker in self.trackers.values():
-            close = getattr(tracker, "close", None)
-            if close:
-                close()
+        for tracker in (*self.trackers.values(), *self.rejected.values()):
+            tracker.close()
 
 
 def _new_tracker(key: tuple[str, ...], spill_dir: Path | None) -> KeyTracker:
-    try:
-        return KeyTracker(key, spill_dir=spill_dir)  # type: ignore[call-arg]
-    except TypeError:  # a KeyTracker without spilling
-        return KeyTracker(key)
+    return KeyTracker(key, spill_dir=spill_dir)
 
 
 def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,
@@ -70,7 +73,8 @@ def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,
                      ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(errors, warnings) for references to layouts already converted in this run.
 
-    A value missing from the other layout rejects the record (`orphan_reference`), unless the
+    A value missing from the other layout rejects the record (`orphan_reference`, or
+    `reference_rejected` naming the other file's record when that one was rejected), unless the
     reference's `unless` condition holds (e.g. 住登外); a row that claims the exemption although
     its key does exist there is a warning (`jutogai_but_resident`) naming that record."""
     errors, warnings = [], []
@@ -94,7 +98,14 @@ def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,
                 pl.col(c).cast(pl.Utf8).is_in(list(v)) for c, v in ref.unless.items()])
                 .fill_null(False)).to_series().to_numpy()
         field, offset = locate.get(spec.name, (None, 0))
-        for kind, picked in (("orphan_reference", present & (found < 0) & ~exempt),
+        orphan = present & (found < 0) & ~exempt
+        was_rejected = np.full(rows.height, -1, np.int64)
+        rejected_keys = cross.rejected.get(ref.layout)
+        if orphan.any() and rejected_keys is not None:
+            idx = np.flatnonzero(orphan)
+            was_rejected[idx] = rejected_keys.lookup(rows.select(pl.col(spec.name).gather(idx)))
+        for kind, picked in (("orphan_reference", orphan & (was_rejected < 0)),
+                             ("reference_rejected", orphan & (was_rejected >= 0)),
                              ("jutogai_but_resident", present & (found >= 0) & exempt)):
             where = np.flatnonzero(picked)
             if not len(where):
@@ -104,12 +115,15 @@ def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,
             if kind == "orphan_reference":
                 detail = t("not in {layout} ({files})", layout=ref.layout,
                            files=", ".join(cross.layout_files.get(ref.layout, ())))
+            elif kind == "reference_rejected":
+                detail = [t("rejected in {layout}: {where}", layout=ref.layout,
+                            where=cross.describe(code)) for code in was_rejected[where]]
             else:
                 detail = [t("found in {layout}: {where}", layout=ref.layout,
                             where=cross.describe(code)) for code in found[where]]
             frame = problems_frame(rows[record_col].gather(where),
                                    rows[offset_col].gather(where) + offset, field=field,
                                    column=spec.name, reasons=kind, values=values, detail=detail)
-            (errors if kind == "orphan_reference" else warnings).append(frame)
+            (warnings if kind == "jutogai_but_resident" else errors).append(frame)
     return concat_problems(errors), concat_problems(warnings)
 

@@ -37,7 +37,7 @@ class FailingGroups:
 
 def _needed_columns(mapping: Mapping) -> set[str]:
     return {c for check in mapping.target.group_checks
-            for c in (*check.group_by, *check.count_where)}
+            for c in (*check.group_by, *check.count_where, *check.among)}
 
 
 def find_failing_groups(mapping: Mapping, header: dict[str, Any],
@@ -69,14 +69,18 @@ def find_failing_groups(mapping: Mapping, header: dict[str, Any],
     return failing
 
 
+def _matches(condition: dict[str, tuple[str, ...]]) -> pl.Expr:
+    return pl.all_horizontal([pl.lit(True), *(pl.col(c).cast(pl.Utf8).is_in(list(v))
+                                             for c, v in condition.items())]).fill_null(False)
+
+
 def _hit(check: GroupCheckSpec) -> pl.Expr:
-    return pl.all_horizontal([pl.col(c).cast(pl.Utf8).is_in(list(v))
-                              for c, v in check.count_where.items()]).fill_null(False)
+    return _matches(check.count_where)
 
 
 def _partial(rows: pl.DataFrame, check: GroupCheckSpec) -> pl.DataFrame:
     keys = list(check.group_by)
-    return rows.select(*keys, RECORD_COL, _hit(check).alias("__hit")).group_by(keys).agg(
+    return rows.filter(_matches(check.among)).select(*keys, RECORD_COL, _hit(check).alias("__hit")).group_by(keys).agg(
         pl.col("__hit").sum().cast(pl.Int64).alias("__hits"),
         pl.len().cast(pl.Int64).alias("__members"),
         pl.col(RECORD_COL).min().alias("__first"),
@@ -87,7 +91,8 @@ def _merge(parts: list[pl.DataFrame], check: GroupCheckSpec) -> pl.DataFrame:
     keys = list(check.group_by)
     return pl.concat(parts).group_by(keys).agg(
         pl.col("__hits").sum(), pl.col("__members").sum(), pl.col("__first").min(),
-        pl.col("__matching").flatten().sort().head(SHOWN_RECORDS))
+        pl.col("__matching").list.explode(keep_nulls=False, empty_as_null=False).sort()
+        .head(SHOWN_RECORDS))
 
 
 def _details(bad: pl.DataFrame, check: GroupCheckSpec) -> pl.DataFrame:
@@ -111,7 +116,8 @@ def group_problems(rows: pl.DataFrame, failing: list[FailingGroups], offset_col:
         if found.groups.is_empty() or rows.is_empty():
             continue
         keys = list(found.check.group_by)
-        hit = rows.select(*keys, RECORD_COL, offset_col).join(found.groups, on=keys, how="inner",
+        hit = rows.filter(_matches(found.check.among)).select(
+            *keys, RECORD_COL, offset_col).join(found.groups, on=keys, how="inner",
                                                              nulls_equal=False)
         if hit.is_empty():
             continue

@@ -115,6 +115,7 @@ class GroupCheckSpec:
     exactly: int
     severity: str = "error"
     line: int = 0
+    among: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rows that form groups
 
 
 @dataclass(frozen=True)
@@ -549,13 +550,15 @@ def _load_group_checks(ctx: _Ctx, data: LocatedDict, names: list[str]
     checks = []
     for item in raw:
         node = ctx.mapping(item, "group_checks", data)
-        ctx.only_keys(node, ("name", "ja", "en", "group_by", "count_where", "exactly",
+        ctx.only_keys(node, ("name", "ja", "en", "group_by", "among", "count_where", "exactly",
                              "severity"), "a group check")
         name = str(ctx.require(node, "name", "a group check"))
         group_by = tuple(str(c) for c in _as_list(ctx.require(node, "group_by", "a group check")))
         where = {str(k): _as_values(v) for k, v in ctx.mapping(
             ctx.require(node, "count_where", "a group check"), "count_where", node).items()}
-        for col in (*group_by, *where):
+        among = {str(k): _as_values(v) for k, v in ctx.mapping(
+            node.get("among") or LocatedDict(), "among", node).items()}
+        for col in (*group_by, *where, *among):
             if col not in names:
                 raise ctx.fail(node, None, "group check {name} refers to unknown column '{col}'",
                                name=name, col=col)
@@ -565,7 +568,7 @@ def _load_group_checks(ctx: _Ctx, data: LocatedDict, names: list[str]
         checks.append(GroupCheckSpec(name, str(node.get("ja", "")), str(node.get("en", "")),
                                      group_by, where,
                                      ctx.integer(node, "exactly", "a group check"), severity,
-                                     node.line))
+                                     node.line, among))
     return tuple(checks)
 
 

@@ -227,6 +227,7 @@ class Pipeline:
             keep[dup_rows] = False
             candidates = candidates.filter(pl.Series(keep))
             rejected = pl.concat([rejected, dup[RECORD_COL]])
+        self._remember_rejected(outcome, candidates)
         accepted_records = candidates.height
         if outcome.groups is not None:  # a parent rejected here takes its child records along
             taken = group_rejections(errors, outcome.groups)
@@ -251,6 +252,20 @@ class Pipeline:
             warning_reasons=Counter(dict(warnings["reason"].value_counts().iter_rows())),
             source_totals=source_totals, rejected_totals=rejected_totals)
         return candidates, errors, warnings
+
+    def _remember_rejected(self, outcome: ChunkOutcome, accepted: pl.DataFrame) -> None:
+        """Keys of this chunk's rejected rows, so a later file's reference to one of them says
+        that it was rejected here (and where) rather than that it does not exist."""
+        key = list(self.schema.primary_key)
+        if not key or outcome.rejected_keys is None:
+            return
+        late = outcome.candidates.join(accepted.select(RECORD_COL), on=RECORD_COL, how="anti")
+        frames = [f.select(*key, RECORD_COL) for f in (outcome.rejected_keys, late) if f.height]
+        if not frames:
+            return
+        rows = pl.concat(frames)
+        self.cross.rejected_tracker(self.schema).duplicates(
+            rows, self.cross.encode(self.file_index, rows[RECORD_COL].to_numpy()))
 
     def _earlier(self, code: int) -> str:
         """Detail of a duplicate: the record that had the key first (naming its file when it

@@ -90,6 +90,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "orphan_reference": ("the referenced record does not exist in the other file",
                          "Add the missing record to the other file, mark the person as 住登外 "
                          "where that applies, or correct the number."),
+    "reference_rejected": ("the referenced record was rejected in the other file",
+                           "Fix the record named in the detail column (see that file's "
+                           "rejects.csv); this one then goes through as well."),
     "jutogai_but_resident": ("marked as 住登外 but found in the resident records",
                              "Check whether the person has since registered here and merge "
                              "the 宛名 records."),

@@ -378,3 +378,39 @@ def _context(document: dict[str, Any], examples: dict[str, list[dict]],
         "invariants": invariants,
         "outputs": _outputs(document, run_json, lang),
     }
+
+
+AREA_NAMES = {"ja": {"juki/v1": "住民記録", "zeimu/v1": "個人住民税", "kokuho_setai/v1": "国保（世帯）",
+                     "kokuho/v1": "国保（被保険者）", "kokuho_fuka/v1": "国保（賦課）"},
+              "en": {"juki/v1": "Resident records", "zeimu/v1": "Individual resident tax",
+                     "kokuho_setai/v1": "NHI households", "kokuho/v1": "NHI insured persons",
+                     "kokuho_fuka/v1": "NHI levy"}}
+
+
+def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None = None) -> Path:
+    """OUT/report.html of a migration plan: each area's figures (linking to its own report)
+    and the cross-file checks."""
+    lang = lang or language()
+    env = Environment(loader=PackageLoader("migrate", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _num
+    labels = {
+        "title": t("Migration report", lang), "order": t("order", lang),
+        "ok": t("Reconciled", lang), "failed": t("NOT reconciled", lang),
+        "areas": t("Business areas", lang), "area": t("area", lang),
+        "layout": t("layout", lang), "input": t("input", lang), "read": t("read", lang),
+        "accepted": t("accepted", lang), "rejected": t("rejected", lang),
+        "rows": t("rows", lang), "status": t("status", lang), "error": t("error", lang),
+        "cross": t("Cross-file checks", lang), "check": t("check", lang),
+        "what": t("what", lang), "records": t("records", lang), "unless": t("except", lang),
+        "not_checked": t("not checked (layout not in this run)", lang),
+        "warnings": t("warnings", lang),
+        "ledger_note": t("every figure above, per file and per check", lang)}
+    names = {"reference": t("reference", lang), "group": t("group check", lang),
+             "primary_key": t("unique key across files", lang)}
+    html = env.get_template("plan_report.html.j2").render(
+        document=document, L=labels, lang=lang, check_names=names,
+        area_names=AREA_NAMES.get(lang, AREA_NAMES["en"]))
+    path = Path(out_dir) / "report.html"
+    write_text_atomic(path, html)
+    return path

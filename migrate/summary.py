@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
@@ -48,6 +50,48 @@ def print_summary(result: RunResult, console: Console) -> None:
     if result.exit_code == 0:
         console.print("[bold green]" + t("Reconciled: every record is either written or "
                                          "listed in rejects.csv.") + "[/bold green]")
+    else:
+        console.print("[bold red]" + t("NOT reconciled: see the FAILED lines above and "
+                                       "run.json.") + "[/bold red]")
+
+
+def print_plan_summary(result: Any, console: Console) -> None:
+    """One line per file of a migration plan, the cross-file checks, and where to look."""
+    import json
+
+    document = json.loads(result.run_json.read_text(encoding="utf-8"))
+    table = Table(title=t("Migration"), header_style="bold")
+    for column in (t("layout"), t("read"), t("accepted"), t("rejected"), t("rows"),
+                   t("status")):
+        table.add_column(column, justify="right" if column != t("layout") else "left")
+    for f in document["files"]:
+        if f["status"] == "error":
+            table.add_row(f["layout"], "", "", "", "", f"[red]{t('error')}[/red]")
+            continue
+        status = "[green]OK[/green]" if f["reconciled"] else "[red]FAILED[/red]"
+        table.add_row(f["layout"], f"{f['data_records_read']:,}", f"{f['accepted']:,}",
+                      f"{f['rejected']:,}", f"{f['rows']:,}", status)
+    console.print(table)
+    for check in document["cross_file"]:
+        if check["check"] == "reference":
+            figure = (f"{check.get('orphans_rejected', 0):,}" if check["checked"]
+                      else t("not checked (layout not in this run)"))
+            console.print(f"  {check['layout']}.{check['column']} → {check['references']}: "
+                          f"{figure}", highlight=False)
+        elif check["check"] == "group":
+            console.print(f"  {check['layout']} {check['name']}: {check['records']:,}",
+                          highlight=False)
+    from migrate.i18n import format_error
+
+    for _item, error in result.failed:
+        console.print(f"[bold red]{t('error')}:[/bold red] {format_error(error)}",
+                      highlight=False, soft_wrap=True)
+    console.print(f"  report: {result.report}")
+    console.print(f"  run.json: {result.run_json}")
+    if result.exit_code == 0:
+        console.print("[bold green]" + t("Reconciled: every record of every file is either "
+                                         "written or listed in its rejects.csv.")
+                      + "[/bold green]")
     else:
         console.print("[bold red]" + t("NOT reconciled: see the FAILED lines above and "
                                        "run.json.") + "[/bold red]")

@@ -543,7 +543,7 @@ class _SetGenerator:
             for m in members:
                 self.defects.append(self._defect("household_without_head", FILES["juki"],
                                                  first + int(m) + 2,
-                                                 "group_check:one_head_per_household", None))
+                                                 "one_head_per_household", None))
         zeimu.write(self._tax_block(index, p, rng, excluded))
         setai_bytes, csv_bytes = self._nhi_block(index, p, rng, excluded)
         setai.write(setai_bytes)
@@ -1032,6 +1032,13 @@ class _SetGenerator:
             member = {key: np.concatenate([member[key], jg[key]]) for key in member}
             order = np.argsort(member["hh"], kind="stable")
             member = {key: v[order] for key, v in member.items()}
+        # The members of a household rejected for its head follow it out (their household is
+        # not in the output); the engine names that household's record.
+        for i in np.flatnonzero(np.isin(member["hh"], bad_h)).tolist():
+            household = self.setai_records - h + 1 + int(member["hh"][i])
+            self.defects.append(self._defect(
+                "nhi_head_not_resident", FILES["kokuho"], self.nhi_members + i + 2,
+                "reference_rejected", {"file": FILES["kokuho_setai"], "record": household}))
         csv_bytes = self._kokuho_lines(member, ks_no)
         self.nhi_members += len(member["atena"])
         return setai_rec.reshape(-1).tobytes(), csv_bytes

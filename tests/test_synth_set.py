@@ -322,7 +322,7 @@ class SetView:
         for setai, records in self.households.items():
             if self.heads[setai] != 1:
                 found |= {("household_without_head", "juki.dat", r,
-                           "group_check:one_head_per_household") for r in records}
+                           "one_head_per_household") for r in records}
         parent = None
         for i, (k, v) in enumerate(self.zeimu, 1):
             if k == "data":
@@ -334,10 +334,14 @@ class SetView:
                     assert str(v["atena_no"]) not in self.residents
             elif k == "income" and parent is not None:
                 found.add(("orphan_tax_record", "zeimu.dat", i, "group_rejected"))
+        bad_households = set()
         for i, (k, v) in enumerate(self.setai, 1):
             if k == "data" and str(v["setai_nushi_atena"]) not in self.residents:
                 found.add(("nhi_head_not_resident", "kokuho_setai.dat", i, "orphan_reference"))
+                bad_households.add(str(v["kokuho_setai_no"]))
         for i, (k, v) in enumerate(self.kokuho, 1):
+            if k == "data" and str(v["kokuho_setai_no"]) in bad_households:
+                found.add(("nhi_head_not_resident", "kokuho.csv", i, "reference_rejected"))
             if k == "data":
                 resident = v["atena_no"] in self.residents
                 assert resident == (v["juto_gai"] == "0"), (i, v)
@@ -479,7 +483,7 @@ def test_defects_are_where_defects_json_says(defect_set: tuple[Any, SetView]) ->
     assert len(listed) == len(view.defects) == len(report.defects)
     assert view.violations() == listed
     kinds = Counter(d["kind"] for d in view.defects
-                    if d["expected_reason"] != "group_rejected"
+                    if d["expected_reason"] not in ("group_rejected", "reference_rejected")
                     and d["kind"] != "household_without_head")
     headless = {view.juki[d["record"] - 1][1]["setai_no"] for d in view.defects
                 if d["kind"] == "household_without_head"}
@@ -487,7 +491,11 @@ def test_defects_are_where_defects_json_says(defect_set: tuple[Any, SetView]) ->
     assert len(headless) == 2
     assert set(DEFECT_KINDS) == {d["kind"] for d in view.defects}
     for d in view.defects:
-        if d["expected_reason"] == "group_rejected":
+        if d["expected_reason"] == "reference_rejected":
+            assert d["counterpart"]["file"] == "kokuho_setai.dat"
+            household = view.setai[d["counterpart"]["record"] - 1][1]["kokuho_setai_no"]
+            assert str(view.kokuho[d["record"] - 1][1]["kokuho_setai_no"]) == str(household)
+        elif d["expected_reason"] == "group_rejected":
             assert d["counterpart"]["file"] == "zeimu.dat"
             parent = view.zeimu[d["counterpart"]["record"] - 1]
             assert parent[0] == "data"

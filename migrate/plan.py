@@ -1,0 +1,272 @@
+"""A migration plan: several legacy files converted together, in dependency order, as one run.
+
+`migration.yaml` lists the inputs and their mappings. Files run so that a layout is converted
+before the layouts that refer to it (resident records before tax and NHI), sharing one database
+and one set of key indexes, so references and duplicate keys are checked per record across
+files. One run.json and one report.html at the top cover every file and the cross-file checks;
+each file also keeps its own folder with its outputs, rejects and report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from migrate import __version__
+from migrate.atomic import write_text_atomic
+from migrate.crossfile import CrossFile
+from migrate.errors import LayoutError, MigrateError
+from migrate.layouts import Mapping, _Ctx, _read_yaml, load_mapping
+from migrate.pipeline import RunOptions, RunResult, run
+from migrate.read import DEFAULT_CHUNK_BYTES, file_sha256
+from migrate.sinks.sql import default_sqlite_url, safe_url
+
+CROSS_FILE_REASONS = ("orphan_reference", "duplicate_key", "group_rejected")
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    """One legacy file of the plan and the mapping that reads it."""
+
+    mapping: Mapping
+    input: Path
+    line: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.mapping.target.name
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The files of one migration, in the order they must run."""
+
+    title: str
+    path: Path
+    inputs: tuple[PlanInput, ...]
+
+
+@dataclass
+class PlanResult:
+    """Every file's result and the plan's own run.json / report.html."""
+
+    results: list[tuple[PlanInput, RunResult]]
+    run_json: Path
+    report: Path | None = None
+    failed: list[tuple[PlanInput, MigrateError]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.failed:
+            return max(error.exit_code for _, error in self.failed)
+        return max((r.exit_code for _, r in self.results), default=0)
+
+
+def is_plan(path: Path) -> bool:
+    """A YAML file with `inputs:` is a plan (a legacy export never parses as one)."""
+    if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
+        return False
+    try:
+        data = _read_yaml(path)
+    except MigrateError:
+        return False
+    return "inputs" in data
+
+
+def load_plan(path: Path) -> Plan:
+    """Read migration.yaml: its inputs with their mappings, ordered by their references."""
+    ctx = _Ctx(path)
+    data = _read_yaml(path)
+    ctx.only_keys(data, ("migration", "inputs"), "a migration plan")
+    raw = ctx.require(data, "inputs", "the migration plan")
+    if not isinstance(raw, list) or not raw:
+        raise ctx.fail(data, "inputs", "'inputs' must be a non-empty list of "
+                       "{mapping, input}")
+    inputs = []
+    for item in raw:
+        node = ctx.mapping(item, "inputs", data)
+        ctx.only_keys(node, ("mapping", "input"), "an input of the plan")
+        ref = str(ctx.require(node, "mapping", "an input of the plan"))
+        as_path = path.parent / ref
+        mapping = load_mapping(as_path if as_path.suffix in (".yaml", ".yml")
+                               and as_path.is_file() else ref)
+        inputs.append(PlanInput(mapping, path.parent / str(ctx.require(
+            node, "input", "an input of the plan")), node.line))
+    seen: dict[str, PlanInput] = {}
+    for item in inputs:
+        layout = item.mapping.target.id
+        if layout in seen:
+            raise LayoutError(
+                "two inputs load the same layout {layout} (lines {first} and {second})",
+                {"layout": layout, "first": seen[layout].line, "second": item.line},
+                file=path, line=item.line,
+                hint="Concatenate the files into one export for that layout, or run them as "
+                     "separate migrations.")
+        seen[layout] = item
+    return Plan(str(data.get("migration", path.stem)), path, tuple(_dependency_order(
+        inputs, path)))
+
+
+def _dependency_order(inputs: list[PlanInput], path: Path) -> list[PlanInput]:
+    """Referenced layouts first; otherwise the order of the plan file (stable)."""
+    layouts = {i.mapping.target.id for i in inputs}
+    needs = {i.mapping.target.id: {c.references.layout for c in i.mapping.target.columns
+                                   if c.references and c.references.layout in layouts
+                                   and c.references.layout != i.mapping.target.id}
+             for i in inputs}
+    ordered: list[PlanInput] = []
+    done: set[str] = set()
+    pending = list(inputs)
+    while pending:
+        ready = [i for i in pending if needs[i.mapping.target.id] <= done]
+        if not ready:
+            cycle = ", ".join(i.mapping.target.id for i in pending)
+            raise LayoutError("the layouts {layouts} refer to each other in a cycle",
+                              {"layouts": cycle}, file=path,
+                              hint="A reference must point to a layout that does not refer "
+                                   "back to it.")
+        ordered.append(ready[0])
+        done.add(ready[0].mapping.target.id)
+        pending.remove(ready[0])
+    return ordered
+
+
+def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
+             max_rejects: int | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+             workers: int | None = None, engine: str = "local", scheduler: str | None = None,
+             progress: Callable[[PlanInput], Callable[[int, int], None] | None] | None = None,
+             on_done: Callable[[PlanInput, RunResult], None] | None = None) -> PlanResult:
+    """Convert every file of the plan into OUT/<layout>/ and one database; write OUT/run.json.
+
+    A file whose input cannot be read stops the plan (files after it depend on it or would be
+    checked against incomplete keys); files already converted keep their committed outputs.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    db_url = db_url or default_sqlite_url(out_dir)
+    cross = CrossFile(out_dir)
+    results: list[tuple[PlanInput, RunResult]] = []
+    failed: list[tuple[PlanInput, MigrateError]] = []
+    try:
+        for item in plan.inputs:
+            options = RunOptions(item.mapping, item.input, out_dir / item.name, db_url,
+                                 max_rejects, chunk_bytes, progress(item) if progress else None,
+                                 workers, engine, scheduler, cross)
+            try:
+                result = run(options)
+            except MigrateError as error:
+                failed.append((item, error))
+                break
+            results.append((item, result))
+            if on_done:
+                on_done(item, result)
+    finally:
+        cross.close()
+    result = PlanResult(results, out_dir / "run.json", failed=failed)
+    document = plan_document(plan, result, db_url, started, time.perf_counter() - clock)
+    write_text_atomic(result.run_json, json.dumps(document, ensure_ascii=False, indent=2))
+    from migrate.report import write_plan_report
+
+    result.report = write_plan_report(document, out_dir)
+    return result
+
+
+def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime,
+                  seconds: float) -> dict[str, Any]:
+    """The plan's run.json: per file the reconciliation figures, plus the cross-file checks."""
+    files = []
+    for item, run_result in result.results:
+        doc = json.loads(run_result.run_json.read_text(encoding="utf-8"))
+        rec = doc["reconciliation"]
+        files.append({
+            "name": item.name, "layout": item.mapping.target.id, "mapping": item.mapping.id,
+            "input": str(item.input), "input_sha256": doc["input"]["sha256"],
+            "status": doc["status"], "exit_code": doc["exit_code"],
+            "run_json": str(run_result.run_json.relative_to(result.run_json.parent)),
+            "report": f"{item.name}/report.html",
+            "records_by_type": rec["records_by_type"],
+            "data_records_read": rec["data_records_read"], "accepted": rec["accepted"],
+            "rejected": rec["rejected"], "rows": rec.get("rows", rec["accepted"]),
+            "rejected_records_by_reason": rec["rejected_records_by_reason"],
+            "warnings_by_reason": rec["warnings_by_reason"],
+            "reconciled": rec["reconciled"],
+            "failed_invariants": [i["name"] for i in rec["invariants"] if not i["ok"]],
+        })
+    for item, error in result.failed:
+        files.append({"name": item.name, "layout": item.mapping.target.id,
+                      "mapping": item.mapping.id, "input": str(item.input), "status": "error",
+                      "exit_code": error.exit_code, "error": str(error)})
+    return {
+        "tool": {"name": "migrate", "version": __version__},
+        "migration": plan.title,
+        "plan": {"path": str(plan.path), "sha256": file_sha256(plan.path)},
+        "status": "reconciled" if result.exit_code == 0 else "failed",
+        "exit_code": result.exit_code,
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round(seconds, 3),
+        "database": {"url": safe_url(db_url)} if db_url != "none" else None,
+        "order": [i.mapping.target.id for i in plan.inputs],
+        "files": files,
+        "cross_file": cross_file_checks(plan, result),
+    }
+
+
+def cross_file_checks(plan: Plan, result: PlanResult) -> list[dict[str, Any]]:
+    """What was checked across files, and how many records each check rejected or flagged."""
+    ran = {item.mapping.target.id: json.loads(r.run_json.read_text(encoding="utf-8"))
+           ["reconciliation"] for item, r in result.results}
+    checks = []
+    for item in plan.inputs:
+        schema = item.mapping.target
+        rec = ran.get(schema.id)
+        problems = rec["problems_by_reason"] if rec else {}
+        warnings = rec["warnings_by_reason"] if rec else {}
+        for column in schema.columns:
+            ref = column.references
+            if ref is None or ref.layout == schema.id:
+                continue
+            checked = ref.layout in ran and rec is not None
+            entry: dict[str, Any] = {
+                "check": "reference", "layout": schema.id, "column": column.name,
+                "references": f"{ref.layout}.{ref.column}", "checked": checked,
+                "unless": {k: list(v) for k, v in ref.unless.items()} or None}
+            if checked:
+                entry["orphans_rejected"] = _column_count(item, result, "orphan_reference",
+                                                          column.name)
+                if ref.unless:
+                    entry["exempt_but_found_warnings"] = warnings.get("jutogai_but_resident", 0)
+            checks.append(entry)
+        for group in schema.group_checks:
+            checks.append({"check": "group", "layout": schema.id, "name": group.name,
+                           "group_by": list(group.group_by), "severity": group.severity,
+                           "checked": rec is not None,
+                           "records": (problems if group.severity == "error" else warnings)
+                           .get(group.name, 0)})
+        if schema.primary_key:
+            checks.append({"check": "primary_key", "layout": schema.id,
+                           "key": list(schema.primary_key), "checked": rec is not None,
+                           "duplicates_rejected": problems.get("duplicate_key", 0)})
+    return checks
+
+
+def _column_count(item: PlanInput, result: PlanResult, reason: str, column: str) -> int:
+    """Records of one file rejected for `reason` on `column` (read from its rejects.csv)."""
+    import polars as pl
+
+    for done, run_result in result.results:
+        if done is item:
+            path = run_result.outputs.get("rejects")
+            if path is None or not Path(path).is_file():
+                return 0
+            frame = pl.read_csv(path, columns=["reason", "column"], infer_schema=False)
+            return frame.filter((pl.col("reason") == reason)
+                                & (pl.col("column") == column)).height
+    return 0
+
+

@@ -1,0 +1,143 @@
+"""A whole migration: resident, tax and NHI files of one vendor converted together by a plan,
+with the cross-file checks declared in the schemas."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from migrate.cli import main
+from migrate.errors import LayoutError
+from migrate.plan import load_plan, run_plan
+from migrate.synth_set import generate_set
+
+FILES = {"juki.dat": "juki", "zeimu.dat": "zeimu", "kokuho_setai.dat": "kokuho_setai",
+         "kokuho.csv": "kokuho"}
+
+
+def _rejects(out: Path, name: str) -> pl.DataFrame:
+    return pl.read_csv(out / name / "rejects.csv", infer_schema=False)
+
+
+@pytest.fixture(scope="module")
+def defect_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
+    folder = tmp_path_factory.mktemp("set")
+    generate_set(folder, 3000, seed=11, defects=6)
+    out = folder / "out"
+    result = run_plan(load_plan(folder / "migration.yaml"), out, workers=1)
+    return folder, out, result
+
+
+def test_injected_cross_file_defects_are_rejected_where_listed_and_nothing_else(
+        defect_run: tuple[Path, Path, Any]) -> None:
+    folder, out, result = defect_run
+    defects = json.loads((folder / "defects.json").read_text(encoding="utf-8"))
+    expected = {(d["file"], d["record"], d["expected_reason"]) for d in defects}
+    found = set()
+    for file, name in FILES.items():
+        for record, reason in _rejects(out, name).select("record", "reason").iter_rows():
+            found.add((file, int(record), reason))
+    assert found == expected
+    kinds = {d["kind"] for d in defects}
+    assert kinds == {"orphan_tax_record", "household_without_head", "nhi_head_not_resident"}
+    assert result.exit_code == 0  # rejects are reported, and everything reconciles
+
+
+def test_both_sides_are_named(defect_run: tuple[Path, Path, Any]) -> None:
+    folder, out, _ = defect_run
+    defects = json.loads((folder / "defects.json").read_text(encoding="utf-8"))
+    for d in defects:
+        rows = _rejects(out, FILES[d["file"]]).filter(pl.col("record") == str(d["record"]))
+        detail = rows["detail"][0]
+        if d["counterpart"]:
+            assert f"record {d['counterpart']['record']}" in detail, (d, detail)
+            if d["counterpart"]["file"] != d["file"]:
+                assert d["counterpart"]["file"] in detail
+        elif d["expected_reason"] == "orphan_reference":
+            assert "juki.dat" in detail  # the file that was searched
+    headless = [d for d in defects if d["kind"] == "household_without_head"]
+    members = _rejects(out, "juki").filter(pl.col("reason") == "one_head_per_household")
+    first = min(d["record"] for d in headless)
+    assert f"first record {first}" in members["detail"][0]
+
+
+def test_one_run_json_covers_every_file_and_the_cross_file_checks(
+        defect_run: tuple[Path, Path, Any]) -> None:
+    _, out, _ = defect_run
+    document = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert document["status"] == "reconciled"
+    assert document["order"] == ["juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho/v1"]
+    assert [f["layout"] for f in document["files"]] == document["order"]
+    assert all(f["reconciled"] for f in document["files"])
+    checks = {(c["check"], c["layout"], c.get("column") or c.get("name")): c
+              for c in document["cross_file"]}
+    assert checks[("reference", "zeimu/v1", "atena_no")]["orphans_rejected"] >= 1
+    assert checks[("group", "juki/v1", "one_head_per_household")]["records"] > 0
+    assert checks[("reference", "kokuho_setai/v1", "setai_nushi_atena")]["checked"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    for area in ("juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho/v1"):
+        assert area in report
+    zeimu = document["files"][1]
+    assert zeimu["records_by_type"]["income"] > zeimu["records_by_type"]["data"] > 0
+    assert zeimu["data_records_read"] == zeimu["accepted"] + zeimu["rejected"]
+
+
+def test_all_tables_land_in_one_database(defect_run: tuple[Path, Path, Any]) -> None:
+    _, out, _ = defect_run
+    document = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    with sqlite3.connect(out / "migrate.db") as db:
+        for f in document["files"]:
+            table = f["layout"].split("/")[0]
+            assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == f["rows"]
+        # the unconditional reference became a foreign key, the conditional one did not
+        fks = {row[2] for row in db.execute("PRAGMA foreign_key_list(kokuho)")}
+        assert fks == {"kokuho_setai"}
+
+
+def test_a_clean_set_has_no_rejects(tmp_path: Path) -> None:
+    generate_set(tmp_path, 2000, seed=5)
+    result = run_plan(load_plan(tmp_path / "migration.yaml"), tmp_path / "out", db_url="none")
+    assert result.exit_code == 0
+    for name in FILES.values():
+        assert _rejects(tmp_path / "out", name).height == 0
+
+
+def test_plan_order_follows_references_not_the_file(tmp_path: Path) -> None:
+    (tmp_path / "migration.yaml").write_text(
+        "migration: test\ninputs:\n"
+        "  - {mapping: vendor_a/kokuho, input: kokuho.csv}\n"
+        "  - {mapping: vendor_a/zeimu, input: zeimu.dat}\n"
+        "  - {mapping: vendor_a/kokuho_setai, input: kokuho_setai.dat}\n"
+        "  - {mapping: vendor_a/juki, input: juki.dat}\n", encoding="utf-8")
+    plan = load_plan(tmp_path / "migration.yaml")
+    assert [i.mapping.target.id for i in plan.inputs] == [
+        "juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho/v1"]
+
+
+def test_plan_refuses_two_inputs_of_one_layout(tmp_path: Path) -> None:
+    (tmp_path / "migration.yaml").write_text(
+        "inputs:\n  - {mapping: vendor_a/juki, input: a.dat}\n"
+        "  - {mapping: vendor_a/juki, input: b.dat}\n", encoding="utf-8")
+    with pytest.raises(LayoutError) as error:
+        load_plan(tmp_path / "migration.yaml")
+    assert error.value.line == 3
+
+
+def test_cli_generates_and_runs_a_set(tmp_path: Path) -> None:
+    runner = CliRunner()
+    generated = runner.invoke(main, ["generate", "--set", "vendor_a", "--rows", "1500",
+                                     "--out", str(tmp_path / "set")])
+    assert generated.exit_code == 0, generated.output
+    ran = runner.invoke(main, ["run", str(tmp_path / "set" / "migration.yaml"), "--out",
+                               str(tmp_path / "out"), "--db", "none"])
+    assert ran.exit_code == 0, ran.output
+    assert (tmp_path / "out" / "zeimu" / "zeimu.parquet").is_file()
+    missing = runner.invoke(main, ["run", str(tmp_path / "set" / "juki.dat"), "--out",
+                                   str(tmp_path / "x")])
+    assert missing.exit_code == 2 and "--mapping" in missing.output
