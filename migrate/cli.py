@@ -189,29 +189,27 @@ def generate_command(mapping_ref: str | None, set_name: str | None, rows: int, o
 @click.option("--defects", type=click.IntRange(min=0), default=16, show_default=True)
 @handles_errors
 def demo_command(out_dir: Path, rows: int, defects: int) -> None:
-    """Generate sample data for the bundled vendor_a/juki mapping and run it."""
-    from migrate.layouts import load_mapping
-    from migrate.pipeline import RunOptions, run
-    from migrate.progress import progress_bar
-    from migrate.summary import print_summary
-    from migrate.synth import generate
+    """Generate a vendor_a set for the three business areas (resident records, resident tax,
+    NHI) with injected defects, and run its migration plan."""
+    from migrate.plan import load_plan
+    from migrate.synth_set import generate_set
 
     console = Console()
-    mapping = load_mapping("vendor_a/juki")
-    input_path = out_dir / "input" / "vendor_a_juki.dat"
-    input_path.parent.mkdir(parents=True, exist_ok=True)
-    report = generate(mapping, input_path, rows, seed=1, defects=defects)
-    console.print(t("1. Generated {rows} resident records with {defects} injected defects: {path}",
-                    rows=f"{report.rows:,}", defects=defects, path=input_path))
-    console.print(t("2. Running: migrate run --mapping vendor_a/juki {input} --out {out}",
-                    input=input_path, out=out_dir / "out"))
-    with progress_bar(console, t("Converting")) as progress:
-        result = run(RunOptions(mapping, input_path, out_dir / "out", progress=progress))
-    print_summary(result, console)
-    console.print(t("3. Look at {csv} (the standard layout), {rejects} (each rejected record "
-                    "with the reason and the fix) and {report} (the reconciliation).",
-                    csv=result.outputs.get("csv"), rejects=result.outputs.get("rejects"),
-                    report=result.outputs.get("report", result.run_json)))
+    input_dir = out_dir / "input"
+    defects = min(defects, rows // 100)
+    report = generate_set(input_dir, rows, seed=1, defects=defects)
+    console.print(t("1. Generated {rows} resident records with tax and NHI files and {defects} "
+                    "injected defects: {path}", rows=f"{report.rows:,}", defects=defects,
+                    path=input_dir))
+    plan_path = input_dir / "migration.yaml"
+    console.print(t("2. Running: migrate run {plan} --out {out}", plan=plan_path,
+                    out=out_dir / "out"))
+    result = _run_plan(load_plan(plan_path), out_dir / "out", None, None, 32, None, "local",
+                       None)
+    console.print(t("3. Look at {report} (every area and the cross-file checks), then each "
+                    "area's folder: the standard-layout CSV/Parquet, rejects.csv (each rejected "
+                    "record with the reason and the fix) and its own report.html.",
+                    report=result.report))
     sys.exit(result.exit_code)
 
 

@@ -773,9 +773,9 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
 def _single_byte(ctx: _Ctx, node: LocatedDict, key: str, default: str) -> bytes:
     value = str(node.get(key, default)).encode("ascii", "replace")
     if len(value) != 1 or value[0] >= 0x40:
-        raise ctx.fail(node, key, "{key} must be one ASCII character below '@' such as , or a "
-                       "tab (bytes from 0x40 up can be the second byte of a double-byte "
-                       "character)", key=key)
+        raise ctx.fail(node, key, "{name} must be one ASCII character below '@' such as , or "
+                       "a tab (bytes from 0x40 up can be the second byte of a double-byte "
+                       "character)", name=key)
     return value
 
 

@@ -26,8 +26,6 @@ from migrate.pipeline import RunOptions, RunResult, run
 from migrate.read import DEFAULT_CHUNK_BYTES, file_sha256
 from migrate.sinks.sql import default_sqlite_url, safe_url
 
-CROSS_FILE_REASONS = ("orphan_reference", "duplicate_key", "group_rejected")
-
 
 @dataclass(frozen=True)
 class PlanInput:
@@ -237,8 +235,8 @@ def cross_file_checks(plan: Plan, result: PlanResult) -> list[dict[str, Any]]:
                 "references": f"{ref.layout}.{ref.column}", "checked": checked,
                 "unless": {k: list(v) for k, v in ref.unless.items()} or None}
             if checked:
-                entry["orphans_rejected"] = _column_count(item, result, "orphan_reference",
-                                                          column.name)
+                entry["orphans_rejected"] = _column_count(
+                    item, result, ("orphan_reference", "reference_rejected"), column.name)
                 if ref.unless:
                     entry["exempt_but_found_warnings"] = warnings.get("jutogai_but_resident", 0)
             checks.append(entry)
@@ -255,8 +253,9 @@ def cross_file_checks(plan: Plan, result: PlanResult) -> list[dict[str, Any]]:
     return checks
 
 
-def _column_count(item: PlanInput, result: PlanResult, reason: str, column: str) -> int:
-    """Records of one file rejected for `reason` on `column` (read from its rejects.csv)."""
+def _column_count(item: PlanInput, result: PlanResult, reasons: tuple[str, ...],
+                  column: str) -> int:
+    """Records of one file rejected for `reasons` on `column` (read from its rejects.csv)."""
     import polars as pl
 
     for done, run_result in result.results:
@@ -265,7 +264,7 @@ def _column_count(item: PlanInput, result: PlanResult, reason: str, column: str)
             if path is None or not Path(path).is_file():
                 return 0
             frame = pl.read_csv(path, columns=["reason", "column"], infer_schema=False)
-            return frame.filter((pl.col("reason") == reason)
+            return frame.filter(pl.col("reason").is_in(reasons)
                                 & (pl.col("column") == column)).height
     return 0
 

@@ -98,7 +98,8 @@ def test_max_rejects_exit_code(runner, tmp_path):
 def test_demo(runner, tmp_path):
     result = runner.invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--rows", "300"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "demo" / "out" / "juki.csv").exists()
+    assert (tmp_path / "demo" / "out" / "juki" / "juki.csv").exists()
+    assert (tmp_path / "demo" / "out" / "zeimu" / "zeimu.parquet").exists()
     assert (tmp_path / "demo" / "out" / "run.json").exists()
 
 

@@ -141,3 +141,55 @@ def test_cli_generates_and_runs_a_set(tmp_path: Path) -> None:
     missing = runner.invoke(main, ["run", str(tmp_path / "set" / "juki.dat"), "--out",
                                    str(tmp_path / "x")])
     assert missing.exit_code == 2 and "--mapping" in missing.output
+
+
+def test_plan_into_one_database_twice(db_url: str, tmp_path: Path) -> None:
+    """SQLite and PostgreSQL: every table loaded, foreign keys between the areas, and a second
+    run of the same plan replaces the tables (dependents included) instead of failing."""
+    import sqlalchemy as sa
+
+    generate_set(tmp_path / "set", 1500, seed=2, defects=3)
+    plan = load_plan(tmp_path / "set" / "migration.yaml")
+    for attempt in ("first", "second"):
+        result = run_plan(plan, tmp_path / attempt, db_url=db_url, workers=1)
+        assert result.exit_code == 0, attempt
+    engine = sa.create_engine(db_url)
+    try:
+        inspector = sa.inspect(engine)
+        assert {"juki", "zeimu", "kokuho_setai", "kokuho"} <= set(inspector.get_table_names())
+        targets = {fk["referred_table"] for fk in inspector.get_foreign_keys("kokuho_setai")}
+        assert targets == {"juki"}
+        assert inspector.get_foreign_keys("zeimu") == []  # conditional (住登外): no FK
+        document = json.loads((tmp_path / "second" / "run.json").read_text(encoding="utf-8"))
+        with engine.connect() as conn:
+            for f in document["files"]:
+                table = f["layout"].split("/")[0]
+                count = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar()
+                assert count == f["rows"]
+    finally:
+        engine.dispose()
+
+
+def test_a_jutogai_member_found_among_residents_is_a_warning_with_both_records(
+        tmp_path: Path) -> None:
+    generate_set(tmp_path, 3000, seed=4)
+    path = tmp_path / "kokuho.csv"
+    lines = path.read_bytes().split(b"\r\n")
+    names = lines[0].decode("cp932").split(",")
+    flag, person = names.index("住登外区分"), 1
+    resident = next(line.split(b",")[person] for line in lines[1:]
+                    if line.startswith(b"D,") and line.split(b",")[flag] == b"0")
+    target = next(i for i, line in enumerate(lines) if line.startswith(b"D,")
+                  and line.split(b",")[flag] == b"1")
+    cells = lines[target].split(b",")
+    cells[person] = resident
+    lines[target] = b",".join(cells)
+    path.write_bytes(b"\r\n".join(lines))
+    out = tmp_path / "out"
+    result = run_plan(load_plan(tmp_path / "migration.yaml"), out, db_url="none", workers=1)
+    assert result.exit_code == 0
+    warnings = pl.read_csv(out / "kokuho" / "warnings.csv", infer_schema=False)
+    row = warnings.filter(pl.col("reason") == "jutogai_but_resident")
+    assert row["record"].to_list() == [str(target + 1)]
+    assert "juki.dat record" in row["detail"][0]
+    assert _rejects(out, "kokuho").height == 0  # kept: a warning, not a reject
