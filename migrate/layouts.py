@@ -89,7 +89,8 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A row-level rule: when some columns hold some values, others must be present / absent."""
+    """A row-level rule: when some columns hold some values (`when`) and/or are filled in
+    (`when_present`), others must be present / absent, or two columns must compare."""
 
     name: str
     ja: str
@@ -98,6 +99,8 @@ class RuleSpec:
     require: tuple[str, ...] = ()
     forbid: tuple[str, ...] = ()
     line: int = 0
+    when_present: tuple[str, ...] = ()
+    compare: tuple[str, str, str] | None = None  # (left column, operator, right column)
 
 
 @dataclass(frozen=True)
@@ -528,18 +531,39 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
     rules = []
     for raw in data.get("rules") or []:
         node = ctx.mapping(raw, "rules", data)
-        ctx.only_keys(node, ("name", "ja", "en", "when", "require", "forbid"), "a rule")
+        ctx.only_keys(node, ("name", "ja", "en", "when", "when_present", "require", "forbid",
+                             "compare"), "a rule")
         when = {str(k): _as_values(v) for k, v in ctx.mapping(
-            ctx.require(node, "when", "a rule"), "when", node).items()}
+            node.get("when") or LocatedDict(), "when", node).items()}
+        when_present = tuple(str(c) for c in _as_list(node.get("when_present") or []))
         require = tuple(str(c) for c in node.get("require") or ())
         forbid = tuple(str(c) for c in node.get("forbid") or ())
-        for col in (*when, *require, *forbid):
+        compare = _load_compare(ctx, node)
+        if not (require or forbid or compare):
+            raise ctx.fail(node, None, "a rule needs require, forbid or compare")
+        for col in (*when, *when_present, *require, *forbid,
+                    *((compare[0], compare[2]) if compare else ())):
             if col not in names:
                 raise ctx.fail(node, None, "rule refers to unknown column '{col}'", col=col)
         rules.append(RuleSpec(str(ctx.require(node, "name", "a rule")), str(node.get("ja", "")),
-                              str(node.get("en", "")), when, require, forbid, node.line))
+                              str(node.get("en", "")), when, require, forbid, node.line,
+                              when_present, compare))
     return Schema(layout_id, str(title.get("ja", layout_id)), str(title.get("en", layout_id)),
                   columns, pk, tuple(rules), path, _load_group_checks(ctx, data, names))
+
+
+COMPARE_OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+def _load_compare(ctx: _Ctx, node: LocatedDict) -> tuple[str, str, str] | None:
+    """`compare: "shikaku_loss_date >= shikaku_get_date"` (checked where both are filled in)."""
+    if node.get("compare") is None:
+        return None
+    parts = str(node["compare"]).split()
+    if len(parts) != 3 or parts[1] not in COMPARE_OPERATORS:
+        raise ctx.fail(node, "compare", "compare must read 'column operator column' with one of "
+                       "{ops}", ops=" ".join(COMPARE_OPERATORS))
+    return parts[0], parts[1], parts[2]
 
 
 def _load_group_checks(ctx: _Ctx, data: LocatedDict, names: list[str]

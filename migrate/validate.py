@@ -64,9 +64,20 @@ def _column_checks(spec: ColumnSpec, severity: str) -> list[pa.Check]:
 
 
 def _rule_checks(rule: RuleSpec) -> list[pa.Check]:
-    condition = pl.all_horizontal([pl.col(c).cast(pl.Utf8).is_in(list(v))
-                                   for c, v in rule.when.items()]).fill_null(False)
+    condition = pl.all_horizontal([pl.lit(True)]
+                                  + [pl.col(c).cast(pl.Utf8).is_in(list(v))
+                                     for c, v in rule.when.items()]
+                                  + [pl.col(c).is_not_null() for c in rule.when_present]
+                                  ).fill_null(False)
     checks = []
+    if rule.compare:
+        left, op, right = rule.compare
+        a, b = pl.col(left), pl.col(right)
+        holds = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b,
+                 "!=": a != b}[op]
+        expr = ~condition | a.is_null() | b.is_null() | holds.fill_null(True)
+        checks.append(pa.Check(lambda data, e=expr: data.lazyframe.select(e),
+                               name=f"{rule.name}:{left}"))
     for column in rule.require:
         expr = ~condition | pl.col(column).is_not_null()
         checks.append(pa.Check(lambda data, e=expr: data.lazyframe.select(e),

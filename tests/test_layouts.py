@@ -104,3 +104,42 @@ def test_yaml_syntax_error_has_line(mapping_copy):
     with pytest.raises(LayoutError) as info:
         load_mapping(str(path))
     assert info.value.line is not None
+
+
+RULE_SCHEMA = """layout: rules_test/v1
+title: {{ja: t, en: t}}
+columns:
+  - {{name: a, ja: a, en: a, dtype: date}}
+  - {{name: b, ja: b, en: b, dtype: date}}
+rules:
+  - name: r
+{rule}
+"""
+
+
+@pytest.mark.parametrize("rule, message", [
+    ("    compare: \"a => b\"", "compare must read"),
+    ("    when_present: [a]", "needs require, forbid or compare"),
+    ("    compare: \"a >= c\"", "unknown column 'c'"),
+])
+def test_rule_errors_name_the_rule_line(tmp_path, rule, message):
+    from migrate.errors import LayoutError
+    from migrate.layouts import load_schema
+
+    path = tmp_path / "s.yaml"
+    path.write_text(RULE_SCHEMA.format(rule=rule), encoding="utf-8")
+    with pytest.raises(LayoutError) as error:
+        load_schema(path)
+    assert message in str(error.value) and error.value.line in (7, 8)
+
+
+def test_group_check_and_conditional_reference_load():
+    from migrate.layouts import load_schema
+
+    juki = load_schema("juki/v1")
+    (check,) = juki.group_checks
+    assert (check.group_by, check.exactly, dict(check.among)) == (
+        ("setai_no",), 1, {"jumin_jotai": ("1",)})
+    zeimu = load_schema("zeimu/v1")
+    ref = zeimu.column("atena_no").references
+    assert (ref.layout, ref.unless) == ("juki/v1", {"juto_gai": ("1",)})

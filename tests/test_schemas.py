@@ -342,15 +342,11 @@ def test_full_width_digits_are_not_digits(nhi):
     assert ("kokuho_setai_no", "not_digits") in errors
 
 
-@pytest.mark.xfail(strict=True, reason="layouts.py has no presence condition in `when` yet "
-                                       "(issue 5 proposal); remove this mark when it has")
 def test_kokuho_loss_date_needs_reason(nhi):
     errors, _ = _problems(nhi["kokuho"], {**MEMBER, "shikaku_loss_date": date(2023, 10, 2)})
     assert any(column == "shikaku_loss_jiyu" for column, _ in errors)
 
 
-@pytest.mark.xfail(strict=True, reason="layouts.py has no comparison between two columns yet "
-                                       "(issue 5 proposal); remove this mark when it has")
 def test_kokuho_loss_date_not_before_acquisition(nhi):
     row = {**MEMBER, "shikaku_loss_date": date(2014, 1, 1), "shikaku_loss_jiyu": "01"}
     errors, _ = _problems(nhi["kokuho"], row)
