@@ -127,6 +127,18 @@ def group_rejections(errors: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame
 
 
 _WORKER: ChunkWorker | None = None
+_GROUP_PASS: Any = None
+
+
+def group_partials_in_worker(first_record: int, n: int, *where: int) -> list[pl.DataFrame]:
+    """Process-pool task of the group checks' first pass (see migrate.groupcheck)."""
+    from migrate.groupcheck import GroupPass
+
+    global _GROUP_PASS
+    assert _WORKER is not None, "init_worker was not called"
+    if _GROUP_PASS is None:
+        _GROUP_PASS = GroupPass(_WORKER.context.mapping, _WORKER.context.header)
+    return _GROUP_PASS.partials(_WORKER.reader.read_chunk(first_record, n, *where))
 
 
 def init_worker(context: ChunkContext) -> None:

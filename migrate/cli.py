@@ -164,6 +164,11 @@ def generate_command(mapping_ref: str | None, set_name: str | None, rows: int, o
     if set_name is not None:
         from migrate.synth_set import generate_set
 
+        if defects > rows // 100:
+            raise UsageError("--defects {defects} is too many for {rows} rows",
+                             {"defects": defects, "rows": rows},
+                             hint="A set takes at most one defect per 100 resident records "
+                                  "({most} here).", hint_params={"most": rows // 100})
         report = generate_set(out_path, rows, seed=seed, defects=defects)
         click.echo(t("Wrote the {name} set into {path}: {files}; run it with: migrate run "
                      "{plan} --out OUT", name=set_name, path=out_path,

@@ -12,7 +12,7 @@ primary-key index; the per-record data is never kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,25 +40,41 @@ def _needed_columns(mapping: Mapping) -> set[str]:
             for c in (*check.group_by, *check.count_where, *check.among)}
 
 
+class GroupPass:
+    """The per-chunk half of the first pass: one small partial table per check and chunk.
+    It runs wherever the chunk work runs (main process or a pool worker)."""
+
+    def __init__(self, mapping: Mapping, header: dict[str, Any]):
+        self.checks = mapping.target.group_checks
+        needed = _needed_columns(mapping)
+        light = replace(mapping, columns=tuple(cm for cm in mapping.columns
+                                               if cm.column in needed))
+        self.mapper = ChunkMapper(light, header)
+
+    def partials(self, chunk: Any) -> list[pl.DataFrame]:
+        rows = self.mapper.map(chunk).rows
+        return [_partial(rows, check) for check in self.checks]
+
+
 def find_failing_groups(mapping: Mapping, header: dict[str, Any],
-                        chunks: Iterable[Any],
-                        progress: Callable[[int], None] | None = None) -> list[FailingGroups]:
-    """First pass over the file: the failing groups of every group check of the target."""
-    checks = mapping.target.group_checks
-    if not checks:
+                        chunks: Iterable[Any]) -> list[FailingGroups]:
+    """First pass over the file, in this process: the failing groups of every group check."""
+    if not mapping.target.group_checks:
         return []
-    needed = _needed_columns(mapping)
-    light = replace(mapping, columns=tuple(cm for cm in mapping.columns if cm.column in needed))
-    mapper = ChunkMapper(light, header)
+    work = GroupPass(mapping, header)
+    return merge_partials(mapping, (work.partials(chunk) for chunk in chunks))
+
+
+def merge_partials(mapping: Mapping, per_chunk: Iterable[list[pl.DataFrame]]
+                   ) -> list[FailingGroups]:
+    """Combine the chunks' partial tables (in any order) and name the failing groups."""
+    checks = mapping.target.group_checks
     partials: list[list[pl.DataFrame]] = [[] for _ in checks]
-    for n, chunk in enumerate(chunks, start=1):
-        rows = mapper.map(chunk).rows
+    for parts in per_chunk:
         for i, check in enumerate(checks):
-            partials[i].append(_partial(rows, check))
+            partials[i].append(parts[i])
             if len(partials[i]) >= MERGE_EVERY:
                 partials[i] = [_merge(partials[i], check)]
-        if progress:
-            progress(n)
     failing = []
     for check, parts in zip(checks, partials, strict=True):
         merged = _merge(parts, check)
@@ -89,6 +105,10 @@ def _partial(rows: pl.DataFrame, check: GroupCheckSpec) -> pl.DataFrame:
 
 def _merge(parts: list[pl.DataFrame], check: GroupCheckSpec) -> pl.DataFrame:
     keys = list(check.group_by)
+    if not parts:
+        return pl.DataFrame(schema={**{k: pl.Utf8 for k in keys}, "__hits": pl.Int64,
+                                    "__members": pl.Int64, "__first": pl.Int64,
+                                    "__matching": pl.List(pl.Int64)})
     return pl.concat(parts).group_by(keys).agg(
         pl.col("__hits").sum(), pl.col("__members").sum(), pl.col("__first").min(),
         pl.col("__matching").list.explode(keep_nulls=False, empty_as_null=False).sort()

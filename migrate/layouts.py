@@ -302,11 +302,13 @@ class _Ctx:
     def __init__(self, path: Path):
         self.path = path
 
-    def fail(self, node: Any, key: str | None, message: str, hint: str | None = None,
+    def fail(self, node: Any, at: str | None, message: str, hint: str | None = None, /,
              **params: Any) -> LayoutError:
+        """The error at `node` (the line of its key `at` when given); `params` fill the
+        message, so they may use any name — `key` included."""
         line = None
         if isinstance(node, LocatedDict):
-            line = node.line_of(key) if key else node.line
+            line = node.line_of(at) if at else node.line
         elif isinstance(node, LocatedList):
             line = node.line
         return LayoutError(message, params, file=self.path, line=line, hint=hint,
@@ -685,7 +687,10 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
     strip = str(node.get("strip", "both"))
     if strip not in ("both", "full", "half", "none"):
         raise ctx.fail(node, "strip", "strip must be one of both, full, half, none")
-    return FieldSpec(name, offset, length, ftype, int(node.get("scale", 0)), strip,
+    scale = node.get("scale", 0)
+    if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= 18:
+        raise ctx.fail(node, "scale", "scale must be a whole number from 0 to 18")
+    return FieldSpec(name, offset, length, ftype, scale, strip,
                      bool(node.get("lenient_calendar", False)), node.line, column, column_name)
 
 
@@ -785,11 +790,17 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
     else:
         record_length = ctx.integer(node, "record_length", "source", minimum=1)
     gaiji_file = base / str(node["gaiji"]) if node.get("gaiji") else None
+    unknown = tuple(str(v) for v in node.get("unknown_date_parts") or ("00",))
+    for part in unknown:
+        if len(part) != 2 or not part.isdigit() or 1 <= int(part) <= 31:
+            raise ctx.fail(node, "unknown_date_parts", "'{part}' cannot mark an unknown month "
+                           "or day: use two digits that are not a real month or day, such as "
+                           "00 or 99", part=part)
     return SourceSpec(
         format=fmt, encoding=encoding, record_length=record_length,
         newline=newlines[newline_name], eof_marker=int(eof) if eof is not None else None,
         record_types=record_types, eras=_load_eras(ctx, node.get("eras"), node),
-        unknown_date_parts=tuple(str(v) for v in node.get("unknown_date_parts") or ("00",)),
+        unknown_date_parts=unknown,
         gaiji=load_gaiji_table(gaiji_file) if gaiji_file else {}, gaiji_file=gaiji_file,
         delimiter=delimiter, quote=quote, header_line=bool(node.get("header_line", False)))
 
@@ -984,6 +995,14 @@ def load_mapping(ref: str | Path) -> Mapping:
     columns = [_load_column_mapping(ctx, str(c), v, raw_columns, known, base)
                for c, v in raw_columns.items()]
     _check_against_target(ctx, data, columns, target)
+    for child in children.values():
+        if not any(cm.kind == "child" and cm.record == child.name and cm.aggregate != "count"
+                   for cm in columns):
+            raise ctx.fail(data["records"], child.name,
+                           "no column takes the values of record type {record}",
+                           "Map its fields with from: {record}.field (and where:), or its "
+                           "records would be counted but their values lost.",
+                           record=child.name)
     title = data.get("title") or {}
     mapping_id = str(ctx.require(data, "mapping", "the mapping"))
     return Mapping(mapping_id, int(data.get("version", 1)), str(title.get("ja", mapping_id)),

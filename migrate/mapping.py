@@ -338,7 +338,7 @@ class ChunkMapper:
             return pl.Series(cm.column, rec_no, dtype=pl.Int64), problems
         if cm.kind == "header":
             value = self.header.get(cm.source)
-            series = pl.Series(cm.column, [value] * n)
+            series = pl.repeat(value, n, eager=True).alias(cm.column)
         elif cm.kind == "child":
             series = children[cm.column]
         else:
@@ -369,7 +369,8 @@ class ChunkMapper:
             if spec.name in columns:
                 data[spec.name] = columns[spec.name]
             else:
-                data[spec.name] = pl.Series(spec.name, [None] * n, dtype=polars_dtype(spec))
+                data[spec.name] = pl.repeat(None, n, dtype=polars_dtype(spec), eager=True) \
+                    .alias(spec.name)
         data[RECORD_COL] = pl.Series(RECORD_COL, rec_no, dtype=pl.Int64)
         data[OFFSET_COL] = pl.Series(OFFSET_COL, rec_off, dtype=pl.Int64)
         return pl.DataFrame(data)

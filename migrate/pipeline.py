@@ -28,13 +28,14 @@ from migrate.chunkwork import (
     ChunkContext,
     ChunkOutcome,
     ChunkWorker,
+    group_partials_in_worker,
     group_rejections,
     init_worker,
     process_in_worker,
 )
 from migrate.crossfile import FILE_SHIFT, CrossFile, check_references
 from migrate.errors import InputFormatError
-from migrate.groupcheck import find_failing_groups, group_problems
+from migrate.groupcheck import find_failing_groups, group_problems, merge_partials
 from migrate.i18n import language, t
 from migrate.layouts import Mapping
 from migrate.mapping import OFFSET_COL, RECORD_COL, ChunkMapper, decode_header
@@ -113,7 +114,8 @@ def default_workers() -> int:
 
 def _rule_messages(mapping: Mapping) -> dict[str, str]:
     lang = language()
-    return {r.name: (r.ja if lang == "ja" else r.en) or r.name for r in mapping.target.rules}
+    named = [*mapping.target.rules, *mapping.target.group_checks]
+    return {r.name: (r.ja if lang == "ja" else r.en) or r.name for r in named}
 
 
 class Pipeline:
@@ -132,6 +134,7 @@ class Pipeline:
         self.file_index = self.cross.add_file(options.input.name, self.schema.id)
         self.keys = self.cross.tracker(self.schema)
         self.failing_groups: list = []
+        self.pool: ProcessPoolExecutor | None = None
         self.ledger = Ledger()
         self.field_to_column = {cm.source: cm.column for cm in self.mapping.columns
                                 if cm.kind == "field"}
@@ -164,19 +167,17 @@ class Pipeline:
             yield from engine_outcomes(self.options, self.context, self.reader)
             return
         plan = self.reader.plan()
-        workers = max(1, min(self.options.workers or default_workers(), len(plan)))
-        if workers == 1:
+        pool = self._pool(len(plan))
+        if pool is None:
             worker = ChunkWorker(self.context)
             for task in plan:
                 yield worker.process(*task)
             return
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=init_worker, initargs=(self.context,))
         try:
             tasks = iter(plan)
             window: deque[Future[ChunkOutcome]] = deque(
                 pool.submit(process_in_worker, *task)
-                for task in itertools.islice(tasks, workers * 2))
+                for task in itertools.islice(tasks, pool._max_workers * 2))
             while window:
                 outcome = window.popleft().result()
                 task = next(tasks, None)
@@ -184,7 +185,24 @@ class Pipeline:
                     window.append(pool.submit(process_in_worker, *task))
                 yield outcome
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._close_pool()
+
+    def _pool(self, chunks: int) -> ProcessPoolExecutor | None:
+        """The process pool of the per-chunk work (None when one process is enough); built
+        once per run, shared by the group checks' first pass and the main pass."""
+        workers = max(1, min(self.options.workers or default_workers(), chunks))
+        if workers == 1:
+            return None
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_worker, initargs=(self.context,))
+        return self.pool
+
+    def _close_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
     def _cross_checks(self, outcome: ChunkOutcome
                       ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
@@ -330,9 +348,17 @@ class Pipeline:
         """First pass for the group checks of the target layout (nothing when it has none)."""
         if not self.schema.group_checks:
             return []
-        reader = self.reader
-        chunks = (reader.read_chunk(*task) for task in reader.plan())
-        return find_failing_groups(self.mapping, self.header, chunks)
+        plan = self.reader.plan()
+        pool = self._pool(len(plan)) if self.options.engine == "local" else None
+        if pool is None:
+            chunks = (self.reader.read_chunk(*task) for task in plan)
+            return find_failing_groups(self.mapping, self.header, chunks)
+        try:
+            parts = pool.map(group_partials_in_worker, *zip(*plan, strict=True))
+            return merge_partials(self.mapping, parts)
+        except BaseException:
+            self._close_pool()
+            raise
 
     def _trailer(self) -> tuple[int | None, dict[str, int | None]]:
         trailer = self.mapping.trailer

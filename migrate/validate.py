@@ -49,6 +49,8 @@ def _column_checks(spec: ColumnSpec, severity: str) -> list[pa.Check]:
         if spec.dtype == "code" and spec.codes is not None:
             codes = list(spec.codes)
             checks.append(_check("code_not_allowed", lambda e, c=codes: e.is_null() | e.is_in(c)))
+        if spec.dtype == "flag":
+            checks.append(_check("invalid_flag", lambda e: e.is_null() | e.is_in([0, 1])))
         if spec.dtype == "partial_date":
             checks.append(_check("invalid_date", lambda e: e.is_null() | e.str.contains(
                 r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")))

@@ -143,3 +143,23 @@ def test_group_check_and_conditional_reference_load():
     zeimu = load_schema("zeimu/v1")
     ref = zeimu.column("atena_no").references
     assert (ref.layout, ref.unless) == ("juki/v1", {"juto_gai": ("1",)})
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("  record_length:", "  colour: red\n  record_length:"), "unknown key 'colour'"),
+    (("  record_length: 430", "  record_length: -1"), "record_length"),
+    (('  unknown_date_parts: ["00"]', '  unknown_date_parts: ["01"]'),
+     "cannot mark an unknown month"),
+])
+def test_mapping_mistakes_are_layout_errors_with_a_line(mapping_copy, edit, message):
+    """Each of these once crashed with a TypeError instead of reporting file:line."""
+    from migrate.errors import LayoutError
+    from migrate.layouts import load_mapping
+
+    def change(text: str) -> str:
+        assert edit[0] in text
+        return text.replace(edit[0], edit[1], 1)
+
+    with pytest.raises(LayoutError) as error:
+        load_mapping(mapping_copy(change))
+    assert message in str(error.value) and error.value.line

@@ -281,12 +281,21 @@ def validate(schema_name: str, rows: list[dict[str, Any]]) -> None:
         for rule in schema.get("rules") or []:
             applies = all(str(row.get(k)) in ([str(x) for x in w] if isinstance(w, list)
                                               else [str(w)])
-                          for k, w in rule["when"].items())
+                          for k, w in (rule.get("when") or {}).items())
+            applies = applies and all(row.get(k) is not None
+                                      for k in rule.get("when_present") or [])
             if applies:
                 for k in rule.get("require") or []:
                     assert row.get(k) is not None, (where, rule["name"], k)
                 for k in rule.get("forbid") or []:
                     assert row.get(k) is None, (where, rule["name"], k)
+                if rule.get("compare"):
+                    import operator
+                    left, op, right = rule["compare"].split()
+                    a, b = row.get(left), row.get(right)
+                    compare = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
+                               ">=": operator.ge, "==": operator.eq, "!=": operator.ne}[op]
+                    assert a is None or b is None or compare(a, b), (where, rule["name"])
 
 
 # ---------------------------------------------------------------- the set, read back
