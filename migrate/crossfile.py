@@ -76,7 +76,8 @@ def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,
     A value missing from the other layout rejects the record (`orphan_reference`, or
     `reference_rejected` naming the other file's record when that one was rejected), unless the
     reference's `unless` condition holds (e.g. 住登外); a row that claims the exemption although
-    its key does exist there is a warning (`jutogai_but_resident`) naming that record."""
+    its key does exist there — the same person in both files — is `jutogai_but_resident`, a
+    warning or (`unless_found: error`) a reject, naming that record."""
     errors, warnings = [], []
     if rows.is_empty():
         return empty_problems(), empty_problems()
@@ -124,6 +125,7 @@ def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,
             frame = problems_frame(rows[record_col].gather(where),
                                    rows[offset_col].gather(where) + offset, field=field,
                                    column=spec.name, reasons=kind, values=values, detail=detail)
-            (warnings if kind == "jutogai_but_resident" else errors).append(frame)
+            keep = kind == "jutogai_but_resident" and ref.found == "warning"
+            (warnings if keep else errors).append(frame)
     return concat_problems(errors), concat_problems(warnings)
 

@@ -62,6 +62,8 @@ class Reference:
     column: str
     line: int = 0
     unless: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rows exempt (住登外)
+    # an exempt row whose key IS in the other layout (the same person in both files):
+    found: str = "warning"  # warning | error
 
 
 @dataclass(frozen=True)
@@ -456,14 +458,17 @@ def _load_reference(ctx: _Ctx, node: LocatedDict) -> Reference | None:
     if node.get("references") is None:
         return None
     ref = ctx.mapping(node["references"], "references", node)
-    ctx.only_keys(ref, ("layout", "column", "unless"), "references")
+    ctx.only_keys(ref, ("layout", "column", "unless", "unless_found"), "references")
     unless = {}
     if ref.get("unless") is not None:
         unless = {str(k): _as_values(v) for k, v in
                   ctx.mapping(ref["unless"], "unless", ref).items()}
+    found = str(ref.get("unless_found", "warning"))
+    if found not in ("warning", "error"):
+        raise ctx.fail(ref, "unless_found", "unless_found must be 'warning' or 'error'")
     return Reference(str(ctx.require(ref, "layout", "references")),
                      str(ctx.require(ref, "column", "references")), node.line_of("references"),
-                     unless)
+                     unless, found)
 
 
 def _check_references(ctx: _Ctx, layout_id: str, columns: tuple[ColumnSpec, ...],

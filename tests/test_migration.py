@@ -193,3 +193,35 @@ def test_a_jutogai_member_found_among_residents_is_a_warning_with_both_records(
     assert row["record"].to_list() == [str(target + 1)]
     assert "juki.dat record" in row["detail"][0]
     assert _rejects(out, "kokuho").height == 0  # kept: a warning, not a reject
+
+
+def test_unless_found_error_makes_the_same_person_in_both_files_a_reject(
+        tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    generate_set(tmp_path, 3000, seed=4)
+    path = tmp_path / "kokuho.csv"
+    lines = path.read_bytes().split(b"\r\n")
+    names = lines[0].decode("cp932").split(",")
+    flag = names.index("住登外区分")
+    resident = next(line.split(b",")[1] for line in lines[1:]
+                    if line.startswith(b"D,") and line.split(b",")[flag] == b"0")
+    target = next(i for i, line in enumerate(lines) if line.startswith(b"D,")
+                  and line.split(b",")[flag] == b"1")
+    cells = lines[target].split(b",")
+    cells[1] = resident
+    lines[target] = b",".join(cells)
+    path.write_bytes(b"\r\n".join(lines))
+    plan = load_plan(tmp_path / "migration.yaml")
+    strict = []
+    for item in plan.inputs:
+        schema = item.mapping.target
+        columns = tuple(replace(c, references=replace(c.references, found="error"))
+                        if c.references and c.references.unless else c for c in schema.columns)
+        strict.append(replace(item, mapping=replace(item.mapping,
+                                                    target=replace(schema, columns=columns))))
+    plan = replace(plan, inputs=tuple(strict))  # as if the schemas said unless_found: error
+    run_plan(plan, tmp_path / "out", db_url="none", workers=1)
+    rejects = _rejects(tmp_path / "out", "kokuho")
+    assert rejects.select("record", "reason").rows() == [(str(target + 1),
+                                                          "jutogai_but_resident")]
