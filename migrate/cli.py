@@ -228,20 +228,21 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
     row hashes; list the keys that differ. Exit 1 when something drifted."""
     from rich.markup import escape
 
-    from migrate.verify_db import describe, reconcile_out_dir
+    from migrate.verify_db import describe, reconcile_all
 
-    check = reconcile_out_dir(out_dir, db_url)
+    checks = reconcile_all(out_dir, db_url)
     console = Console()
-    for ok, line in describe(check):
-        mark = "" if ok is None else ("[green]OK[/green] " if ok else "[red]FAILED[/red] ")
-        console.print(f"  {mark}{escape(line)}", highlight=False, soft_wrap=True)
-    if check.ok:
+    for check in checks:
+        for ok, line in describe(check):
+            mark = "" if ok is None else ("[green]OK[/green] " if ok else "[red]FAILED[/red] ")
+            console.print(f"  {mark}{escape(line)}", highlight=False, soft_wrap=True)
+    if all(check.ok for check in checks):
         console.print("[bold green]" + t("The database matches the run's output.")
                       + "[/bold green]")
     else:
         console.print("[bold red]" + t("The database differs from the run's output.")
                       + "[/bold red]")
-    sys.exit(0 if check.ok else 1)
+    sys.exit(0 if all(check.ok for check in checks) else 1)
 
 
 if __name__ == "__main__":

@@ -373,12 +373,44 @@ def verify_database(url: str, schema: Schema, parquet_path: Path, accepted: int,
     return check
 
 
-def reconcile_out_dir(out_dir: Path, db_url: str | None = None) -> DbCheck:
-    """`migrate reconcile`: re-check a finished run's database against its Parquet output."""
+def reconcile_all(out_dir: Path, db_url: str | None = None) -> list[DbCheck]:
+    """`migrate reconcile` of a run folder: one check for a single file's run, one per area
+    for a migration plan's folder (whose areas share the plan's database)."""
+    doc = _run_document(out_dir)
+    if "files" not in doc:
+        return [reconcile_out_dir(out_dir, db_url)]
+    url = db_url or recorded_url(doc) or default_sqlite_url(out_dir)
+    return [reconcile_out_dir(out_dir / f["name"], url) for f in doc["files"]
+            if f.get("status") != "error"]
+
+
+def _run_document(out_dir: Path) -> dict[str, Any]:
     run_json = out_dir / "run.json"
     if not out_dir.is_dir():
         raise UsageError("the output folder {path} does not exist", {"path": out_dir},
                          hint="Give the folder that `migrate run --out` wrote.")
+    try:
+        return json.loads(run_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError("{path} does not exist", {"path": run_json},
+                         hint="Give the folder that `migrate run --out` wrote.") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError("cannot read {path}: {reason}", {"path": run_json, "reason": str(exc)},
+                         hint="Give the folder that `migrate run --out` wrote.") from None
+
+
+def reconcile_out_dir(out_dir: Path, db_url: str | None = None) -> DbCheck:
+    """`migrate reconcile`: re-check a finished run's database against its Parquet output.
+    An area folder of a migration plan uses the plan's database one folder up."""
+    run_json = out_dir / "run.json"
+    if not out_dir.is_dir():
+        raise UsageError("the output folder {path} does not exist", {"path": out_dir},
+                         hint="Give the folder that `migrate run --out` wrote.")
+    if db_url is None and not (out_dir / "migrate.db").is_file() \
+            and (out_dir.parent / "migrate.db").is_file() \
+            and "files" in _run_document(out_dir.parent):
+        db_url = recorded_url(_run_document(out_dir.parent)) \
+            or default_sqlite_url(out_dir.parent)
     try:
         doc = json.loads(run_json.read_text(encoding="utf-8"))
     except FileNotFoundError:

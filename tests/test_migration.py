@@ -225,3 +225,14 @@ def test_unless_found_error_makes_the_same_person_in_both_files_a_reject(
     rejects = _rejects(tmp_path / "out", "kokuho")
     assert rejects.select("record", "reason").rows() == [(str(target + 1),
                                                           "jutogai_but_resident")]
+
+
+def test_reconcile_a_plan_folder_checks_every_area(defect_run: tuple[Path, Path, Any]) -> None:
+    _, out, _ = defect_run
+    runner = CliRunner()
+    whole = runner.invoke(main, ["reconcile", str(out)])
+    assert whole.exit_code == 0, whole.output
+    for table in ("juki", "zeimu", "kokuho_setai", "kokuho"):
+        assert f"table {table}" in whole.output
+    one = runner.invoke(main, ["reconcile", str(out / "zeimu")])  # finds the plan's database
+    assert one.exit_code == 0 and "table zeimu" in one.output
