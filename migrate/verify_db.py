@@ -402,23 +402,13 @@ def _run_document(out_dir: Path) -> dict[str, Any]:
 def reconcile_out_dir(out_dir: Path, db_url: str | None = None) -> DbCheck:
     """`migrate reconcile`: re-check a finished run's database against its Parquet output.
     An area folder of a migration plan uses the plan's database one folder up."""
-    run_json = out_dir / "run.json"
-    if not out_dir.is_dir():
-        raise UsageError("the output folder {path} does not exist", {"path": out_dir},
-                         hint="Give the folder that `migrate run --out` wrote.")
+    doc = _run_document(out_dir)
     if db_url is None and not (out_dir / "migrate.db").is_file() \
             and (out_dir.parent / "migrate.db").is_file() \
-            and "files" in _run_document(out_dir.parent):
-        db_url = recorded_url(_run_document(out_dir.parent)) \
-            or default_sqlite_url(out_dir.parent)
-    try:
-        doc = json.loads(run_json.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError("{path} does not exist", {"path": run_json},
-                         hint="Give the folder that `migrate run --out` wrote.") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError("cannot read {path}: {reason}", {"path": run_json, "reason": str(exc)},
-                         hint="Give the folder that `migrate run --out` wrote.") from None
+            and (out_dir.parent / "run.json").is_file():
+        plan = _run_document(out_dir.parent)
+        if "files" in plan:
+            db_url = recorded_url(plan) or default_sqlite_url(out_dir.parent)
     info = doc.get("schema") or {}
     path = Path(info.get("path") or "")
     schema = load_schema(path if path.is_file() else str(info.get("id")))

@@ -170,13 +170,13 @@ def test_plan_into_one_database_twice(db_url: str, tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_a_jutogai_member_found_among_residents_is_a_warning_with_both_records(
-        tmp_path: Path) -> None:
-    generate_set(tmp_path, 3000, seed=4)
-    path = tmp_path / "kokuho.csv"
+def _jutogai_member_who_is_a_resident(folder: Path) -> int:
+    """Generate a set, then give one 住登外 NHI member (kokuho.csv) a resident's 宛名番号: the
+    same person in two files. Returns that line's 0-based index."""
+    generate_set(folder, 3000, seed=4)
+    path = folder / "kokuho.csv"
     lines = path.read_bytes().split(b"\r\n")
-    names = lines[0].decode("cp932").split(",")
-    flag, person = names.index("住登外区分"), 1
+    flag, person = lines[0].decode("cp932").split(",").index("住登外区分"), 1
     resident = next(line.split(b",")[person] for line in lines[1:]
                     if line.startswith(b"D,") and line.split(b",")[flag] == b"0")
     target = next(i for i, line in enumerate(lines) if line.startswith(b"D,")
@@ -185,6 +185,12 @@ def test_a_jutogai_member_found_among_residents_is_a_warning_with_both_records(
     cells[person] = resident
     lines[target] = b",".join(cells)
     path.write_bytes(b"\r\n".join(lines))
+    return target
+
+
+def test_a_jutogai_member_found_among_residents_is_a_warning_with_both_records(
+        tmp_path: Path) -> None:
+    target = _jutogai_member_who_is_a_resident(tmp_path)
     out = tmp_path / "out"
     result = run_plan(load_plan(tmp_path / "migration.yaml"), out, db_url="none", workers=1)
     assert result.exit_code == 0
@@ -199,19 +205,7 @@ def test_unless_found_error_makes_the_same_person_in_both_files_a_reject(
         tmp_path: Path) -> None:
     from dataclasses import replace
 
-    generate_set(tmp_path, 3000, seed=4)
-    path = tmp_path / "kokuho.csv"
-    lines = path.read_bytes().split(b"\r\n")
-    names = lines[0].decode("cp932").split(",")
-    flag = names.index("住登外区分")
-    resident = next(line.split(b",")[1] for line in lines[1:]
-                    if line.startswith(b"D,") and line.split(b",")[flag] == b"0")
-    target = next(i for i, line in enumerate(lines) if line.startswith(b"D,")
-                  and line.split(b",")[flag] == b"1")
-    cells = lines[target].split(b",")
-    cells[1] = resident
-    lines[target] = b",".join(cells)
-    path.write_bytes(b"\r\n".join(lines))
+    target = _jutogai_member_who_is_a_resident(tmp_path)
     plan = load_plan(tmp_path / "migration.yaml")
     strict = []
     for item in plan.inputs:
