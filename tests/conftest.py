@@ -11,6 +11,36 @@ from migrate.layouts import Mapping, load_mapping
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture
+def inline_mapping(tmp_path: Path):
+    """A mapping and its target schema written from YAML text (tests of one feature)."""
+
+    def make(schema_yaml: str, mapping_yaml: str) -> Mapping:
+        (tmp_path / "schema.yaml").write_text(schema_yaml, encoding="utf-8")
+        (tmp_path / "mapping.yaml").write_text(mapping_yaml, encoding="utf-8")
+        return load_mapping(tmp_path / "mapping.yaml")
+
+    return make
+
+
+@pytest.fixture
+def convert():
+    """Run one file through the pipeline (one process, files only); returns the result, the
+    standard rows and the rejects, all read back as text."""
+    import polars as pl
+
+    from migrate.pipeline import RunOptions, run
+
+    def go(mapping: Mapping, path: Path, out: Path, chunk_bytes: int = 1 << 20):
+        result = run(RunOptions(mapping, path, out, db_url="none", chunk_bytes=chunk_bytes,
+                                workers=1))
+        rows = pl.read_csv(out / f"{mapping.target.name}.csv", infer_schema=False)
+        rejects = pl.read_csv(out / "rejects.csv", infer_schema=False)
+        return result, rows, rejects
+
+    return go
+
+
 @pytest.fixture(scope="session")
 def juki_mapping() -> Mapping:
     return load_mapping("vendor_a/juki")

@@ -63,21 +63,12 @@ def write(tmp_path: Path, lines: list[str], trailer: int | None = None) -> Path:
 
 
 @pytest.fixture
-def mapping(tmp_path: Path):
-    (tmp_path / "schema.yaml").write_text(SCHEMA, encoding="utf-8")
-    (tmp_path / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
-    return load_mapping(tmp_path / "mapping.yaml")
+def mapping(inline_mapping):
+    return inline_mapping(SCHEMA, MAPPING)
 
 
-def convert(mapping, path: Path, out: Path, chunk_bytes: int = 1 << 20):
-    result = run(RunOptions(mapping, path, out, db_url="none", chunk_bytes=chunk_bytes,
-                            workers=1))
-    rows = pl.read_csv(out / "list_test.csv", infer_schema=False)
-    rejects = pl.read_csv(out / "rejects.csv", infer_schema=False)
-    return result, rows, rejects
-
-
-def test_cells_decode_like_fixed_width_fields(mapping, tmp_path: Path) -> None:
+def test_cells_decode_like_fixed_width_fields(mapping, tmp_path: Path,
+        convert) -> None:
     path = write(tmp_path, ['D,00000123,"髙橋　一郎",ﾀｶﾊｼ ｲﾁﾛｳ,3630415,-1200',
                             'D,00000124,"表, ソ",,5010501,3'])
     result, rows, rejects = convert(mapping, path, tmp_path / "out")
@@ -89,7 +80,8 @@ def test_cells_decode_like_fixed_width_fields(mapping, tmp_path: Path) -> None:
     assert result.ledger.records_by_kind == {"header": 1, "data": 2, "trailer": 1}
 
 
-def test_problems_name_the_line_and_the_cell(mapping, tmp_path: Path) -> None:
+def test_problems_name_the_line_and_the_cell(mapping, tmp_path: Path,
+        convert) -> None:
     lines = ["D,00000001,山田,ﾔﾏﾀﾞ,3630415,10",
              "D,00000002,山田,ﾔﾏﾀﾞ,3631315,10",            # 13th month
              "D,00000003,山田山田山田山田山田山田,,,",      # 24 bytes > 20
@@ -112,7 +104,8 @@ def test_problems_name_the_line_and_the_cell(mapping, tmp_path: Path) -> None:
     assert result.ledger.ok and result.exit_code == 0
 
 
-def test_chunks_of_lines_give_the_same_output(mapping, tmp_path: Path) -> None:
+def test_chunks_of_lines_give_the_same_output(mapping, tmp_path: Path,
+        convert) -> None:
     lines = [f'D,{i:08d},"名前{i}",ｶﾅ,3630415,{i}' for i in range(1, 400)]
     path = write(tmp_path, lines)
     _, small, _ = convert(mapping, path, tmp_path / "small", chunk_bytes=512)
@@ -120,13 +113,15 @@ def test_chunks_of_lines_give_the_same_output(mapping, tmp_path: Path) -> None:
     assert small.equals(whole) and whole.height == 399
 
 
-def test_trailer_count_is_reconciled(mapping, tmp_path: Path) -> None:
+def test_trailer_count_is_reconciled(mapping, tmp_path: Path,
+        convert) -> None:
     path = write(tmp_path, ["D,00000001,山田,,,1"], trailer=2)
     result, _, _ = convert(mapping, path, tmp_path / "out")
     assert [i.name for i in result.ledger.invariants if not i.ok] == ["trailer_count"]
 
 
-def test_a_header_name_the_file_lacks_is_an_input_error(mapping, tmp_path: Path) -> None:
+def test_a_header_name_the_file_lacks_is_an_input_error(mapping, tmp_path: Path,
+        convert) -> None:
     path = tmp_path / "list.csv"
     path.write_bytes("区分,宛名番号,名前\r\nD,1,x\r\n".encode("cp932"))
     with pytest.raises(InputFormatError) as error:

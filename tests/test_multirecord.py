@@ -8,8 +8,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from migrate.layouts import load_mapping
-from migrate.pipeline import RunOptions, run
 from migrate.read import FixedWidthReader
 
 SCHEMA = """
@@ -87,21 +85,12 @@ def write_file(tmp_path: Path, records: list[bytes], total: int | None = None) -
 
 
 @pytest.fixture
-def mapping(tmp_path: Path):
-    (tmp_path / "schema.yaml").write_text(SCHEMA, encoding="utf-8")
-    (tmp_path / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
-    return load_mapping(tmp_path / "mapping.yaml")
+def mapping(inline_mapping):
+    return inline_mapping(SCHEMA, MAPPING)
 
 
-def convert(mapping, path: Path, out: Path, chunk_bytes: int = 1 << 20):
-    result = run(RunOptions(mapping, path, out, db_url="none", chunk_bytes=chunk_bytes,
-                            workers=1))
-    rows = pl.read_csv(out / "tax_test.csv", infer_schema=False)
-    rejects = pl.read_csv(out / "rejects.csv", infer_schema=False)
-    return result, rows, rejects
-
-
-def test_children_are_aggregated_into_their_parent_row(mapping, tmp_path: Path) -> None:
+def test_children_are_aggregated_into_their_parent_row(mapping, tmp_path: Path,
+        convert) -> None:
     records = [person("000001"), income("000001", "01", 3_000_000),
                income("000001", "03", -250_000), income("000001", "03", 50_000),
                person("000002"),
@@ -118,7 +107,8 @@ def test_children_are_aggregated_into_their_parent_row(mapping, tmp_path: Path) 
     assert (ledger.data_read, ledger.accepted, ledger.rows) == (7, 7, 3)
 
 
-def test_a_bad_child_rejects_its_whole_group(mapping, tmp_path: Path) -> None:
+def test_a_bad_child_rejects_its_whole_group(mapping, tmp_path: Path,
+        convert) -> None:
     records = [person("000001"), income("000001", "01", 100),
                income("000001", "01", 0, raw=b"\x12\x34\x56\x78\x95"),   # bad sign nibble
                person("000002"), income("000002", "01", 5)]
@@ -134,7 +124,8 @@ def test_a_bad_child_rejects_its_whole_group(mapping, tmp_path: Path) -> None:
     assert ledger.ok  # every record accounted for; totals still balance (rejected part counted)
 
 
-def test_orphans_key_mismatch_and_unmapped_children(mapping, tmp_path: Path) -> None:
+def test_orphans_key_mismatch_and_unmapped_children(mapping, tmp_path: Path,
+        convert) -> None:
     records = [income("000009", "01", 1),             # before any parent
                person("000001"), income("000002", "01", 7),   # someone else's record
                person("000003"), income("000003", "99", 8),   # a category nobody maps
@@ -149,7 +140,8 @@ def test_orphans_key_mismatch_and_unmapped_children(mapping, tmp_path: Path) -> 
     assert result.ledger.ok
 
 
-def test_chunks_never_split_a_group(mapping, tmp_path: Path) -> None:
+def test_chunks_never_split_a_group(mapping, tmp_path: Path,
+        convert) -> None:
     records = []
     for i in range(1, 60):
         atena = f"{i:06d}"
@@ -167,7 +159,8 @@ def test_chunks_never_split_a_group(mapping, tmp_path: Path) -> None:
     assert rows_whole["kyuyo"].cast(pl.Int64).sum() == total
 
 
-def test_trailer_total_of_child_amounts_is_reconciled(mapping, tmp_path: Path) -> None:
+def test_trailer_total_of_child_amounts_is_reconciled(mapping, tmp_path: Path,
+        convert) -> None:
     records = [person("000001"), income("000001", "01", 10)]
     path = write_file(tmp_path, records, total=11)  # the trailer disagrees with the records
     result, _, _ = convert(mapping, path, tmp_path / "out")
