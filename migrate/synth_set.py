@@ -6,7 +6,9 @@
 - `zeimu.dat`         個人住民税: person records with their income records (mapping vendor_a/zeimu);
 - `kokuho_setai.dat`  国保世帯 (vendor_a/kokuho_setai, EUC-JP);
 - `kokuho.csv`        国保被保険者 (vendor_a/kokuho, delimited);
-- `migration.yaml`    the plan that runs the four (docs/issue5-contract.md §3);
+- `kokuho_fuka.dat`   国保税 賦課 (vendor_a/kokuho_fuka, cp932 + LF, signed zoned amounts): one
+                      levy row per NHI household, computed from the incomes of the tax file;
+- `migration.yaml`    the plan that runs the five (docs/issue5-contract.md §3);
 - `defects.json`      every planted cross-file defect with the reason a run must report.
 
 The tax and NHI rows are derived from the resident generator's own people: the same blocks of
@@ -14,7 +16,7 @@ The tax and NHI rows are derived from the resident generator's own people: the s
 agree across the files without re-implementing the resident content.  A few 住登外 people
 (juto_gai 1, 宛名番号 outside the resident range) are added in tax and NHI.
 
-The three new mappings are read with `yaml.safe_load` (not `load_mapping`): field offsets,
+The four new mappings are read with `yaml.safe_load` (not `load_mapping`): field offsets,
 lengths, types, record-type codes, header names and code tables come from the YAML files, so they
 stay the single source of truth; values are encoded with `migrate.encode`.
 
@@ -71,7 +73,7 @@ from migrate.synth import (
 
 DEFECT_KINDS = ("orphan_tax_record", "household_without_head", "nhi_head_not_resident")
 FILES = {"juki": "juki.dat", "zeimu": "zeimu.dat", "kokuho_setai": "kokuho_setai.dat",
-         "kokuho": "kokuho.csv"}
+         "kokuho": "kokuho.csv", "kokuho_fuka": "kokuho_fuka.dat"}
 PLAN_NAME = "長井市 基幹系システム移行 (vendor_a → standard)"
 TAX_YEAR = 2025  # 令和7年度: income of 2024, assessed on the residents of 2025-01-01
 JAN1 = date(TAX_YEAR, 1, 1)
@@ -84,6 +86,23 @@ _SET_SALT = 0x53455453  # "SETS"
 JUTOGAI_TAX_BODY = 800_000_000_000  # 住登外 宛名番号 bodies: 13-digit ids, far from residents
 JUTOGAI_NHI_BODY = 810_000_000_000
 KOKUHO_SETAI_BODY = 30_000_000
+
+# 国民健康保険税 (令和7年度, the fictional 長井市; rates made up, caps those of 2025).
+# Per part: 所得割 rate in 1/10,000 of the base, 均等割 per insured person, 平等割 per household,
+# 賦課限度額.  Every 均等割/平等割 is a multiple of 1,000 yen, so after a 7/5/2-tenths reduction
+# it is still a multiple of 100, and so is every amount of the file.
+FUKA_YEAR = TAX_YEAR  # the same 年度: the 所得割 uses the incomes of zeimu.dat
+FY_START = date(FUKA_YEAR, 4, 1)
+FUKA_WAREKI_YEAR = f"5{FUKA_YEAR - 2018:02d}"  # 令和7 → "507"
+FUKA_IRYO = (720, 26_000, 21_000, 660_000)  # 医療分 7.20 %
+FUKA_SHIEN = (260, 9_000, 7_000, 260_000)  # 後期高齢者支援金分 2.60 %
+FUKA_KAIGO = (220, 12_000, 6_000, 170_000)  # 介護納付金分 2.20 % (介護2号 members only)
+FUKA_KISO = 430_000  # 基礎控除: 所得割 base = 総所得金額等 − 43万円 per insured person
+FUKA_FUTSU_KI = 10  # 普通徴収 instalments (6月〜翌3月); 併用 pays 4 of them, then from pension
+FUKA_HEIYO_KI = 4
+FUKA_NOKI = (date(2025, 6, 30), date(2025, 7, 31), date(2025, 9, 1), date(2025, 9, 30),
+             date(2025, 10, 31), date(2025, 12, 1), date(2025, 12, 25), date(2026, 2, 2),
+             date(2026, 3, 2), date(2026, 3, 31))  # month ends, moved past weekends
 
 # income categories, in the order of the income records of a person
 CATEGORIES = ("kyuyo", "nenkin", "eigyo", "nogyo", "fudosan", "rishi", "haito", "zatsu",
@@ -142,6 +161,7 @@ class SetReport:
     income_records: int = 0
     nhi_households: int = 0
     nhi_members: int = 0
+    nhi_levy_total: int = 0  # Σ 年税額 of kokuho_fuka.dat
 
     @property
     def bytes(self) -> int:
@@ -246,10 +266,12 @@ class VendorLayout:
 
 @dataclass
 class _Num:
-    """Whole numbers; rows not `present` are blank (digits/zoned) — packed has no blank."""
+    """Whole numbers; rows not `present` are blank (digits/zoned) — packed has no blank.
+    `signed`: a zoned field overpunches the sign of every value (S9(n)), not only of negatives."""
 
     values: np.ndarray
     present: np.ndarray | None = None
+    signed: bool = False
 
 
 @dataclass
@@ -300,7 +322,8 @@ def _cells(f: _Field, value: Any, encoding: str) -> np.ndarray:
     if f.type == "digits":
         cells = encode_digits(values, f.length)
     elif f.type == "zoned":
-        cells = encode_zoned(values, f.length, signed=bool((values < 0).any()))
+        cells = encode_zoned(values, f.length,
+                             signed=value.signed or bool((values < 0).any()))
     else:
         raise ValueError(f"{f.name}: a number in a {f.type} field")
     if present is not None and not present.all():
@@ -441,6 +464,7 @@ class _SetGenerator:
         self.zeimu = VendorLayout("zeimu")
         self.setai = VendorLayout("kokuho_setai")
         self.kokuho = VendorLayout("kokuho")
+        self.fuka = VendorLayout("kokuho_fuka")
         self._check_csv_columns()
         self.income = self.zeimu.children["income"]
         self.category_code = [self.zeimu.where[CATEGORY_COLUMN[c]]["category"]
@@ -456,6 +480,8 @@ class _SetGenerator:
         self.zeimu_records = 1  # header written
         self.setai_records = 1
         self.kokuho_lines = 1
+        self.fuka_records = 1
+        self.fuka_total = 0
         self.taxpayers = self.incomes = self.nhi_households = self.nhi_members = 0
         self.income_total = 0
         self.head_total = 0
@@ -525,7 +551,8 @@ class _SetGenerator:
         attrs["hl"] = attrs["head_row"] - first  # local index of the household head
         return attrs
 
-    def run_block(self, index: int, zeimu: _Out, setai: _Out, kokuho: _Out) -> None:
+    def run_block(self, index: int, zeimu: _Out, setai: _Out, kokuho: _Out,
+                  fuka: _Out) -> None:
         p = self.block(index)
         first = index * BLOCK_ROWS
         n = len(p["row"])
@@ -545,9 +572,10 @@ class _SetGenerator:
                                                  first + int(m) + 2,
                                                  "one_head_per_household", None))
         zeimu.write(self._tax_block(index, p, rng, excluded))
-        setai_bytes, csv_bytes = self._nhi_block(index, p, rng, excluded)
+        setai_bytes, csv_bytes, fuka_bytes = self._nhi_block(index, p, rng, excluded)
         setai.write(setai_bytes)
         kokuho.write(csv_bytes)
+        fuka.write(fuka_bytes)
 
     @staticmethod
     def _defect(kind: str, file: str, record: int, reason: str,
@@ -635,6 +663,15 @@ class _SetGenerator:
         sogo = (net * (np.arange(len(CATEGORIES)) != K_BUNRI)).sum(axis=1)
         goukei = sogo + net[:, K_BUNRI]
         sou = np.maximum(sogo, 0)
+        # what the NHI levy of the same block needs (block-local; no random draws here)
+        self.nhi_income = np.zeros(n, np.int64)  # 総所得金額等 (総合 + 分離)
+        self.nhi_income[who] = sou + np.maximum(net[:, K_BUNRI], 0)
+        self.nhi_kyuyo = np.zeros(n, np.int64)  # 給与所得
+        self.nhi_kyuyo[who] = net[:, K_KYUYO]
+        self.nhi_pension = np.zeros(n, np.int64)  # 公的年金等の収入
+        self.nhi_pension[who] = gross[:, K_NENKIN]
+        self.nhi_earner = np.zeros(n, bool)  # 給与所得者等 (給与 or 年金) for 軽減判定
+        self.nhi_earner[who] = has[:, K_KYUYO] | has[:, K_NENKIN]
 
         # -- 所得控除 (resident-tax amounts)
         u = rng.random((t, 12))
@@ -918,7 +955,7 @@ class _SetGenerator:
     # -- 国民健康保険
 
     def _nhi_block(self, index: int, p: dict[str, np.ndarray], rng: np.random.Generator,
-                   excluded: np.ndarray) -> tuple[bytes, bytes]:
+                   excluded: np.ndarray) -> tuple[bytes, bytes, bytes]:
         n = len(p["row"])
         first = index * BLOCK_ROWS
         today = self.today
@@ -1007,7 +1044,7 @@ class _SetGenerator:
             first_of = np.repeat(group_start, np.diff(np.r_[group_start, len(mem)]))
             edaban = np.arange(len(mem)) - first_of + 1
         member = {
-            "atena": p["atena"][mem], "hh": hh_of[hl[mem]], "edaban": edaban,
+            "atena": p["atena"][mem], "hh": hh_of[hl[mem]], "edaban": edaban, "local": mem,
             "sur": p["sur"][mem], "given": p["given"][mem], "foreign": p["foreign"][mem],
             "juto_gai": np.zeros(len(mem), np.int64), "get": get, "get_jiyu": get_jiyu,
             "loss": loss, "loss_jiyu": loss_jiyu, "todoke": todoke, "taishoku": taishoku,
@@ -1021,7 +1058,8 @@ class _SetGenerator:
             jg_get = today - _round(rng.uniform(30, 3650, k))
             jg = {
                 "atena": _check(JUTOGAI_NHI_BODY + index * 10_000 + np.arange(k), 12),
-                "hh": jg_h, "edaban": 90 + np.arange(k), "sur": sur, "given": given,
+                "hh": jg_h, "edaban": 90 + np.arange(k), "local": np.full(k, -1),
+                "sur": sur, "given": given,
                 "foreign": np.zeros(k, bool), "juto_gai": np.ones(k, np.int64), "get": jg_get,
                 "get_jiyu": np.zeros(k, np.int64), "loss": np.full(k, -1),
                 "loss_jiyu": np.full(k, -1),
@@ -1041,7 +1079,132 @@ class _SetGenerator:
                 "reference_rejected", {"file": FILES["kokuho_setai"], "record": household}))
         csv_bytes = self._kokuho_lines(member, ks_no)
         self.nhi_members += len(member["atena"])
-        return setai_rec.reshape(-1).tobytes(), csv_bytes
+        fuka_bytes = self._fuka_block(index, p, households, gisei, ks_no, member, bad_h,
+                                      self.setai_records - h + 1)
+        return setai_rec.reshape(-1).tobytes(), csv_bytes, fuka_bytes
+
+    def _fuka_block(self, index: int, p: dict[str, np.ndarray], households: np.ndarray,
+                    gisei: np.ndarray, ks_no: np.ndarray, member: dict[str, np.ndarray],
+                    bad_h: np.ndarray, setai_first: int) -> bytes:
+        """国保税 賦課: one levy record per household of this block, in household order (so
+        record N of kokuho_fuka.dat is the levy of record N of kokuho_setai.dat).
+
+        Who counts: the insured members not lost before the 年度 (月割 is not modelled; a
+        household whose members all left still pays for one person).  所得割 base: Σ over them
+        of 総所得金額等 − 43万円 (住登外 members: no income here).  軽減判定 (7/5/2 tenths of
+        均等割・平等割) on the household's 総所得金額等 including a 擬制世帯主's."""
+        h = len(households)
+        if not h:
+            return b""
+        # an own random stream: the other files are the same bytes with or without this one
+        rng = np.random.default_rng([self.seed, _SET_SALT, 3, index])
+        age = p["age"]
+        u = rng.random((h, 3))
+        # 非自発的失業者軽減: the (insured) head lost a job; his 給与所得 counts as 30 %
+        income = self.nhi_income.copy()
+        shitsugyo = (~gisei & (age[households] < 65) & (self.nhi_kyuyo[households] > 0)
+                     & (u[:, 0] < 0.02))
+        jobless = households[shitsugyo]
+        income[jobless] -= self.nhi_kyuyo[jobless] * 7 // 10
+
+        hh, local = member["hh"], member["local"]
+        resident = local >= 0
+        at = np.where(resident, local, 0)
+        counted = (member["loss"] < 0) | (member["loss"] > _day(FY_START))
+        inc_m = np.where(resident & counted, income[at], 0)
+        base_m = np.maximum(inc_m - FUKA_KISO, 0)
+        age_m = np.where(resident, age[at], -1)
+        kaigo_m = counted & (member["kaigo"] == 1)
+
+        def per_household(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+            return np.bincount(hh[where], weights=values[where], minlength=h).astype(np.int64)
+
+        ones = np.ones(len(hh), np.int64)
+        counted_n = per_household(ones, counted)
+        ninzu = np.maximum(counted_n, 1)
+        kaigo_n = per_household(ones, kaigo_m)
+        base = per_household(base_m, counted)
+        base_kaigo = per_household(base_m, kaigo_m)
+        earners = per_household(self.nhi_earner[at].astype(np.int64), counted & resident)
+        judged = per_household(inc_m, counted) + np.where(gisei, income[households], 0)
+        extra = 100_000 * np.maximum(earners - 1, 0)
+        keigen = np.select([judged <= FUKA_KISO + extra,
+                            judged <= FUKA_KISO + 305_000 * ninzu + extra,
+                            judged <= FUKA_KISO + 560_000 * ninzu + extra], [7, 5, 2], 0)
+        keep = 10 - keigen  # tenths of 均等割・平等割 left after the reduction
+
+        parts: dict[str, Any] = {}
+        nengaku = np.zeros(h, np.int64)
+        gendo = np.zeros(h, np.int64)
+        has_kaigo = kaigo_n > 0
+        for name, (rate, kinto, byodo, cap), b, n_kinto, present in (
+                ("iryo", FUKA_IRYO, base, ninzu, None),
+                ("shien", FUKA_SHIEN, base, ninzu, None),
+                ("kaigo", FUKA_KAIGO, base_kaigo, kaigo_n, has_kaigo)):
+            shotoku = b * rate // 10_000 // 100 * 100
+            kinto_v = kinto * n_kinto * keep // 10
+            byodo_v = byodo * keep // 10
+            total = shotoku + kinto_v + byodo_v
+            if present is not None:
+                total = np.where(present, total, 0)
+            cut = np.maximum(total - cap, 0)
+            gendo += cut
+            nengaku += total - cut
+            parts[f"{name}_shotokuwari"] = _Num(shotoku, present, signed=True)
+            parts[f"{name}_kintouwari"] = _Num(kinto_v, present, signed=True)
+            parts[f"{name}_byodowari"] = _Num(byodo_v, present, signed=True)
+        blank = np.zeros(h, bool)
+        for name in ("iryo", "shien", "kaigo", "kodomo"):
+            parts[f"{name}_shisanwari"] = _Num(np.zeros(h, np.int64), blank, signed=True)
+        for kind in ("shotokuwari", "kintouwari", "byodowari"):  # from 令和8年度
+            parts[f"kodomo_{kind}"] = _Num(np.zeros(h, np.int64), blank, signed=True)
+
+        # 徴収: from pension when every counted member is 65–74, the head is insured, his
+        # pension is at least 18万円 and the levy at most half of it; 併用 in the first year
+        old = per_household(((age_m >= 65) & (age_m <= 74)).astype(np.int64), counted)
+        pension = self.nhi_pension[households]
+        eligible = ((old == counted_n) & (counted_n > 0) & ~gisei & (pension >= 180_000)
+                    & (2 * nengaku <= pension))
+        choshu = np.select([eligible & (u[:, 1] < 0.7), eligible & (u[:, 1] < 0.8)], [3, 4], 1)
+        tokucho = np.select([choshu == 3, choshu == 4], [nengaku, nengaku // 2 // 100 * 100], 0)
+        futsu = nengaku - tokucho
+        periods = np.select([choshu == 1, choshu == 4], [FUKA_FUTSU_KI, FUKA_HEIYO_KI], 0)
+        each = futsu // np.maximum(periods, 1) // 100 * 100
+        first_ki = futsu - (periods - 1) * each  # 端数は第1期
+        if ((periods > 0) & (each <= 0)).any():
+            raise ValueError("kokuho_fuka: an instalment of 0 yen")
+        columns: dict[str, Any] = {
+            "kokuho_setai_no": _Num(ks_no),
+            "zei_or_ryo": _Str(["1"], np.zeros(h, np.int64)),  # 国民健康保険税
+            "kosei_kubun": _Num((u[:, 2] < 0.03).astype(np.int64)),
+            "hihokensha_su": _Num(ninzu),
+            "kaigo_su": _Num(kaigo_n),
+            "santei_kiso": _Num(base),
+            **parts,
+            "keigen_kubun": _codes(("0", "2", "5", "7"), np.searchsorted([0, 2, 5, 7], keigen)),
+            "shitsugyo_keigen": _Num(shitsugyo.astype(np.int64)),
+            "gendo_chosei": _Num(gendo, signed=True),
+            "nengaku": _Num(nengaku, signed=True),
+            "choshu_kubun": _codes(("1", "3", "4"), np.searchsorted([1, 3, 4], choshu)),
+            "tokucho_gaku": _Num(tokucho, choshu != 1, signed=True),
+            "setai_nushi_name": _Raw(self.people._names(
+                "setai_nushi_name", p["head_sur"][households],
+                p["head_given"][households]).cells),
+        }
+        for j in range(FUKA_FUTSU_KI):
+            used = j < periods
+            columns[f"kibetsu_{j + 1}"] = _Num(first_ki if j == 0 else each, used, signed=True)
+            columns[f"noki_{j + 1}"] = _Day(np.full(h, _day(FUKA_NOKI[j])), used)
+        rec = _records(self.fuka, self.fuka.record_type["data"], h, self.fuka.fields,
+                       _by_field(self.fuka, columns))
+        # the levy of a household rejected for its head is rejected with it
+        for j in sorted(bad_h.tolist()):
+            self.defects.append(self._defect(
+                "nhi_head_not_resident", FILES["kokuho_fuka"], self.fuka_records + 1 + j,
+                "reference_rejected", {"file": FILES["kokuho_setai"], "record": setai_first + j}))
+        self.fuka_records += h
+        self.fuka_total += int(nengaku.sum())
+        return rec.reshape(-1).tobytes()
 
     def _kokuho_lines(self, m: dict[str, np.ndarray], ks_no: np.ndarray) -> bytes:
         layout = self.kokuho
@@ -1122,6 +1285,23 @@ class _SetGenerator:
         specs = {"count": layout.count, **layout.totals}
         return _records(layout, layout.record_type["trailer"], 1, specs, values).tobytes()
 
+    def fuka_header(self) -> bytes:
+        layout = self.fuka
+        values = {"lg_code": _Num(np.array([self.lg_code])),
+                  "fuka_nendo": _Num(np.array([FUKA_YEAR])),
+                  "nendo_wa": _Str([FUKA_WAREKI_YEAR], np.zeros(1, np.int64)),
+                  "created": _Day(np.array([self.today])),
+                  "system": _Str([NHI_SYSTEM], np.zeros(1, np.int64))}
+        return _records(layout, layout.record_type["header"], 1, layout.header,
+                        values).tobytes()
+
+    def fuka_trailer(self) -> bytes:
+        layout = self.fuka
+        values = {"count": _Num(np.array([self.fuka_records - 1])),
+                  "nengaku": _Num(np.array([self.fuka_total]), signed=True)}
+        specs = {"count": layout.count, **layout.totals}
+        return _records(layout, layout.record_type["trailer"], 1, specs, values).tobytes()
+
     def kokuho_header(self) -> bytes:
         names = [name for name, _ in KOKUHO_CSV]
         return ",".join(names).encode(self.kokuho.encoding) + self.kokuho.newline
@@ -1175,19 +1355,23 @@ def generate_set(out_dir: Path, rows: int, *, seed: int = 0, defects: int = 0,
     generate(gen.juki_mapping, juki_path, rows, seed=seed, as_of=as_of)
     juki_path.with_name(juki_path.name + ".defects.json").unlink(missing_ok=True)
 
-    outs = {key: _Out(out_dir / FILES[key]) for key in ("zeimu", "kokuho_setai", "kokuho")}
+    outs = {key: _Out(out_dir / FILES[key])
+            for key in ("zeimu", "kokuho_setai", "kokuho", "kokuho_fuka")}
     try:
         outs["zeimu"].write(gen.zeimu_header())
         outs["kokuho_setai"].write(gen.setai_header())
         outs["kokuho"].write(gen.kokuho_header())
+        outs["kokuho_fuka"].write(gen.fuka_header())
         for index in range(-(-rows // BLOCK_ROWS)):
-            gen.run_block(index, outs["zeimu"], outs["kokuho_setai"], outs["kokuho"])
+            gen.run_block(index, outs["zeimu"], outs["kokuho_setai"], outs["kokuho"],
+                          outs["kokuho_fuka"])
         missing = [k for k, pl in gen.placement.items() if pl.pending]
         if missing:
             raise ValueError(f"no room for the defects {', '.join(missing)} in {rows} rows")
         outs["zeimu"].write(gen.zeimu_trailer())
         outs["kokuho_setai"].write(gen.setai_trailer())
         outs["kokuho"].write(gen.kokuho_trailer())
+        outs["kokuho_fuka"].write(gen.fuka_trailer())
         written = {key: out.commit() for key, out in outs.items()}
     except BaseException:
         for out in outs.values():
@@ -1205,13 +1389,16 @@ def generate_set(out_dir: Path, rows: int, *, seed: int = 0, defects: int = 0,
                                        gen.setai_records - 1, *written["kokuho_setai"]),
         FILES["kokuho"]: SetFile(FILES["kokuho"], gen.kokuho_lines + 1, gen.kokuho_lines - 1,
                                  *written["kokuho"]),
+        FILES["kokuho_fuka"]: SetFile(FILES["kokuho_fuka"], gen.fuka_records + 1,
+                                      gen.fuka_records - 1, *written["kokuho_fuka"]),
     }
     (out_dir / "migration.yaml").write_text(gen.plan(), encoding="utf-8")
     gen.defects.sort(key=lambda d: (d["file"], d["record"]))
     (out_dir / "defects.json").write_text(
         json.dumps(gen.defects, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return SetReport(out_dir, rows, seed, files, gen.defects, time.perf_counter() - started,
-                     gen.taxpayers, gen.incomes, gen.nhi_households, gen.nhi_members)
+                     gen.taxpayers, gen.incomes, gen.nhi_households, gen.nhi_members,
+                     gen.fuka_total)
 
 
 def _sha256_file(path: Path) -> str:

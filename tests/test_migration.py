@@ -18,7 +18,7 @@ from migrate.plan import load_plan, run_plan
 from migrate.synth_set import generate_set
 
 FILES = {"juki.dat": "juki", "zeimu.dat": "zeimu", "kokuho_setai.dat": "kokuho_setai",
-         "kokuho.csv": "kokuho"}
+         "kokuho.csv": "kokuho", "kokuho_fuka.dat": "kokuho_fuka"}
 
 
 def _rejects(out: Path, name: str) -> pl.DataFrame:
@@ -72,7 +72,8 @@ def test_one_run_json_covers_every_file_and_the_cross_file_checks(
     _, out, _ = defect_run
     document = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert document["status"] == "reconciled"
-    assert document["order"] == ["juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho/v1"]
+    assert document["order"] == ["juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho/v1",
+                                 "kokuho_fuka/v1"]
     assert [f["layout"] for f in document["files"]] == document["order"]
     assert all(f["reconciled"] for f in document["files"])
     checks = {(c["check"], c["layout"], c.get("column") or c.get("name")): c
@@ -80,8 +81,9 @@ def test_one_run_json_covers_every_file_and_the_cross_file_checks(
     assert checks[("reference", "zeimu/v1", "atena_no")]["orphans_rejected"] >= 1
     assert checks[("group", "juki/v1", "one_head_per_household")]["records"] > 0
     assert checks[("reference", "kokuho_setai/v1", "setai_nushi_atena")]["checked"]
+    assert checks[("reference", "kokuho_fuka/v1", "kokuho_setai_no")]["checked"]
     report = (out / "report.html").read_text(encoding="utf-8")
-    for area in ("juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho/v1"):
+    for area in ("juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho/v1", "kokuho_fuka/v1"):
         assert area in report
     zeimu = document["files"][1]
     assert zeimu["records_by_type"]["income"] > zeimu["records_by_type"]["data"] > 0
@@ -111,13 +113,14 @@ def test_a_clean_set_has_no_rejects(tmp_path: Path) -> None:
 def test_plan_order_follows_references_not_the_file(tmp_path: Path) -> None:
     (tmp_path / "migration.yaml").write_text(
         "migration: test\ninputs:\n"
+        "  - {mapping: vendor_a/kokuho_fuka, input: kokuho_fuka.dat}\n"
         "  - {mapping: vendor_a/kokuho, input: kokuho.csv}\n"
         "  - {mapping: vendor_a/zeimu, input: zeimu.dat}\n"
         "  - {mapping: vendor_a/kokuho_setai, input: kokuho_setai.dat}\n"
         "  - {mapping: vendor_a/juki, input: juki.dat}\n", encoding="utf-8")
     plan = load_plan(tmp_path / "migration.yaml")
     assert [i.mapping.target.id for i in plan.inputs] == [
-        "juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho/v1"]
+        "juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho_fuka/v1", "kokuho/v1"]
 
 
 def test_plan_refuses_two_inputs_of_one_layout(tmp_path: Path) -> None:
@@ -156,7 +159,8 @@ def test_plan_into_one_database_twice(db_url: str, tmp_path: Path) -> None:
     engine = sa.create_engine(db_url)
     try:
         inspector = sa.inspect(engine)
-        assert {"juki", "zeimu", "kokuho_setai", "kokuho"} <= set(inspector.get_table_names())
+        assert {"juki", "zeimu", "kokuho_setai", "kokuho", "kokuho_fuka"} <= set(
+            inspector.get_table_names())
         targets = {fk["referred_table"] for fk in inspector.get_foreign_keys("kokuho_setai")}
         assert targets == {"juki"}
         assert inspector.get_foreign_keys("zeimu") == []  # conditional (住登外): no FK

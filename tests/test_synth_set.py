@@ -21,7 +21,14 @@ import yaml
 
 from migrate.bundled import bundled_dir
 from migrate.synth import BLOCK_ROWS
-from migrate.synth_set import DEFECT_KINDS, generate_set
+from migrate.synth_set import (
+    DEFECT_KINDS,
+    FUKA_IRYO,
+    FUKA_KAIGO,
+    FUKA_SHIEN,
+    FUKA_YEAR,
+    generate_set,
+)
 
 MAPPINGS = bundled_dir("mappings") / "vendor_a"
 SCHEMAS = bundled_dir("schemas")
@@ -307,13 +314,14 @@ class SetView:
     def __init__(self, out: Path):
         self.out = out
         self.maps = {k: _yaml(MAPPINGS / f"{k}.yaml")
-                     for k in ("juki", "zeimu", "kokuho_setai", "kokuho")}
+                     for k in ("juki", "zeimu", "kokuho_setai", "kokuho", "kokuho_fuka")}
         self.juki = read_fixed(self.maps["juki"], (out / "juki.dat").read_bytes())
         self.zeimu = read_fixed(self.maps["zeimu"], (out / "zeimu.dat").read_bytes())
         self.setai = read_fixed(self.maps["kokuho_setai"],
                                 (out / "kokuho_setai.dat").read_bytes())
         self.csv_names, self.kokuho = read_delimited(self.maps["kokuho"],
                                                      (out / "kokuho.csv").read_bytes())
+        self.fuka = read_fixed(self.maps["kokuho_fuka"], (out / "kokuho_fuka.dat").read_bytes())
         self.defects = json.loads((out / "defects.json").read_text(encoding="utf-8"))
         zok = _codes(MAPPINGS / "codes" / "zokugara.csv", "source")
         self.residents = {str(v["atena_no"]): i for i, (k, v) in enumerate(self.juki, 1)
@@ -354,6 +362,9 @@ class SetView:
             if k == "data":
                 resident = v["atena_no"] in self.residents
                 assert resident == (v["juto_gai"] == "0"), (i, v)
+        for i, (k, v) in enumerate(self.fuka, 1):
+            if k == "data" and str(v["kokuho_setai_no"]) in bad_households:
+                found.add(("nhi_head_not_resident", "kokuho_fuka.dat", i, "reference_rejected"))
         return found
 
 
@@ -376,7 +387,7 @@ def defect_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, SetView]:
 
 def test_mappings_load_with_the_engine() -> None:
     from migrate.layouts import load_mapping
-    for name in ("zeimu", "kokuho_setai", "kokuho"):
+    for name in ("zeimu", "kokuho_setai", "kokuho", "kokuho_fuka"):
         mapping = load_mapping(f"vendor_a/{name}")
         assert mapping.target.id == _yaml(MAPPINGS / f"{name}.yaml")["target"]
 
@@ -385,11 +396,12 @@ def test_deterministic(tmp_path: Path) -> None:
     a = generate_set(tmp_path / "a", 1500, seed=5, defects=3)
     b = generate_set(tmp_path / "b", 1500, seed=5, defects=3)
     c = generate_set(tmp_path / "c", 1500, seed=6, defects=3)
-    for name in ("juki.dat", "zeimu.dat", "kokuho_setai.dat", "kokuho.csv", "defects.json",
-                 "migration.yaml"):
+    for name in ("juki.dat", "zeimu.dat", "kokuho_setai.dat", "kokuho.csv", "kokuho_fuka.dat",
+                 "defects.json", "migration.yaml"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert a.files["zeimu.dat"].sha256 == b.files["zeimu.dat"].sha256
     assert a.files["zeimu.dat"].sha256 != c.files["zeimu.dat"].sha256
+    assert a.files["kokuho_fuka.dat"].sha256 != c.files["kokuho_fuka.dat"].sha256
     assert not list((tmp_path / "a").glob(".*tmp")) and not list((tmp_path / "a").glob("*.defects.json"))
 
 
@@ -397,7 +409,8 @@ def test_sizes_and_trailers(clean_set: tuple[Any, SetView]) -> None:
     report, view = clean_set
     assert len(view.juki) == 3002 and report.files["juki.dat"].records == 3002
     for name, records, mapping in (("zeimu.dat", view.zeimu, "zeimu"),
-                                   ("kokuho_setai.dat", view.setai, "kokuho_setai")):
+                                   ("kokuho_setai.dat", view.setai, "kokuho_setai"),
+                                   ("kokuho_fuka.dat", view.fuka, "kokuho_fuka")):
         src = view.maps[mapping]["source"]
         stride = src["record_length"] + len(NEWLINES[src["newline"]])
         info = report.files[name]
@@ -410,12 +423,24 @@ def test_sizes_and_trailers(clean_set: tuple[Any, SetView]) -> None:
     assert view.zeimu[-1][1]["income.amount"] == amounts
     heads = sum(v["setai_nushi_atena"] for k, v in view.setai if k == "data")
     assert view.setai[-1][1]["setai_nushi_atena"] == heads
+    levies = [v for k, v in view.fuka if k == "data"]
+    assert view.fuka[-1][1]["nengaku"] == sum(v["nengaku"] for v in levies) > 0
+    assert view.fuka[0][1]["fuka_nendo"] == str(FUKA_YEAR)
+    assert report.nhi_levy_total == view.fuka[-1][1]["nengaku"]
+    # one levy per NHI household, in the same order: record N ↔ record N
+    assert [v["kokuho_setai_no"] for v in levies] == [v["kokuho_setai_no"] for k, v in view.setai
+                                                      if k == "data"]
+    # signed zoned amounts: the last byte of a present amount is always overpunched
+    raw = (view.out / "kokuho_fuka.dat").read_bytes().split(b"\n")[1]
+    spec = view.maps["kokuho_fuka"]["fields"]["nengaku"]
+    assert chr(raw[spec["offset"] + spec["length"] - 1]) in OVERPUNCH_PLUS
     assert view.kokuho[-1] == ("trailer", {"count": str(len(view.kokuho) - 2)})
     assert report.files["kokuho.csv"].records == len(view.kokuho)
     assert view.csv_names[:3] == ["レコード区分", "宛名番号", "国保世帯番号"]
     plan = _yaml(view.out / "migration.yaml")
     assert {i["input"] for i in plan["inputs"]} == {"juki.dat", "zeimu.dat",
-                                                    "kokuho_setai.dat", "kokuho.csv"}
+                                                    "kokuho_setai.dat", "kokuho.csv",
+                                                    "kokuho_fuka.dat"}
     assert all((view.out / i["input"]).exists() and (MAPPINGS / (i["mapping"].split("/")[1]
                + ".yaml")).exists() for i in plan["inputs"])
     assert view.defects == []
@@ -454,6 +479,60 @@ def test_every_file_is_valid_against_its_schema(clean_set: tuple[Any, SetView]) 
     for row in kokuho:
         if row["shikaku_loss_date"] is not None:
             assert row["shikaku_loss_date"] >= row["shikaku_get_date"]
+    _levy_facts(view)
+
+
+def _levy_facts(view: SetView) -> None:
+    """kokuho_fuka: valid against its schema, and what the schema's TODO cannot state yet."""
+    fuka = map_rows(view.maps["kokuho_fuka"], view.fuka)
+    validate("kokuho_fuka", fuka)
+    raw = [v for k, v in view.fuka if k == "data"]
+    parts = [f"{p}_{k}" for p in ("iryo", "shien", "kaigo", "kodomo")
+             for k in ("shotokuwari", "kintouwari", "byodowari", "shisanwari")]
+    rates = {"iryo": FUKA_IRYO, "shien": FUKA_SHIEN, "kaigo": FUKA_KAIGO}
+    for row, v in zip(fuka, raw, strict=True):
+        where = row["src_record"]
+        assert int(row["fuka_year"]) == FUKA_YEAR
+        assert row["nengaku"] == sum(row[c] or 0 for c in parts) - row["gendo_chosei"], where
+        assert row["nengaku"] > 0 and row["nengaku"] % 100 == 0, where
+        paid = (row["tokucho_gaku"] or 0) + sum(row[f"kibetsu_{k}"] or 0 for k in range(1, 11))
+        assert paid == row["nengaku"], where
+        used = [row[f"kibetsu_{k}"] is not None for k in range(1, 11)]
+        for k in range(1, 11):
+            assert (row[f"kibetsu_{k}"] is None) == (row[f"noki_{k}"] is None), (where, k)
+            assert row[f"kibetsu_{k}"] is None or row[f"kibetsu_{k}"] > 0, (where, k)
+        assert used == sorted(used, reverse=True), where  # the first N instalments
+        ki = {"1": 10, "3": 0, "4": 4}[row["choshu_kubun"]]
+        assert sum(used) == ki, where
+        assert (row["tokucho_gaku"] is not None) == (row["choshu_kubun"] != "1"), where
+        if row["choshu_kubun"] == "3":
+            assert row["tokucho_gaku"] == row["nengaku"], where
+        noki = [row[f"noki_{k}"] for k in range(1, 11) if row[f"noki_{k}"] is not None]
+        assert noki == sorted(noki) and all(date(FUKA_YEAR, 6, 1) <= d <= date(FUKA_YEAR + 1,
+                                                                             3, 31) for d in noki)
+        # 軽減 touches only 均等割・平等割: the kept tenths of the full per-capita amounts
+        keep = 10 - int(row["keigen_kubun"])
+        for part, (_rate, kinto, byodo, cap) in rates.items():
+            if row[f"{part}_byodowari"] is None:
+                assert part == "kaigo" and v["kaigo_su"] == 0, where
+                continue
+            people = v["kaigo_su"] if part == "kaigo" else max(v["hihokensha_su"], 1)
+            assert row[f"{part}_byodowari"] == byodo * keep // 10, where
+            assert row[f"{part}_kintouwari"] == kinto * people * keep // 10, where
+            assert sum(row[f"{part}_{k}"] for k in ("shotokuwari", "kintouwari",
+                                                    "byodowari")) <= cap + row["gendo_chosei"]
+        assert row["iryo_shotokuwari"] == v["santei_kiso"] * FUKA_IRYO[0] // 10_000 // 100 * 100
+        assert row["iryo_shisanwari"] is None and row["kodomo_kintouwari"] is None  # 令和7年度
+        assert row["gendo_chosei"] == 0 or row["nengaku"] >= FUKA_IRYO[3], where
+    # realistic: all reductions and collection methods occur; amounts of the right magnitude
+    assert {r["keigen_kubun"] for r in fuka} == {"0", "2", "5", "7"}
+    assert {r["choshu_kubun"] for r in fuka} == {"1", "3", "4"}
+    assert {r["zei_or_ryo"] for r in fuka} == {"1"}
+    iryo = sorted(r["iryo_shotokuwari"] + r["iryo_kintouwari"] + r["iryo_byodowari"]
+                  for r in fuka)
+    assert 10_000 <= iryo[len(iryo) // 2] <= 500_000
+    assert iryo[0] >= 7_800 and iryo[-1] <= 5_000_000
+    assert any(r["kaigo_kintouwari"] for r in fuka) and any(r["gendo_chosei"] for r in fuka)
 
 
 def test_the_same_people_across_files(clean_set: tuple[Any, SetView]) -> None:
@@ -471,6 +550,7 @@ def test_the_same_people_across_files(clean_set: tuple[Any, SetView]) -> None:
             if v["kojin_no"] is not None:
                 assert v["kojin_no"] == person["kojin_no"]
     setai = {v["kokuho_setai_no"]: v for k, v in view.setai if k == "data"}
+    assert {v["kokuho_setai_no"] for k, v in view.fuka if k == "data"} == set(setai)
     zok = _codes(MAPPINGS / "codes" / "zokugara.csv", "source")
     for v in setai.values():
         head = juki[str(v["setai_nushi_atena"])]
@@ -503,7 +583,10 @@ def test_defects_are_where_defects_json_says(defect_set: tuple[Any, SetView]) ->
         if d["expected_reason"] == "reference_rejected":
             assert d["counterpart"]["file"] == "kokuho_setai.dat"
             household = view.setai[d["counterpart"]["record"] - 1][1]["kokuho_setai_no"]
-            assert str(view.kokuho[d["record"] - 1][1]["kokuho_setai_no"]) == str(household)
+            rows = view.fuka if d["file"] == "kokuho_fuka.dat" else view.kokuho
+            assert str(rows[d["record"] - 1][1]["kokuho_setai_no"]) == str(household)
+            if d["file"] == "kokuho_fuka.dat":
+                assert d["record"] == d["counterpart"]["record"]
         elif d["expected_reason"] == "group_rejected":
             assert d["counterpart"]["file"] == "zeimu.dat"
             parent = view.zeimu[d["counterpart"]["record"] - 1]
