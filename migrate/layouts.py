@@ -596,10 +596,12 @@ def _load_group_checks(ctx: _Ctx, data: LocatedDict, names: list[str]
         severity = str(node.get("severity", "error"))
         if severity not in ("error", "warning"):
             raise ctx.fail(node, "severity", "severity must be 'error' or 'warning'")
+        exactly = ctx.integer(node, "exactly", "a group check")
+        if exactly > 1:
+            raise ctx.fail(node, "exactly", "exactly must be 0 or 1 (none or one matching "
+                           "record per group)")
         checks.append(GroupCheckSpec(name, str(node.get("ja", "")), str(node.get("en", "")),
-                                     group_by, where,
-                                     ctx.integer(node, "exactly", "a group check"), severity,
-                                     node.line, among))
+                                     group_by, where, exactly, severity, node.line, among))
     return tuple(checks)
 
 

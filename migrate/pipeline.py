@@ -339,6 +339,8 @@ class Pipeline:
             raise
         finally:
             hasher.shutdown(wait=True)
+            for found in self.failing_groups:
+                found.close()
             if self.own_cross:
                 self.cross.close()
         self.input_sha256 = input_sha.result()
@@ -350,12 +352,13 @@ class Pipeline:
             return []
         plan = self.reader.plan()
         pool = self._pool(len(plan)) if self.options.engine == "local" else None
+        spill = self.options.out_dir
         if pool is None:
             chunks = (self.reader.read_chunk(*task) for task in plan)
-            return find_failing_groups(self.mapping, self.header, chunks)
+            return find_failing_groups(self.mapping, self.header, chunks, spill)
         try:
             parts = pool.map(group_partials_in_worker, *zip(*plan, strict=True))
-            return merge_partials(self.mapping, parts)
+            return merge_partials(self.mapping, parts, spill)
         except BaseException:
             self._close_pool()
             raise

@@ -61,10 +61,13 @@ def test_both_sides_are_named(defect_run: tuple[Path, Path, Any]) -> None:
                 assert d["counterpart"]["file"] in detail
         elif d["expected_reason"] == "orphan_reference":
             assert "juki.dat" in detail  # the file that was searched
-    headless = [d for d in defects if d["kind"] == "household_without_head"]
+    headless = {d["record"] for d in defects if d["kind"] == "household_without_head"}
     members = _rejects(out, "juki").filter(pl.col("reason") == "one_head_per_household")
-    first = min(d["record"] for d in headless)
-    assert f"first record {first}" in members["detail"][0]
+    assert {int(r) for r in members["record"]} == headless
+    assert all("no record of the group matches" in d for d in members["detail"])
+    # every member of a household is listed under the same household number
+    households = members.group_by("value").agg(pl.len())
+    assert households.height == 2 and households["len"].sum() == len(headless)
 
 
 def test_one_run_json_covers_every_file_and_the_cross_file_checks(
@@ -234,3 +237,36 @@ def test_reconcile_a_plan_folder_checks_every_area(defect_run: tuple[Path, Path,
         assert f"table {table}" in whole.output
     one = runner.invoke(main, ["reconcile", str(out / "zeimu")])  # finds the plan's database
     assert one.exit_code == 0 and "table zeimu" in one.output
+
+
+def test_a_household_with_two_heads_names_both(tmp_path: Path, juki_mapping) -> None:
+    from migrate.pipeline import RunOptions, run
+    from migrate.synth import generate
+
+    path = tmp_path / "juki.dat"
+    generate(juki_mapping, path, 400, seed=9)
+    clean = run(RunOptions(juki_mapping, path, tmp_path / "clean", db_url="none", workers=1))
+    assert clean.exit_code == 0
+    rows = pl.read_csv(tmp_path / "clean" / "juki.csv", infer_schema=False)
+    current = rows.filter(pl.col("jumin_jotai") == "1")
+    sizes = current.group_by("setai_no").agg(pl.len(), pl.col("src_record"),
+                                             pl.col("zokugara"))
+    household = sizes.filter(pl.col("len") >= 3).row(0, named=True)
+    setai, records, relations = (household["setai_no"], household["src_record"],
+                                 household["zokugara"])
+    head = int(records[relations.index("世帯主")])
+    other = int(next(r for r, z in zip(records, relations, strict=True) if z != "世帯主"))
+    spec = juki_mapping.fields["zokugara"]
+    stride = juki_mapping.source.stride
+    data = bytearray(path.read_bytes())
+    start = (other - 1) * stride + spec.offset
+    data[start:start + spec.length] = b"01".ljust(spec.length)
+    path.write_bytes(bytes(data))
+    result = run(RunOptions(juki_mapping, path, tmp_path / "out", db_url="none", workers=1))
+    rejects = pl.read_csv(tmp_path / "out" / "rejects.csv", infer_schema=False)
+    assert set(rejects["reason"]) == {"one_head_per_household"}
+    assert {int(r) for r in rejects["record"]} == {int(r) for r in records}
+    detail = rejects["detail"][0]
+    assert f"records {min(head, other)}, {max(head, other)}" in detail
+    assert set(rejects["value"]) == {setai}
+    assert result.exit_code == 0 and result.ledger.ok
