@@ -21,6 +21,7 @@ from migrate import __version__
 from migrate.atomic import write_text_atomic
 from migrate.crossfile import CrossFile
 from migrate.errors import LayoutError, MigrateError
+from migrate.i18n import t
 from migrate.layouts import Mapping, _Ctx, _read_yaml, load_mapping
 from migrate.pipeline import RunOptions, RunResult, run
 from migrate.read import DEFAULT_CHUNK_BYTES, file_sha256
@@ -57,11 +58,12 @@ class PlanResult:
     run_json: Path
     report: Path | None = None
     failed: list[tuple[PlanInput, MigrateError]] = field(default_factory=list)
+    skipped: list[tuple[PlanInput, str]] = field(default_factory=list)  # (input, failed layout)
 
     @property
     def exit_code(self) -> int:
-        if self.failed:
-            return max(error.exit_code for _, error in self.failed)
+        if self.failed or self.skipped:
+            return max([2, *(error.exit_code for _, error in self.failed)])
         return max((r.exit_code for _, r in self.results), default=0)
 
 
@@ -141,8 +143,9 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
              on_done: Callable[[PlanInput, RunResult], None] | None = None) -> PlanResult:
     """Convert every file of the plan into OUT/<layout>/ and one database; write OUT/run.json.
 
-    A file whose input cannot be read stops the plan (files after it depend on it or would be
-    checked against incomplete keys); files already converted keep their committed outputs.
+    A file whose input cannot be read is reported and the files that refer to its layout
+    (directly or not) are skipped — their references could not be checked; the other files
+    still run, and files already converted keep their committed outputs.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -151,8 +154,15 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
     cross = CrossFile(out_dir)
     results: list[tuple[PlanInput, RunResult]] = []
     failed: list[tuple[PlanInput, MigrateError]] = []
+    skipped: list[tuple[PlanInput, str]] = []
+    broken: set[str] = set()
     try:
         for item in plan.inputs:
+            blocked = sorted(_references(item) & broken)
+            if blocked:
+                skipped.append((item, blocked[0]))
+                broken.add(item.mapping.target.id)
+                continue
             options = RunOptions(item.mapping, item.input, out_dir / item.name, db_url,
                                  max_rejects, chunk_bytes, progress(item) if progress else None,
                                  workers, engine, scheduler, cross)
@@ -160,19 +170,25 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
                 result = run(options)
             except MigrateError as error:
                 failed.append((item, error))
-                break
+                broken.add(item.mapping.target.id)
+                continue
             results.append((item, result))
             if on_done:
                 on_done(item, result)
     finally:
         cross.close()
-    result = PlanResult(results, out_dir / "run.json", failed=failed)
+    result = PlanResult(results, out_dir / "run.json", failed=failed, skipped=skipped)
     document = plan_document(plan, result, db_url, started, time.perf_counter() - clock)
     write_text_atomic(result.run_json, json.dumps(document, ensure_ascii=False, indent=2))
     from migrate.report import write_plan_report
 
     result.report = write_plan_report(document, out_dir)
     return result
+
+
+def _references(item: PlanInput) -> set[str]:
+    return {c.references.layout for c in item.mapping.target.columns
+            if c.references and c.references.layout != item.mapping.target.id}
 
 
 def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime,
@@ -200,6 +216,11 @@ def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime
         files.append({"name": item.name, "layout": item.mapping.target.id,
                       "mapping": item.mapping.id, "input": str(item.input), "status": "error",
                       "exit_code": error.exit_code, "error": str(error)})
+    for item, layout in result.skipped:
+        files.append({"name": item.name, "layout": item.mapping.target.id,
+                      "mapping": item.mapping.id, "input": str(item.input), "status": "error",
+                      "exit_code": 2, "error": t("not converted: it refers to {layout}, whose "
+                                                 "file could not be converted", layout=layout)})
     return {
         "tool": {"name": "migrate", "version": __version__},
         "migration": plan.title,
@@ -219,6 +240,7 @@ def cross_file_checks(plan: Plan, result: PlanResult) -> list[dict[str, Any]]:
     """What was checked across files, and how many records each check rejected or flagged."""
     ran = {item.mapping.target.id: json.loads(r.run_json.read_text(encoding="utf-8"))
            ["reconciliation"] for item, r in result.results}
+    planned = {item.mapping.target.id for item in plan.inputs}
     checks = []
     for item in plan.inputs:
         schema = item.mapping.target
@@ -234,6 +256,10 @@ def cross_file_checks(plan: Plan, result: PlanResult) -> list[dict[str, Any]]:
                 "check": "reference", "layout": schema.id, "column": column.name,
                 "references": f"{ref.layout}.{ref.column}", "checked": checked,
                 "unless": {k: list(v) for k, v in ref.unless.items()} or None}
+            if not checked:
+                entry["why"] = ("file not converted" if rec is None else
+                                "referenced file not converted" if ref.layout in planned
+                                else "layout not in this run")
             if checked:
                 entry["orphans_rejected"] = _column_count(
                     item, result, ("orphan_reference", "reference_rejected"), column.name)

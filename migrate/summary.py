@@ -74,8 +74,12 @@ def print_plan_summary(result: Any, console: Console) -> None:
     console.print(table)
     for check in document["cross_file"]:
         if check["check"] == "reference":
+            why = {"file not converted": t("not checked (this file was not converted)"),
+                   "referenced file not converted": t("not checked (the referenced file was "
+                                                      "not converted)")}
             figure = (f"{check.get('orphans_rejected', 0):,}" if check["checked"]
-                      else t("not checked (layout not in this run)"))
+                      else why.get(check.get("why", ""),
+                                   t("not checked (layout not in this run)")))
             console.print(f"  {check['layout']}.{check['column']} → {check['references']}: "
                           f"{figure}", highlight=False)
         elif check["check"] == "group":

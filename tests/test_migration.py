@@ -270,3 +270,24 @@ def test_a_household_with_two_heads_names_both(tmp_path: Path, juki_mapping) -> 
     assert f"records {min(head, other)}, {max(head, other)}" in detail
     assert set(rejects["value"]) == {setai}
     assert result.exit_code == 0 and result.ledger.ok
+
+
+def test_a_broken_file_skips_only_the_files_that_refer_to_it(tmp_path: Path) -> None:
+    generate_set(tmp_path, 1500, seed=3)
+    (tmp_path / "zeimu.dat").write_bytes((tmp_path / "zeimu.dat").read_bytes()[:1000])
+    result = run_plan(load_plan(tmp_path / "migration.yaml"), tmp_path / "out", db_url="none")
+    assert result.exit_code == 2
+    assert [item.mapping.target.id for item, _ in result.failed] == ["zeimu/v1"]
+    assert "zeimu/v1" not in {item.mapping.target.id for item, _ in result.results}
+    assert "kokuho/v1" in {item.mapping.target.id for item, _ in result.results}
+    document = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert document["status"] == "failed"
+    zeimu = next(c for c in document["cross_file"] if c["layout"] == "zeimu/v1"
+                 and c["check"] == "reference")
+    assert (zeimu["checked"], zeimu["why"]) == (False, "file not converted")
+    # the resident file itself broken: everything that refers to it is skipped
+    (tmp_path / "juki.dat").write_bytes((tmp_path / "juki.dat").read_bytes()[:1000])
+    again = run_plan(load_plan(tmp_path / "migration.yaml"), tmp_path / "out2", db_url="none")
+    assert again.results == [] and len(again.skipped) == len(FILES) - 1
+    document = json.loads((tmp_path / "out2" / "run.json").read_text(encoding="utf-8"))
+    assert all(f["status"] == "error" for f in document["files"])
