@@ -407,7 +407,7 @@ def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None 
         "warnings": t("warnings", lang),
         "ledger_note": t("every figure above, per file and per check", lang)}
     names = {"reference": t("reference", lang), "group": t("group check", lang),
-             "primary_key": t("unique key across files", lang)}
+             "primary_key": t("unique primary key", lang)}
     html = env.get_template("plan_report.html.j2").render(
         document=document, L=labels, lang=lang, check_names=names,
         area_names=AREA_NAMES.get(lang, AREA_NAMES["en"]))

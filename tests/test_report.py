@@ -327,3 +327,28 @@ def test_screenshot_shows_funnel_and_chart(reported, tmp_path):
     assert abs(max(widths) - CHART_BAR_AREA) <= 2, widths
     for w, count in zip(widths, counts, strict=True):  # top to bottom, as in the DOM
         assert abs(w - CHART_BAR_AREA * count / max(counts)) <= 3, (widths, counts)
+
+
+def test_plan_report_lists_every_area_in_a_browser(tmp_path):
+    """The migration plan's report.html, as Chromium renders it: one row per business area with
+    its figures, and the cross-file checks."""
+    import json
+
+    from migrate.plan import load_plan, run_plan
+    from migrate.synth_set import generate_set
+
+    chromium = _chromium()
+    generate_set(tmp_path / "set", 1500, seed=6, defects=3)
+    result = run_plan(load_plan(tmp_path / "set" / "migration.yaml"), tmp_path / "out",
+                      db_url="none", workers=1)
+    document = json.loads(result.run_json.read_text(encoding="utf-8"))
+    dom = _browser(chromium, tmp_path / "profile", "--dump-dom", result.report.resolve().as_uri())
+    assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
+    page = Elements(dom.stdout.decode("utf-8"))
+    areas = page.with_class("area")
+    assert [a["attrs"]["data-layout"] for a in areas] == document["order"]
+    assert [a["attrs"]["data-rejected"] for a in areas] == [str(f["rejected"])
+                                                            for f in document["files"]]
+    checks = {(c["attrs"]["data-check"], c["attrs"]["data-layout"])
+              for c in page.with_class("cross")}
+    assert ("group", "juki/v1") in checks and ("reference", "zeimu/v1") in checks
