@@ -70,6 +70,11 @@ class RunOptions:
     engine: str = "local"  # where the per-chunk work runs: local | dask (migrate.engines)
     scheduler: str | None = None  # dask: scheduler address; None = a LocalCluster
     cross: CrossFile | None = None  # the other files of a migration plan (keys, references)
+    # Several files of one layout in a plan: all but the first add their rows to the table the
+    # first one loaded; the last re-checks the whole table against every file's Parquet.
+    db_append: bool = False
+    db_verify: bool = True
+    db_parts: tuple[tuple[Path, int], ...] = ()  # (Parquet output, rows) of the earlier files
 
 
 @dataclass
@@ -316,7 +321,8 @@ class Pipeline:
             if db_url != "none":
                 sinks.append(BackgroundSink(SqlSink(
                     db_url, self.schema,
-                    foreign_keys={self.schema.id} | self.cross.layouts_done)))
+                    foreign_keys={self.schema.id} | self.cross.layouts_done,
+                    append=options.db_append)))
                 staged.append(sinks[-1])
             done = 0
             self.failing_groups = self._group_pass()
@@ -395,10 +401,13 @@ class Pipeline:
         ledger.check_output_totals(output_totals)
         for sink in sinks:
             ledger.check_sink(sink.name, sink.count())
-            if getattr(sink, "url", None):  # a database: re-count, re-total, re-hash the table
+            if getattr(sink, "url", None) and self.options.db_verify:
+                # a database: re-count, re-total, re-hash the whole table
+                parts = [*self.options.db_parts, (out / f"{self.schema.name}.parquet",
+                                                  ledger.rows)]
                 ledger.invariants += verify_database(
-                    sink.url, self.schema, out / f"{self.schema.name}.parquet",
-                    ledger.rows).invariants
+                    sink.url, self.schema, [path for path, _ in parts],
+                    sum(rows for _, rows in parts)).invariants
         for sink in sinks:
             if hasattr(sink, "close"):
                 sink.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,10 +35,12 @@ class PlanInput:
     mapping: Mapping
     input: Path
     line: int = 0
+    folder: str = ""  # output folder under OUT: the layout's name, plus the file's stem when
+    #                   several files load that layout (juki/juki_removed)
 
     @property
     def name(self) -> str:
-        return self.mapping.target.name
+        return self.folder or self.mapping.target.name
 
 
 @dataclass(frozen=True)
@@ -97,23 +99,36 @@ def load_plan(path: Path) -> Plan:
                                and as_path.is_file() else ref)
         inputs.append(PlanInput(mapping, path.parent / str(ctx.require(
             node, "input", "an input of the plan")), node.line))
-    seen: dict[str, PlanInput] = {}
-    for item in inputs:
-        layout = item.mapping.target.id
-        if layout in seen:
-            raise LayoutError(
-                "two inputs load the same layout {layout} (lines {first} and {second})",
-                {"layout": layout, "first": seen[layout].line, "second": item.line},
-                file=path, line=item.line,
-                hint="Concatenate the files into one export for that layout, or run them as "
-                     "separate migrations.")
-        seen[layout] = item
+    inputs = _folders(inputs, path)
     return Plan(str(data.get("migration", path.stem)), path, tuple(_dependency_order(
         inputs, path)))
 
 
+def _folders(inputs: list[PlanInput], path: Path) -> list[PlanInput]:
+    """Each input's output folder: the layout's name, or layout/stem when several files load
+    the same layout (their rows go into one table; keys must be unique across them)."""
+    by_layout: dict[str, list[PlanInput]] = {}
+    for item in inputs:
+        by_layout.setdefault(item.mapping.target.id, []).append(item)
+    named = []
+    for item in inputs:
+        same = by_layout[item.mapping.target.id]
+        if len(same) == 1:
+            named.append(item)
+            continue
+        stems = [i.input.stem for i in same]
+        if len(set(stems)) != len(stems):
+            raise LayoutError(
+                "two inputs of the layout {layout} have the same file name {stem}",
+                {"layout": item.mapping.target.id, "stem": item.input.stem}, file=path,
+                line=item.line, hint="Give the files of one layout different names.")
+        named.append(replace(item, folder=f"{item.mapping.target.name}/{item.input.stem}"))
+    return named
+
+
 def _dependency_order(inputs: list[PlanInput], path: Path) -> list[PlanInput]:
-    """Referenced layouts first; otherwise the order of the plan file (stable)."""
+    """Referenced layouts first (a layout counts as done when all its files are); otherwise
+    the order of the plan file (stable), files of one layout kept in that order."""
     layouts = {i.mapping.target.id for i in inputs}
     needs = {i.mapping.target.id: {c.references.layout for c in i.mapping.target.columns
                                    if c.references and c.references.layout in layouts
@@ -131,8 +146,10 @@ def _dependency_order(inputs: list[PlanInput], path: Path) -> list[PlanInput]:
                               hint="A reference must point to a layout that does not refer "
                                    "back to it.")
         ordered.append(ready[0])
-        done.add(ready[0].mapping.target.id)
         pending.remove(ready[0])
+        layout = ready[0].mapping.target.id
+        if not any(i.mapping.target.id == layout for i in pending):
+            done.add(layout)
     return ordered
 
 
@@ -156,16 +173,21 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
     failed: list[tuple[PlanInput, MigrateError]] = []
     skipped: list[tuple[PlanInput, str]] = []
     broken: set[str] = set()
+    loaded: dict[str, list[tuple[Path, int]]] = {}  # layout → (Parquet, rows) of its files
     try:
         for item in plan.inputs:
-            blocked = sorted(_references(item) & broken)
+            layout = item.mapping.target.id
+            blocked = sorted((_references(item) | {layout}) & broken)
             if blocked:
                 skipped.append((item, blocked[0]))
-                broken.add(item.mapping.target.id)
+                broken.add(layout)
                 continue
+            earlier = loaded.setdefault(layout, [])
+            last = item is [i for i in plan.inputs if i.mapping.target.id == layout][-1]
             options = RunOptions(item.mapping, item.input, out_dir / item.name, db_url,
                                  max_rejects, chunk_bytes, progress(item) if progress else None,
-                                 workers, engine, scheduler, cross)
+                                 workers, engine, scheduler, cross, db_append=bool(earlier),
+                                 db_verify=last, db_parts=tuple(earlier))
             try:
                 result = run(options)
             except MigrateError as error:
@@ -173,6 +195,8 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
                 broken.add(item.mapping.target.id)
                 continue
             results.append((item, result))
+            earlier.append((out_dir / item.name / f"{item.mapping.target.name}.parquet",
+                            result.ledger.rows))
             if on_done:
                 on_done(item, result)
     finally:
@@ -238,22 +262,24 @@ def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime
 
 def cross_file_checks(plan: Plan, result: PlanResult) -> list[dict[str, Any]]:
     """What was checked across files, and how many records each check rejected or flagged."""
-    ran = {item.mapping.target.id: json.loads(r.run_json.read_text(encoding="utf-8"))
-           ["reconciliation"] for item, r in result.results}
+    ran = {item.name: json.loads(r.run_json.read_text(encoding="utf-8"))["reconciliation"]
+           for item, r in result.results}
+    layouts_ran = {item.mapping.target.id for item, _ in result.results}
     planned = {item.mapping.target.id for item in plan.inputs}
     checks = []
     for item in plan.inputs:
         schema = item.mapping.target
-        rec = ran.get(schema.id)
+        rec = ran.get(item.name)
         problems = rec["problems_by_reason"] if rec else {}
         warnings = rec["warnings_by_reason"] if rec else {}
         for column in schema.columns:
             ref = column.references
             if ref is None or ref.layout == schema.id:
                 continue
-            checked = ref.layout in ran and rec is not None
+            checked = ref.layout in layouts_ran and rec is not None
             entry: dict[str, Any] = {
-                "check": "reference", "layout": schema.id, "column": column.name,
+                "check": "reference", "layout": schema.id, "file": item.name,
+                "column": column.name,
                 "references": f"{ref.layout}.{ref.column}", "checked": checked,
                 "unless": {k: list(v) for k, v in ref.unless.items()} or None}
             if not checked:
@@ -267,13 +293,14 @@ def cross_file_checks(plan: Plan, result: PlanResult) -> list[dict[str, Any]]:
                     entry["exempt_but_found_warnings"] = warnings.get("jutogai_but_resident", 0)
             checks.append(entry)
         for group in schema.group_checks:
-            checks.append({"check": "group", "layout": schema.id, "name": group.name,
+            checks.append({"check": "group", "layout": schema.id, "file": item.name,
+                           "name": group.name,
                            "group_by": list(group.group_by), "severity": group.severity,
                            "checked": rec is not None,
                            "records": (problems if group.severity == "error" else warnings)
                            .get(group.name, 0)})
         if schema.primary_key:
-            checks.append({"check": "primary_key", "layout": schema.id,
+            checks.append({"check": "primary_key", "layout": schema.id, "file": item.name,
                            "key": list(schema.primary_key), "checked": rec is not None,
                            "duplicates_rejected": problems.get("duplicate_key", 0)})
     return checks

@@ -65,11 +65,12 @@ def print_plan_summary(result: Any, console: Console) -> None:
                    t("status")):
         table.add_column(column, justify="right" if column != t("layout") else "left")
     for f in document["files"]:
+        label = f["layout"] if "/" not in f["name"] else f"{f['layout']} ({f['name']})"
         if f["status"] == "error":
-            table.add_row(f["layout"], "", "", "", "", f"[red]{t('error')}[/red]")
+            table.add_row(label, "", "", "", "", f"[red]{t('error')}[/red]")
             continue
         status = "[green]OK[/green]" if f["reconciled"] else "[red]FAILED[/red]"
-        table.add_row(f["layout"], f"{f['data_records_read']:,}", f"{f['accepted']:,}",
+        table.add_row(label, f"{f['data_records_read']:,}", f"{f['accepted']:,}",
                       f"{f['rejected']:,}", f"{f['rows']:,}", status)
     console.print(table)
     for check in document["cross_file"]:

@@ -105,14 +105,16 @@ def _canonical(spec: ColumnSpec, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.Utf8)
 
 
-def _parquet_texts(schema: Schema, path: Path) -> Iterator[pl.DataFrame]:
-    """(key…, columns…) as canonical text, batch by batch (bounded memory)."""
-    parquet = pq.ParquetFile(path)
-    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-        frame = pl.from_arrow(batch)
-        texts = {c.name: _canonical(c, frame.schema[c.name]) for c in schema.columns}
-        yield frame.select(*[texts[k].alias(f"key{i}") for i, k in enumerate(schema.primary_key)],
-                           *[texts[c.name].alias(c.name) for c in schema.columns])
+def _parquet_texts(schema: Schema, paths: list[Path]) -> Iterator[pl.DataFrame]:
+    """(key…, columns…) as canonical text, batch by batch (bounded memory), over the Parquet
+    outputs of every file that loaded the table."""
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+            frame = pl.from_arrow(batch)
+            texts = {c.name: _canonical(c, frame.schema[c.name]) for c in schema.columns}
+            yield frame.select(*[texts[k].alias(f"key{i}")
+                                 for i, k in enumerate(schema.primary_key)],
+                               *[texts[c.name].alias(c.name) for c in schema.columns])
 
 
 def _sql_text(name: str) -> sa.ColumnElement:
@@ -239,7 +241,7 @@ def _masked(totals: dict[str, Any], spec: ColumnSpec) -> dict[str, Any]:
             for k, v in totals.items()}
 
 
-def _parquet_totals(schema: Schema, path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
+def _parquet_totals(schema: Schema, path: list[Path]) -> tuple[int, dict[str, dict[str, Any]]]:
     exprs: list[pl.Expr] = [pl.len().alias("rows")]
     for spec in schema.columns:
         col = pl.col(spec.name)
@@ -286,7 +288,7 @@ def _key_display(schema: Schema, values: tuple) -> str:
                     zip(schema.primary_key, values, strict=True))
 
 
-def _changed_columns(conn: sa.Connection, schema: Schema, table: str, path: Path,
+def _changed_columns(conn: sa.Connection, schema: Schema, table: str, path: list[Path],
                      keys: list[tuple]) -> dict[tuple, list[str]]:
     """For a few keys: which columns differ (values are not shown: they may be personal)."""
     if not keys or len(schema.primary_key) != 1:
@@ -309,7 +311,7 @@ def _changed_columns(conn: sa.Connection, schema: Schema, table: str, path: Path
     return result
 
 
-def _diff(conn: sa.Connection, schema: Schema, table: str, path: Path,
+def _diff(conn: sa.Connection, schema: Schema, table: str, path: list[Path],
           parquet: pl.DataFrame, database: pl.DataFrame, limit: int) -> RowDiff:
     keys = [c for c in parquet.columns if c.startswith("key")]
     joined = parquet.join(database, on=keys, how="full", coalesce=True, suffix="_db",
@@ -331,10 +333,12 @@ def _diff(conn: sa.Connection, schema: Schema, table: str, path: Path,
 # ---------------------------------------------------------------- the checks
 
 
-def verify_database(url: str, schema: Schema, parquet_path: Path, accepted: int, *,
-                    table: str | None = None, diff_limit: int = DIFF_LIMIT) -> DbCheck:
-    """Re-count and re-hash the table in the database and compare it with the Parquet file."""
+def verify_database(url: str, schema: Schema, parquet_path: Path | list[Path], accepted: int,
+                    *, table: str | None = None, diff_limit: int = DIFF_LIMIT) -> DbCheck:
+    """Re-count and re-hash the table in the database and compare it with the Parquet file
+    (or the Parquet files of all the inputs that loaded the table, in a migration plan)."""
     table = table or schema.name
+    parquet_path = [parquet_path] if isinstance(parquet_path, Path) else list(parquet_path)
     engine = create_engine(url)
     check = DbCheck(table, safe_url(url), [])
     inv = check.invariants

@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from migrate.cli import main
-from migrate.errors import LayoutError
 from migrate.plan import load_plan, run_plan
 from migrate.synth_set import generate_set
 
@@ -124,15 +123,47 @@ def test_plan_order_follows_references_not_the_file(tmp_path: Path) -> None:
     plan = load_plan(tmp_path / "migration.yaml")
     assert [i.mapping.target.id for i in plan.inputs] == [
         "juki/v1", "zeimu/v1", "kokuho_setai/v1", "kokuho_fuka/v1", "kokuho/v1"]
-
-
-def test_plan_refuses_two_inputs_of_one_layout(tmp_path: Path) -> None:
     (tmp_path / "migration.yaml").write_text(
         "inputs:\n  - {mapping: vendor_a/juki, input: a.dat}\n"
+        "  - {mapping: vendor_a/zeimu, input: zeimu.dat}\n"
         "  - {mapping: vendor_a/juki, input: b.dat}\n", encoding="utf-8")
-    with pytest.raises(LayoutError) as error:
-        load_plan(tmp_path / "migration.yaml")
-    assert error.value.line == 3
+    plan = load_plan(tmp_path / "migration.yaml")  # a layout is done when all its files are
+    assert [i.name for i in plan.inputs] == ["juki/a", "juki/b", "zeimu"]
+
+
+def test_two_files_of_one_layout_share_a_table_and_their_keys(tmp_path: Path, db_url: str,
+                                                                juki_mapping) -> None:
+    """E.g. current residents and removed residents exported separately: both load juki, a key
+    in the second file that the first already had is a duplicate naming the first file."""
+    import sqlalchemy as sa
+
+    from migrate.synth import generate
+
+    generate(juki_mapping, tmp_path / "current.dat", 300, seed=1)
+    generate(juki_mapping, tmp_path / "more.dat", 320, seed=1)  # its first 300 repeat them
+    (tmp_path / "migration.yaml").write_text(
+        "inputs:\n  - {mapping: vendor_a/juki, input: current.dat}\n"
+        "  - {mapping: vendor_a/juki, input: more.dat}\n", encoding="utf-8")
+    plan = load_plan(tmp_path / "migration.yaml")
+    assert [i.name for i in plan.inputs] == ["juki/current", "juki/more"]
+    for attempt in ("first", "again"):  # a second run replaces, then appends, again
+        result = run_plan(plan, tmp_path / attempt, db_url=db_url, workers=1)
+        assert result.exit_code == 0, attempt
+    out = tmp_path / "again"
+    rejects = _rejects(out, "juki/more")
+    assert rejects.height == 300 and set(rejects["reason"]) == {"duplicate_key"}
+    assert rejects["detail"][0] == "same key as current.dat record 2"
+    assert _rejects(out, "juki/current").height == 0
+    document = json.loads((out / "juki" / "more" / "run.json").read_text(encoding="utf-8"))
+    invariants = {i["name"]: i for i in document["reconciliation"]["invariants"]}
+    assert invariants["db_rows:juki"]["expected"] == 320 and invariants["db_rows:juki"]["ok"]
+    assert invariants["sink_rows:database"]["actual"] == 20
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM juki").scalar() == 320
+    finally:
+        engine.dispose()
 
 
 def test_cli_generates_and_runs_a_set(tmp_path: Path) -> None:

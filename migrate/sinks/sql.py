@@ -266,8 +266,13 @@ class _AdbcSession:
 class SqlSink:
     """Streams chunks into a staging table and swaps it in on commit, in one transaction."""
 
-    def __init__(self, url: str, schema: Schema, foreign_keys: set[str] | None = None):
+    def __init__(self, url: str, schema: Schema, foreign_keys: set[str] | None = None,
+                 append: bool = False):
         self.name = "database"
+        # append: add the rows to the table an earlier file of the same run loaded (several
+        # files of one layout in a migration plan) instead of replacing it
+        self.append = append
+        self.appended = 0
         self.url = url
         self.schema = schema
         self.engine = create_engine(url)
@@ -367,6 +372,9 @@ class SqlSink:
         """Replace the table by the staging table, in the transaction that loaded it."""
         assert self.session is not None, "commit after commit/abort"
         run, quote = self.session.execute, self.quote
+        if self.append:
+            self._commit_append()
+            return
         try:
             dependents = self._dependent_foreign_keys()
             for child, name, _definition in dependents:
@@ -383,6 +391,27 @@ class SqlSink:
                             dialect=self.engine.dialect)))
             for child, name, definition in dependents:
                 run(f"ALTER TABLE {child} ADD CONSTRAINT {quote(name)} {definition}")
+            if self.dialect == "sqlite":
+                self._sqlite_check_foreign_keys()
+            self.session.commit()
+        except sa.exc.DBAPIError as exc:
+            self.abort()
+            raise self._cannot_replace(_first_line(exc)) from None
+        except BaseException:
+            self.abort()
+            raise
+        self._close_session()
+
+    def _commit_append(self) -> None:
+        """Add the staged rows to the table, in the same transaction; the table's keys check
+        them (the pipeline has already rejected duplicates across the files)."""
+        run, quote = self.session.execute, self.quote
+        columns = self.column_list
+        try:
+            self.appended = int(run(f"SELECT COUNT(*) FROM {quote(self.staging.name)}")[0][0])
+            run(f"INSERT INTO {quote(self.table_name)} ({columns}) "
+                f"SELECT {columns} FROM {quote(self.staging.name)}")
+            run(f"DROP TABLE {quote(self.staging.name)}")
             if self.dialect == "sqlite":
                 self._sqlite_check_foreign_keys()
             self.session.commit()
@@ -448,6 +477,9 @@ class SqlSink:
     # ------------------------------------------------------------------ re-count
 
     def count(self) -> int:
+        """Rows in the table — or, when appending, the rows this sink added to it."""
+        if self.append:
+            return self.appended
         with connect(self.engine) as conn:
             return int(conn.execute(sa.text(
                 f"SELECT COUNT(*) FROM {self.quote(self.table_name)}")).scalar())
