@@ -384,8 +384,23 @@ def reconcile_all(out_dir: Path, db_url: str | None = None) -> list[DbCheck]:
     if "files" not in doc:
         return [reconcile_out_dir(out_dir, db_url)]
     url = db_url or recorded_url(doc) or default_sqlite_url(out_dir)
-    return [reconcile_out_dir(out_dir / f["name"], url) for f in doc["files"]
-            if f.get("status") != "error"]
+    by_layout: dict[str, list[dict[str, Any]]] = {}
+    for f in doc["files"]:
+        if f.get("status") != "error":
+            by_layout.setdefault(f["layout"], []).append(f)
+    checks = []
+    for files in by_layout.values():
+        if len(files) == 1:
+            checks.append(reconcile_out_dir(out_dir / files[0]["name"], url))
+            continue
+        # several files loaded one table: compare it with all their Parquet outputs at once
+        first = _run_document(out_dir / files[0]["name"])
+        info = first.get("schema") or {}
+        path = Path(info.get("path") or "")
+        schema = load_schema(path if path.is_file() else str(info.get("id")))
+        parquets = [out_dir / f["name"] / f"{schema.name}.parquet" for f in files]
+        checks.append(verify_database(url, schema, parquets, sum(int(f["rows"]) for f in files)))
+    return checks
 
 
 def _run_document(out_dir: Path) -> dict[str, Any]:

@@ -164,6 +164,8 @@ def test_two_files_of_one_layout_share_a_table_and_their_keys(tmp_path: Path, db
             assert conn.exec_driver_sql("SELECT COUNT(*) FROM juki").scalar() == 320
     finally:
         engine.dispose()
+    checked = CliRunner().invoke(main, ["reconcile", str(out), "--db", db_url])
+    assert checked.exit_code == 0, checked.output
 
 
 def test_cli_generates_and_runs_a_set(tmp_path: Path) -> None:
