@@ -369,28 +369,14 @@ class SqlSink:
     # ------------------------------------------------------------------ swap
 
     def commit(self) -> None:
-        """Replace the table by the staging table, in the transaction that loaded it."""
+        """Replace the table by the staging table (or add the staged rows to it when
+        appending), in the transaction that loaded it."""
         assert self.session is not None, "commit after commit/abort"
-        run, quote = self.session.execute, self.quote
-        if self.append:
-            self._commit_append()
-            return
         try:
-            dependents = self._dependent_foreign_keys()
-            for child, name, _definition in dependents:
-                run(f"ALTER TABLE {child} DROP CONSTRAINT {quote(name)}")
-            run(f"DROP TABLE IF EXISTS {quote(self.table_name)}")  # never CASCADE
-            run(f"ALTER TABLE {quote(self.staging.name)} RENAME TO {quote(self.table_name)}")
-            if self.dialect == "postgresql":
-                self._rename_constraints()
-            if self.deferred_keys:
-                for constraint in self.final.constraints:
-                    if isinstance(constraint, sa.PrimaryKeyConstraint | sa.ForeignKeyConstraint) \
-                            and constraint.columns:
-                        run(str(sa.schema.AddConstraint(constraint).compile(
-                            dialect=self.engine.dialect)))
-            for child, name, definition in dependents:
-                run(f"ALTER TABLE {child} ADD CONSTRAINT {quote(name)} {definition}")
+            if self.append:
+                self._append_rows()
+            else:
+                self._swap_tables()
             if self.dialect == "sqlite":
                 self._sqlite_check_foreign_keys()
             self.session.commit()
@@ -402,26 +388,33 @@ class SqlSink:
             raise
         self._close_session()
 
-    def _commit_append(self) -> None:
-        """Add the staged rows to the table, in the same transaction; the table's keys check
-        them (the pipeline has already rejected duplicates across the files)."""
+    def _swap_tables(self) -> None:
+        run, quote = self.session.execute, self.quote
+        dependents = self._dependent_foreign_keys()
+        for child, name, _definition in dependents:
+            run(f"ALTER TABLE {child} DROP CONSTRAINT {quote(name)}")
+        run(f"DROP TABLE IF EXISTS {quote(self.table_name)}")  # never CASCADE
+        run(f"ALTER TABLE {quote(self.staging.name)} RENAME TO {quote(self.table_name)}")
+        if self.dialect == "postgresql":
+            self._rename_constraints()
+        if self.deferred_keys:
+            for constraint in self.final.constraints:
+                if isinstance(constraint, sa.PrimaryKeyConstraint | sa.ForeignKeyConstraint) \
+                        and constraint.columns:
+                    run(str(sa.schema.AddConstraint(constraint).compile(
+                        dialect=self.engine.dialect)))
+        for child, name, definition in dependents:
+            run(f"ALTER TABLE {child} ADD CONSTRAINT {quote(name)} {definition}")
+
+    def _append_rows(self) -> None:
+        """Add the staged rows to the table; the table's keys check them (the pipeline has
+        already rejected duplicates across the files)."""
         run, quote = self.session.execute, self.quote
         columns = self.column_list
-        try:
-            self.appended = int(run(f"SELECT COUNT(*) FROM {quote(self.staging.name)}")[0][0])
-            run(f"INSERT INTO {quote(self.table_name)} ({columns}) "
-                f"SELECT {columns} FROM {quote(self.staging.name)}")
-            run(f"DROP TABLE {quote(self.staging.name)}")
-            if self.dialect == "sqlite":
-                self._sqlite_check_foreign_keys()
-            self.session.commit()
-        except sa.exc.DBAPIError as exc:
-            self.abort()
-            raise self._cannot_replace(_first_line(exc)) from None
-        except BaseException:
-            self.abort()
-            raise
-        self._close_session()
+        self.appended = int(run(f"SELECT COUNT(*) FROM {quote(self.staging.name)}")[0][0])
+        run(f"INSERT INTO {quote(self.table_name)} ({columns}) "
+            f"SELECT {columns} FROM {quote(self.staging.name)}")
+        run(f"DROP TABLE {quote(self.staging.name)}")
 
     def _cannot_replace(self, reason: str) -> UsageError:
         return UsageError("the database table {table} cannot be replaced: {reason}",
