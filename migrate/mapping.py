@@ -229,6 +229,7 @@ class ChunkMapper:
                                             self._column_of(name, child.name), problems,
                                             warnings).values
             frame = pl.DataFrame({"__child": rec_no, "__parent": parents,
+                                  "__offset": chunk.byte_offsets()[idx],
                                   **{f"f:{k}": v for k, v in values.items()}})
             problems.extend(self._key_problems(child, frame, decoded, parent_no, chunk, idx))
             matched = pl.repeat(False, frame.height, eager=True)
@@ -250,8 +251,9 @@ class ChunkMapper:
             if len(unmatched):
                 keys = [k for cm in self.mapping.columns if cm.record == child.name
                         for k, _ in cm.where]
-                shown = [", ".join(f"{k}={values[k][int(r)]}" for k in dict.fromkeys(keys))
-                         for r in unmatched]
+                shown = [", ".join(
+                    f"{k}={mask(str(values[k][int(r)]), self.mapping.pii_of_field(k, child.name))}"
+                    for k in dict.fromkeys(keys)) for r in unmatched]
                 problems.append(problems_frame(
                     rec_no[unmatched], chunk.byte_offsets()[idx[unmatched]], field=None,
                     column=None, reasons="child_not_mapped", values=shown, detail=child.name))
@@ -309,7 +311,7 @@ class ChunkMapper:
             twice = hits.filter(pl.col("__parent").is_duplicated() & (pl.col("__parent") >= 0))
             if twice.height:
                 problems.append(problems_frame(
-                    twice["__child"], np.zeros(twice.height, np.int64), field=cm.source,
+                    twice["__child"], twice["__offset"], field=cm.source,
                     column=cm.column, reasons="child_ambiguous", detail=cm.record))
         per_parent = hits.filter(pl.col("__parent") >= 0).group_by("__parent").agg(
             agg.alias("v"))

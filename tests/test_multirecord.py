@@ -166,3 +166,21 @@ def test_trailer_total_of_child_amounts_is_reconciled(mapping, tmp_path: Path,
     result, _, _ = convert(mapping, path, tmp_path / "out")
     failed = [inv.name for inv in result.ledger.invariants if not inv.ok]
     assert failed == ["control_total_source:income.amount"]
+
+
+def test_only_rejects_matching_children_at_their_offsets(inline_mapping, tmp_path: Path,
+                                                            convert) -> None:
+    only = MAPPING.replace('kyuyo: {from: income.amount, where: {category: "01"}}',
+                           'kyuyo: {from: income.amount, where: {category: "01"}, '
+                           'aggregate: only}')
+    mapping = inline_mapping(SCHEMA, only)
+    records = [person("000001"), income("000001", "01", 10), income("000001", "01", 20),
+               person("000002"), income("000002", "01", 5)]
+    path = write_file(tmp_path, records, total=35)
+    result, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert rows["atena_no"].to_list() == ["000002"]
+    ambiguous = rejects.filter(pl.col("reason") == "child_ambiguous")
+    # both matching records are named (neither is the one to keep), each at its own offset
+    assert ambiguous["record"].to_list() == ["3", "4"]
+    assert [int(o) for o in ambiguous["offset"]] == [2 * 16, 3 * 16]
+    assert result.ledger.ok
