@@ -253,10 +253,9 @@ class Pipeline:
         self._remember_rejected(outcome, candidates)
         accepted_records = candidates.height
         if outcome.groups is not None:  # a parent rejected here takes its child records along
-            taken = group_rejections(errors, outcome.groups)
+            taken = group_rejections(errors, outcome.groups)  # only records not yet in errors
             if taken.height:
-                errors = concat_problems([errors, taken.join(
-                    outcome.errors.select("record").unique(), on="record", how="anti")])
+                errors = concat_problems([errors, taken])
                 rejected = errors["record"].unique(maintain_order=True)
             accepted_records = outcome.groups.filter(pl.col("parent").is_in(
                 candidates[RECORD_COL].implode())).height
