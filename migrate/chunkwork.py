@@ -95,16 +95,13 @@ class ChunkWorker:
         offset at the field's cell in the file instead."""
         if problems.is_empty():
             return problems
-        slot_of = self.mapper.slot_of
-        offsets = problems["offset"].to_numpy().copy()
         rows = problems["record"].to_numpy() - chunk.first_record
-        line_start = chunk.byte_offsets()[rows]
-        for i, name in enumerate(problems["field"].to_list()):
+        names = problems["field"].to_numpy()
+        offsets = np.empty(len(rows), np.int64)
+        for name in set(names.tolist()):
+            same = names == name
             spec = self.context.mapping.fields.get(name) if name else None
-            if spec is not None:
-                offsets[i] = chunk.cell_offsets[rows[i], slot_of[spec.offset]]
-            else:
-                offsets[i] = line_start[i]
+            offsets[same] = self.mapper.offsets(chunk, rows[same], spec)
         return problems.with_columns(pl.Series("offset", offsets, dtype=pl.Int64))
 
 

@@ -107,8 +107,8 @@ class ChunkMapper:
         if mapping.source.delimited:
             self.slot_of = {offset: i for i, offset in enumerate(slot_offsets(mapping))}
 
-    def _offsets(self, chunk: RecordChunk, rows: np.ndarray, spec: FieldSpec | None
-                 ) -> np.ndarray:
+    def offsets(self, chunk: RecordChunk, rows: np.ndarray, spec: FieldSpec | None
+                ) -> np.ndarray:
         """File offset of a field's bytes in some rows of the chunk (the cell, when delimited)."""
         if spec is None:
             return chunk.byte_offsets()[rows]
@@ -147,7 +147,7 @@ class ChunkMapper:
         columns: dict[str, pl.Series] = {}
         for cm in self.mapping.columns:
             spec = self.mapping.fields.get(cm.source) if cm.kind == "field" else None
-            offsets = self._offsets(chunk, data_idx, spec)
+            offsets = self.offsets(chunk, data_idx, spec)
             series, column_problems = self._column(cm, decoded, children, rec_no, offsets,
                                                    len(records))
             columns[cm.column] = series
@@ -173,7 +173,7 @@ class ChunkMapper:
             bad = np.flatnonzero(series.is_not_null().to_numpy())
             if len(bad):
                 table.append(problems_frame(
-                    rec_no[bad], self._offsets(chunk, idx[bad], spec), field=spec.name,
+                    rec_no[bad], self.offsets(chunk, idx[bad], spec), field=spec.name,
                     column=column, reasons=series.gather(bad),
                     values=describe_cells(cells, bad, spec, self.mapping.source, pii)))
         return result
@@ -289,7 +289,7 @@ class ChunkMapper:
             if len(bad):
                 spec = child.fields[child_field]
                 out.append(problems_frame(
-                    joined["__child"].gather(bad), self._offsets(chunk, idx[bad], spec),
+                    joined["__child"].gather(bad), self.offsets(chunk, idx[bad], spec),
                     field=f"{child.name}.{child_field}", column=None,
                     reasons="child_key_mismatch",
                     values=[mask(v, "id") for v in joined["mine"].gather(bad).to_list()],

@@ -139,3 +139,12 @@ def test_mapping_errors_are_caught_at_load(tmp_path: Path) -> None:
         with pytest.raises(LayoutError) as error:
             load_mapping(tmp_path / "mapping.yaml")
         assert error.value.line == line, str(error.value)
+
+
+def test_validation_problems_point_at_the_cell(mapping, tmp_path: Path, convert) -> None:
+    path = write(tmp_path, ["D,00000001,ABCDEFGHIJK,,,1"])  # 11 characters: the layout allows 10
+    data = path.read_bytes()
+    _, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert rows.height == 0
+    (reason, offset), = rejects.select("reason", "offset").rows()
+    assert reason == "too_long" and data[int(offset):].startswith(b"ABCDEFGHIJK,")
