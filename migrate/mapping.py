@@ -143,7 +143,8 @@ class ChunkMapper:
                                          problems, warnings)
         children, groups = {}, None
         if self.mapping.children:
-            children, groups = self._children(chunk, decoded, data_idx, problems, warnings)
+            children, groups = self._children(chunk, records, decoded, data_idx, problems,
+                                              warnings)
         columns: dict[str, pl.Series] = {}
         for cm in self.mapping.columns:
             spec = self.mapping.fields.get(cm.source) if cm.kind == "field" else None
@@ -195,8 +196,9 @@ class ChunkMapper:
                         reasons=reason, detail=f"{spec.column_name or spec.column}"))
         return frames
 
-    def _children(self, chunk: RecordChunk, decoded: dict[str, FieldResult],
-                  data_idx: np.ndarray, problems: list[pl.DataFrame],
+    def _children(self, chunk: RecordChunk, parents: np.ndarray,
+                  decoded: dict[str, FieldResult], data_idx: np.ndarray,
+                  problems: list[pl.DataFrame],
                   warnings: list[pl.DataFrame]) -> tuple[dict[str, Any], pl.DataFrame]:
         """Multi-record layouts: decode child records, tie each to the data record before it,
         and aggregate them into the parent's columns (`from: record.field`, where, aggregate)."""
@@ -231,7 +233,8 @@ class ChunkMapper:
             frame = pl.DataFrame({"__child": rec_no, "__parent": parents,
                                   "__offset": chunk.byte_offsets()[idx],
                                   **{f"f:{k}": v for k, v in values.items()}})
-            problems.extend(self._key_problems(child, frame, decoded, parent_no, chunk, idx))
+            problems.extend(self._key_problems(child, frame, parents, decoded, parent_no, chunk,
+                                               idx))
             matched = pl.repeat(False, frame.height, eager=True)
             for cm in self.mapping.columns:
                 if cm.kind != "child" or cm.record != child.name:
@@ -265,20 +268,19 @@ class ChunkMapper:
                                                                             strict=False)})
         return results, groups
 
-    def _key_problems(self, child: ChildRecord, frame: pl.DataFrame,
+    def _key_problems(self, child: ChildRecord, frame: pl.DataFrame, records: np.ndarray,
                       decoded: dict[str, FieldResult], parent_no: np.ndarray, chunk: RecordChunk,
                       idx: np.ndarray) -> list[pl.DataFrame]:
-        """A child whose key fields differ from its parent's belongs to someone else."""
+        """A child whose key fields differ from its parent's belongs to someone else.
+        `records` are the chunk's data (parent) records; a key field no column maps is
+        decoded here, silently (it only serves the comparison)."""
         out = []
         parents = pl.DataFrame({"__parent": parent_no})
         for child_field, parent_field in child.key:
             if parent_field not in decoded:
-                parent_values = decode_field(self.mapping.fields[parent_field],
-                                             chunk.records[chunk.kinds == DATA][
-                                                 :, self.mapping.fields[parent_field].offset:
-                                                 self.mapping.fields[parent_field].end],
-                                             self.mapping.source)
-                decoded[parent_field] = parent_values
+                spec = self.mapping.fields[parent_field]
+                decoded[parent_field] = decode_field(spec, records[:, spec.offset:spec.end],
+                                                     self.mapping.source)
             joined = frame.select("__child", "__parent", pl.col(f"f:{child_field}")
                                   .cast(pl.Utf8).alias("mine")).join(
                 parents.with_columns(decoded[parent_field].values.cast(pl.Utf8).alias("theirs")),

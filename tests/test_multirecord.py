@@ -184,3 +184,21 @@ def test_only_rejects_matching_children_at_their_offsets(inline_mapping, tmp_pat
     assert ambiguous["record"].to_list() == ["3", "4"]
     assert [int(o) for o in ambiguous["offset"]] == [2 * 16, 3 * 16]
     assert result.ledger.ok
+
+
+def test_key_on_a_parent_field_no_column_takes(inline_mapping, tmp_path: Path,
+                                               convert) -> None:
+    unmapped = MAPPING.replace(
+        "  atena_no: {offset: 1, length: 6, type: digits}\nrecords:",
+        "  atena_no: {offset: 1, length: 6, type: digits}\n"
+        "  person_id: {offset: 1, length: 6, type: digits}   # in no column\nrecords:").replace(
+        "key: {atena_no: atena_no}", "key: {atena_no: person_id}")
+    assert "person_id" in unmapped and "{atena_no: person_id}" in unmapped
+    mapping = inline_mapping(SCHEMA, unmapped)
+    records = [person("000001"), income("000002", "01", 7), person("000003"),
+               income("000003", "01", 8)]
+    path = write_file(tmp_path, records, total=15)
+    _, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert rows["atena_no"].to_list() == ["000003"]
+    assert dict(rejects.select("record", "reason").iter_rows()) == {
+        "2": "group_rejected", "3": "child_key_mismatch"}
