@@ -196,7 +196,7 @@ class ChunkMapper:
                         reasons=reason, detail=f"{spec.column_name or spec.column}"))
         return frames
 
-    def _children(self, chunk: RecordChunk, parents: np.ndarray,
+    def _children(self, chunk: RecordChunk, parent_rows: np.ndarray,
                   decoded: dict[str, FieldResult], data_idx: np.ndarray,
                   problems: list[pl.DataFrame],
                   warnings: list[pl.DataFrame]) -> tuple[dict[str, Any], pl.DataFrame]:
@@ -233,8 +233,8 @@ class ChunkMapper:
             frame = pl.DataFrame({"__child": rec_no, "__parent": parents,
                                   "__offset": chunk.byte_offsets()[idx],
                                   **{f"f:{k}": v for k, v in values.items()}})
-            problems.extend(self._key_problems(child, frame, parents, decoded, parent_no, chunk,
-                                               idx))
+            problems.extend(self._key_problems(child, frame, parent_rows, decoded, parent_no,
+                                               chunk, idx))
             matched = pl.repeat(False, frame.height, eager=True)
             for cm in self.mapping.columns:
                 if cm.kind != "child" or cm.record != child.name:
