@@ -12,6 +12,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
+def runner(monkeypatch):
+    """The CLI in English, whatever the machine's locale."""
+    from click.testing import CliRunner
+
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    return CliRunner()
+
+
+@pytest.fixture
 def inline_mapping(tmp_path: Path):
     """A mapping and its target schema written from YAML text (tests of one feature)."""
 

@@ -5,18 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
 from migrate.cli import main
-
-
-@pytest.fixture
-def runner(monkeypatch):
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(var, raising=False)
-    return CliRunner()
 
 
 def test_generate_then_run(runner, tmp_path):

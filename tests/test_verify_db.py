@@ -10,7 +10,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from migrate.cli import main
 from migrate.pipeline import RunOptions, run
@@ -26,14 +25,6 @@ def generated(tmp_path_factory, juki_mapping) -> Path:
     path = tmp_path_factory.mktemp("in") / "juki.dat"
     generate(juki_mapping, path, ROWS, seed=5, defects=DEFECTS)
     return path
-
-
-@pytest.fixture
-def runner(monkeypatch):
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(var, raising=False)
-    return CliRunner()
 
 
 @pytest.fixture
