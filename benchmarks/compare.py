@@ -393,19 +393,11 @@ def stage_e2e_cli(args: argparse.Namespace) -> dict:
             "peak_rss_mib": _peak_rss_mib(resource.RUSAGE_CHILDREN), "command": command[2:]}
 
 
-def _load(args: argparse.Namespace, url: str) -> dict:
-    import dataclasses
-
-    import polars as pl
-
-    from migrate.layouts import load_mapping
+def load_frame(url: str, schema, frame, chunk_rows: int):
+    """One full life of the SQL sink, as a run has it: staging table, the rows chunk by chunk,
+    swap on commit (abort on any error). Returns the committed sink."""
     from migrate.sinks.sql import SqlSink
 
-    mapping = load_mapping(MAPPING)
-    schema = dataclasses.replace(mapping.target, id="bench_" + mapping.target.id)
-    frame = pl.read_parquet(args.parquet)
-    chunk_rows = BLOCK_BYTES // RECORD_BYTES
-    started = time.perf_counter()
     sink = SqlSink(url, schema)
     try:
         for part in frame.iter_slices(n_rows=chunk_rows):
@@ -414,10 +406,24 @@ def _load(args: argparse.Namespace, url: str) -> dict:
     except BaseException:
         sink.abort()
         raise
+    return sink
+
+
+def _load(args: argparse.Namespace, url: str) -> dict:
+    import dataclasses
+
+    import polars as pl
+
+    from migrate.layouts import load_mapping
+
+    mapping = load_mapping(MAPPING)
+    schema = dataclasses.replace(mapping.target, id="bench_" + mapping.target.id)
+    frame = pl.read_parquet(args.parquet)
+    started = time.perf_counter()
+    sink = load_frame(url, schema, frame, BLOCK_BYTES // RECORD_BYTES)
     seconds = time.perf_counter() - started
     counted = sink.count()
-    if hasattr(sink, "close"):
-        sink.close()
+    sink.close()
     if counted != frame.height:
         raise RuntimeError(f"the database holds {counted} rows, expected {frame.height}")
     return {"seconds": seconds, "rows": frame.height, "table": schema.name, "sink": sink}

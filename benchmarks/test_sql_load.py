@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from compare import load_frame  # benchmarks/compare.py, beside this file
 
 from migrate.pipeline import RunOptions, run
-from migrate.sinks.sql import SqlSink
 
 CHUNK_ROWS = 75_000  # about what one 32 MB input chunk yields
 
@@ -26,14 +26,7 @@ def accepted(tmp_path_factory, bench_mapping, bench_file) -> pl.DataFrame:
 
 
 def _load(url: str, schema, frame: pl.DataFrame) -> int:
-    sink = SqlSink(url, schema)
-    try:
-        for part in frame.iter_slices(n_rows=CHUNK_ROWS):
-            sink.write(part)
-        sink.commit()
-    except BaseException:
-        sink.abort()
-        raise
+    sink = load_frame(url, schema, frame, CHUNK_ROWS)
     counted = sink.count()
     sink.close()
     return counted
