@@ -324,3 +324,20 @@ def test_a_broken_file_skips_only_the_files_that_refer_to_it(tmp_path: Path) -> 
     assert again.results == [] and len(again.skipped) == len(FILES) - 1
     document = json.loads((tmp_path / "out2" / "run.json").read_text(encoding="utf-8"))
     assert all(f["status"] == "error" for f in document["files"])
+
+
+def test_bad_plans_give_a_clear_error_and_no_traceback(tmp_path: Path, runner) -> None:
+    plan = tmp_path / "migration.yaml"
+    plan.write_text("inputs:\n  - {mapping: vendor_a/juki, input: juki.dat, colour: red}\n",
+                    encoding="utf-8")
+    typo = runner.invoke(main, ["run", str(plan), "--out", str(tmp_path / "a")])
+    assert typo.exit_code == 2 and "migration.yaml:2" in typo.output
+    assert "unknown key 'colour'" in typo.output and "Traceback" not in typo.output
+    plan.write_text("inputs:\n  - {mapping: vendor_a/juki, input: nowhere.dat}\n",
+                    encoding="utf-8")
+    missing = runner.invoke(main, ["run", str(plan), "--out", str(tmp_path / "b")])
+    assert missing.exit_code == 2 and "nowhere.dat" in missing.output
+    assert "Traceback" not in missing.output
+    assert not (tmp_path / "b" / "juki" / "juki.csv").exists()  # nothing that looks complete
+    document = json.loads((tmp_path / "b" / "run.json").read_text(encoding="utf-8"))
+    assert document["status"] == "failed" and document["files"][0]["status"] == "error"
