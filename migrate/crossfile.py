@@ -41,14 +41,14 @@ class CrossFile:
 
     def tracker(self, schema: Schema) -> KeyTracker:
         if schema.id not in self.trackers:
-            self.trackers[schema.id] = _new_tracker(schema.primary_key, self.spill_dir)
+            self.trackers[schema.id] = KeyTracker(schema.primary_key, spill_dir=self.spill_dir)
         return self.trackers[schema.id]
 
     def rejected_tracker(self, schema: Schema) -> KeyTracker:
         """Keys of the rows a layout's files rejected: a reference to one of them is named as
         such (`reference_rejected`), not as a plain orphan."""
         if schema.id not in self.rejected:
-            self.rejected[schema.id] = _new_tracker(schema.primary_key, self.spill_dir)
+            self.rejected[schema.id] = KeyTracker(schema.primary_key, spill_dir=self.spill_dir)
         return self.rejected[schema.id]
 
     def encode(self, file_index: int, records: np.ndarray) -> np.ndarray:
@@ -62,10 +62,6 @@ class CrossFile:
     def close(self) -> None:
         for tracker in (*self.trackers.values(), *self.rejected.values()):
             tracker.close()
-
-
-def _new_tracker(key: tuple[str, ...], spill_dir: Path | None) -> KeyTracker:
-    return KeyTracker(key, spill_dir=spill_dir)
 
 
 def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,

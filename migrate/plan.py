@@ -130,10 +130,7 @@ def _dependency_order(inputs: list[PlanInput], path: Path) -> list[PlanInput]:
     """Referenced layouts first (a layout counts as done when all its files are); otherwise
     the order of the plan file (stable), files of one layout kept in that order."""
     layouts = {i.mapping.target.id for i in inputs}
-    needs = {i.mapping.target.id: {c.references.layout for c in i.mapping.target.columns
-                                   if c.references and c.references.layout in layouts
-                                   and c.references.layout != i.mapping.target.id}
-             for i in inputs}
+    needs = {i.mapping.target.id: _references(i) & layouts for i in inputs}
     ordered: list[PlanInput] = []
     done: set[str] = set()
     pending = list(inputs)
@@ -219,8 +216,10 @@ def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime
                   seconds: float) -> dict[str, Any]:
     """The plan's run.json: per file the reconciliation figures, plus the cross-file checks."""
     files = []
+    documents = {item.name: json.loads(run_result.run_json.read_text(encoding="utf-8"))
+                 for item, run_result in result.results}
     for item, run_result in result.results:
-        doc = json.loads(run_result.run_json.read_text(encoding="utf-8"))
+        doc = documents[item.name]
         rec = doc["reconciliation"]
         files.append({
             "name": item.name, "layout": item.mapping.target.id, "mapping": item.mapping.id,
@@ -256,14 +255,15 @@ def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime
         "database": {"url": safe_url(db_url)} if db_url != "none" else None,
         "order": [i.mapping.target.id for i in plan.inputs],
         "files": files,
-        "cross_file": cross_file_checks(plan, result),
+        "cross_file": cross_file_checks(plan, result, {
+            name: doc["reconciliation"] for name, doc in documents.items()}),
     }
 
 
-def cross_file_checks(plan: Plan, result: PlanResult) -> list[dict[str, Any]]:
-    """What was checked across files, and how many records each check rejected or flagged."""
-    ran = {item.name: json.loads(r.run_json.read_text(encoding="utf-8"))["reconciliation"]
-           for item, r in result.results}
+def cross_file_checks(plan: Plan, result: PlanResult, ran: dict[str, dict[str, Any]]
+                      ) -> list[dict[str, Any]]:
+    """What was checked across files, and how many records each check rejected or flagged
+    (`ran`: each converted file's reconciliation, by its output folder name)."""
     layouts_ran = {item.mapping.target.id for item, _ in result.results}
     planned = {item.mapping.target.id for item in plan.inputs}
     checks = []
