@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -165,6 +165,12 @@ class DelimitedReader:
         if self.record_type is not None and any(k >= CHILD for k in self.record_type[1].values()):
             self._plan = self._keep_children_with_parents(self._plan)
         self.header_names: list[str] | None = self._header_names() if header_line else None
+
+    def use_columns(self, columns: dict[int, int]) -> None:
+        """Point some slots at other columns: fields found by their header-line name are
+        resolved with `header_names` once the file is open."""
+        self.slots = tuple(replace(slot, column=columns.get(i, slot.column))
+                           for i, slot in enumerate(self.slots))
 
     # ------------------------------------------------------------------ framing scan
 

@@ -9,8 +9,6 @@ cell's real offset in the file for the rejects.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +25,29 @@ def open_reader(path: Path, mapping: Mapping, chunk_bytes: int) -> Any:
     from migrate.mapping import slot_offsets
     from migrate.read_delimited import DelimitedReader, Slot
 
-    names = header_names(path, mapping) if source.header_line else None
     by_offset = {spec.offset: spec for spec in _delimited_fields(mapping)}
-    slots = []
+    slots, named = [], {}
     rt = source.record_types
     for offset in slot_offsets(mapping):
         if rt is not None and offset == 0:
             slots.append(Slot(rt.column or 0, 0, rt.length))
             continue
         spec = by_offset[offset]
-        slots.append(Slot(_column_index(spec, names, path), spec.offset, spec.length))
+        if spec.column is None:  # by header name: its column is known once line 1 is read
+            named[len(slots)] = spec
+        slots.append(Slot(spec.column or 0, spec.offset, spec.length))
     record_type = None
     if rt is not None:
         codes = {rt.data: DATA, rt.header: HEADER, rt.trailer: TRAILER}
         record_type = (0, {c.encode("ascii"): k for c, k in codes.items() if c})
-    return DelimitedReader(path, delimiter=source.delimiter, quote=source.quote,
-                           newline=source.newline, header_line=source.header_line,
-                           eof_marker=source.eof_marker, slots=slots,
-                           width=source.record_length, record_type=record_type,
-                           encoding=source.encoding, chunk_bytes=chunk_bytes)
+    reader = DelimitedReader(path, delimiter=source.delimiter, quote=source.quote,
+                             newline=source.newline, header_line=source.header_line,
+                             eof_marker=source.eof_marker, slots=slots,
+                             width=source.record_length, record_type=record_type,
+                             encoding=source.encoding, chunk_bytes=chunk_bytes)
+    reader.use_columns({i: _column_index(spec, reader.header_names, path)
+                        for i, spec in named.items()})
+    return reader
 
 
 def _delimited_fields(mapping: Mapping) -> list[FieldSpec]:
@@ -56,8 +58,7 @@ def _delimited_fields(mapping: Mapping) -> list[FieldSpec]:
 
 
 def _column_index(spec: FieldSpec, names: list[str] | None, path: Path) -> int:
-    if spec.column is not None:
-        return spec.column
+    """The column of a field given by its header-line name."""
     assert names is not None  # the loader insists on header_line for fields by name
     if spec.column_name not in names:
         raise InputFormatError(
@@ -66,24 +67,3 @@ def _column_index(spec: FieldSpec, names: list[str] | None, path: Path) -> int:
             hint="The header line names: {names}. Fix the name in the mapping or use "
                  "column: with the 0-based position.", hint_params={"names": ", ".join(names)})
     return names.index(spec.column_name)
-
-
-def header_names(path: Path, mapping: Mapping) -> list[str]:
-    """The column names on the first line of a delimited file."""
-    source = mapping.source
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 20)
-    end = head.find(b"\n")
-    line = head[:end if end >= 0 else len(head)].rstrip(b"\r")
-    try:
-        text = line.decode(source.encoding)
-    except UnicodeDecodeError as exc:
-        raise InputFormatError("the header line is not valid {encoding} text",
-                               {"encoding": source.encoding}, file=path, record=1,
-                               offset=exc.start, hint="Check source.encoding in the mapping."
-                               ) from None
-    quote = source.quote.decode("ascii") if source.quote else None
-    reader = csv.reader(io.StringIO(text), delimiter=source.delimiter.decode("ascii"),
-                        quotechar=quote or '"', quoting=csv.QUOTE_MINIMAL if quote
-                        else csv.QUOTE_NONE)
-    return [name.strip() for name in next(reader, [])]

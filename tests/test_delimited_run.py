@@ -148,3 +148,14 @@ def test_validation_problems_point_at_the_cell(mapping, tmp_path: Path, convert)
     assert rows.height == 0
     (reason, offset), = rejects.select("reason", "offset").rows()
     assert reason == "too_long" and data[int(offset):].startswith(b"ABCDEFGHIJK,")
+
+
+def test_header_names_are_read_like_the_cells_even_after_a_utf8_bom(
+        inline_mapping, tmp_path: Path, convert) -> None:
+    mapping = inline_mapping(SCHEMA, MAPPING.replace("encoding: cp932", "encoding: utf-8"))
+    path = tmp_path / "list.csv"
+    lines = ['区分,宛名番号,"氏名",カナ,生年月日,金額', 'D,00000001,山田,,,1', "T,1"]
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8") + b"\r\n")
+    result, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert result.exit_code == 0 and rejects.height == 0
+    assert rows.select("atena_no", "shimei").rows() == [("00000001", "山田")]
