@@ -397,13 +397,17 @@ def reconcile_all(out_dir: Path, db_url: str | None = None) -> list[DbCheck]:
             checks.append(reconcile_out_dir(out_dir / files[0]["name"], url))
             continue
         # several files loaded one table: compare it with all their Parquet outputs at once
-        first = _run_document(out_dir / files[0]["name"])
-        info = first.get("schema") or {}
-        path = Path(info.get("path") or "")
-        schema = load_schema(path if path.is_file() else str(info.get("id")))
+        schema = _schema_of(_run_document(out_dir / files[0]["name"]))
         parquets = [out_dir / f["name"] / f"{schema.name}.parquet" for f in files]
         checks.append(verify_database(url, schema, parquets, sum(int(f["rows"]) for f in files)))
     return checks
+
+
+def _schema_of(doc: dict[str, Any]) -> Schema:
+    """The layout a run.json was written for: its file if still there, else by id."""
+    info = doc.get("schema") or {}
+    path = Path(info.get("path") or "")
+    return load_schema(path if path.is_file() else str(info.get("id")))
 
 
 def _run_document(out_dir: Path) -> dict[str, Any]:
@@ -431,9 +435,7 @@ def reconcile_out_dir(out_dir: Path, db_url: str | None = None) -> DbCheck:
         plan = _run_document(out_dir.parent)
         if "files" in plan:
             db_url = recorded_url(plan) or default_sqlite_url(out_dir.parent)
-    info = doc.get("schema") or {}
-    path = Path(info.get("path") or "")
-    schema = load_schema(path if path.is_file() else str(info.get("id")))
+    schema = _schema_of(doc)
     parquet = out_dir / f"{schema.name}.parquet"
     if not parquet.is_file():
         raise UsageError("{path} does not exist", {"path": parquet},
