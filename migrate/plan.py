@@ -59,6 +59,7 @@ class PlanResult:
     results: list[tuple[PlanInput, RunResult]]
     run_json: Path
     report: Path | None = None
+    document: dict[str, Any] = field(default_factory=dict)  # what run.json holds
     failed: list[tuple[PlanInput, MigrateError]] = field(default_factory=list)
     skipped: list[tuple[PlanInput, str]] = field(default_factory=list)  # (input, failed layout)
 
@@ -199,7 +200,8 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
     finally:
         cross.close()
     result = PlanResult(results, out_dir / "run.json", failed=failed, skipped=skipped)
-    document = plan_document(plan, result, db_url, started, time.perf_counter() - clock)
+    document = result.document = plan_document(plan, result, db_url, started,
+                                               time.perf_counter() - clock)
     write_text_atomic(result.run_json, json.dumps(document, ensure_ascii=False, indent=2))
     from migrate.report import write_plan_report
 

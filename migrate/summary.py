@@ -57,9 +57,7 @@ def print_summary(result: RunResult, console: Console) -> None:
 
 def print_plan_summary(result: Any, console: Console) -> None:
     """One line per file of a migration plan, the cross-file checks, and where to look."""
-    import json
-
-    document = json.loads(result.run_json.read_text(encoding="utf-8"))
+    document = result.document
     table = Table(title=t("Migration"), header_style="bold")
     for column in (t("layout"), t("read"), t("accepted"), t("rejected"), t("rows"),
                    t("status")):
