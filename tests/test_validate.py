@@ -112,3 +112,29 @@ def test_schema_is_generated_from_yaml(juki_mapping):
     assert list(schema.columns) == juki_mapping.target.column_names
     assert schema.columns["shimei"].nullable is False
     assert schema.columns["addr_katagaki"].nullable is True
+
+
+def test_screen_finds_exactly_what_the_per_rule_schema_finds(validator, juki_mapping):
+    """The one-query screen sends flagged rows to the per-rule schema; over a chunk of clean
+    rows and rows with each defect (record numbers apart) the problems must be those of the
+    per-rule schema run on every row, with the records and offsets of the whole chunk."""
+    import pandera.errors
+
+    schema = juki_mapping.target
+    defects = [{}, {"kojin_no": "123456789010"}, {"shimei": None}, {}, {"sex": "5"},
+               {"zokugara": "孫"}, {"setai_order": 0}, {}, {"birth_date": "1980-5"},
+               {"jumin_shubetsu": "2"}, {"jumin_jotai": "3"}, {"shojo_jiyu": "201"}, {},
+               {"jumin_code": "24727059600"}]
+    rows = pl.concat([_row(schema, **d).with_columns(pl.lit(10 + i, pl.Int64).alias(RECORD_COL),
+                                                     pl.lit(432 * i, pl.Int64).alias(OFFSET_COL))
+                      for i, d in enumerate(defects)])
+    errors, warnings = validator.validate(rows)
+    _, per_rule = validator.schemas["error"]
+    with pytest.raises(pandera.errors.SchemaErrors) as failed:
+        per_rule.validate(rows, lazy=True)
+    expected = validator._problems(failed.value.failure_cases, rows)
+    key = ["record", "offset", "column", "reason"]
+    assert errors.select(key).sort(key).rows() == expected.select(key).sort(key).rows()
+    assert set(errors["record"].to_list()) == {10 + i for i, d in enumerate(defects)
+                                               if d and "jumin_code" not in d}
+    assert warnings.select("record", "reason").rows() == [(23, "jumin_code_check_digit")]
