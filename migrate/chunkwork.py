@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from migrate.allocator import keep_freed_buffers
 from migrate.layouts import Mapping
 from migrate.mapping import RECORD_COL, ChunkMapper
 from migrate.problems import concat_problems, empty_problems, problems_frame
@@ -55,6 +56,7 @@ class ChunkWorker:
     def __init__(self, context: ChunkContext):
         from migrate.validate import Validator, field_offsets  # pandera: import only here
 
+        keep_freed_buffers()
         self.context = context
         self.reader = open_reader(context.input, context.mapping, context.chunk_bytes)
         self.mapper = ChunkMapper(context.mapping, context.header)

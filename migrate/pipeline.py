@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from migrate import __version__
+from migrate.allocator import keep_freed_buffers
 from migrate.atomic import write_text_atomic
 from migrate.chunkwork import (
     ChunkContext,
@@ -127,6 +128,7 @@ class Pipeline:
     """One run of one mapping over one input file."""
 
     def __init__(self, options: RunOptions):
+        keep_freed_buffers()
         self.options = options
         self.mapping = options.mapping
         self.schema = self.mapping.target

@@ -327,3 +327,25 @@ def test_small_windows_equal_reference(rows) -> None:
         check_against_reference(rows)
     finally:
         text_module._WINDOW_ROWS = original
+
+
+def test_copy_rows_copies_a_strided_field_exactly():
+    """The row-as-one-item copy (used for every field's cells) equals numpy's plain copy,
+    into an array of its own or into the first columns of a wider one."""
+    from migrate.decode.result import copy_rows
+
+    records = np.random.default_rng(7).integers(0, 256, (1000, 57), dtype=np.uint8)
+    cells = records[:, 11:29]
+    assert np.array_equal(copy_rows(cells), cells)
+    wider = np.full((1000, 19), 0x0A, np.uint8)
+    copy_rows(cells, wider)
+    assert np.array_equal(wider[:, :18], cells) and (wider[:, 18] == 0x0A).all()
+    assert copy_rows(records[:, 5:5]).shape == (1000, 0)
+    reversed_bytes = records[:, 29:11:-1]  # not contiguous within a row: numpy copies it
+    assert np.array_equal(copy_rows(reversed_bytes), reversed_bytes)
+
+
+def test_allocator_tuning_is_idempotent():
+    from migrate.allocator import keep_freed_buffers
+
+    assert keep_freed_buffers() is keep_freed_buffers()

@@ -87,7 +87,25 @@ def as_cells(cells: np.ndarray, contiguous: bool = True) -> np.ndarray:
         raise TypeError(f"field cells must be uint8, got {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(f"field cells must have shape (n, width), got {arr.shape}")
-    return np.ascontiguousarray(arr) if contiguous else arr
+    return copy_rows(arr) if contiguous else arr
+
+
+def copy_rows(cells: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """A C-contiguous copy of a (n, width) uint8 array (into `out`, which may be wider).
+
+    A field's cells are a strided view of the records; numpy copies such a view byte run by
+    byte run, about three times slower than when each row is viewed as one `width`-byte item.
+    """
+    n, width = cells.shape
+    if out is None:
+        out = np.empty((n, width), np.uint8)
+    if width == 0 or n == 0:
+        return out
+    if cells.strides[1] != 1 or out.strides[1] != 1:
+        out[:, :width] = cells
+        return out
+    out[:, :width].view(f"V{width}")[:] = cells.view(f"V{width}")
+    return out
 
 
 def _validity(valid: np.ndarray | None) -> pa.Buffer | None:

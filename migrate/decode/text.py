@@ -28,6 +28,7 @@ from migrate.decode.result import (
     FieldResult,
     as_cells,
     code_index,
+    copy_rows,
     null_reasons,
     reason_series,
 )
@@ -157,8 +158,7 @@ def decode_text(
         empty = pl.Series("", [], dtype=pl.Utf8)
         return FieldResult(empty, null_reasons(0), null_reasons(0))
 
-    buf = np.empty((n, stride), np.uint8)
-    buf[:, :width] = cells
+    buf = copy_rows(cells, np.empty((n, stride), np.uint8))
     buf[:, width] = _SEP
     text, bad_rows = _decode_rows(memoryview(buf).cast("B"), stride, n, encoding)
     if text.count("\n") != n:
