@@ -312,7 +312,8 @@ class Pipeline:
         hasher = ThreadPoolExecutor(1)
         input_sha = hasher.submit(file_sha256, options.input)  # hashlib releases the GIL
         sinks = [BackgroundSink(CsvSink(out / f"{name}.csv", columns)),
-                 BackgroundSink(ParquetSink(out / f"{name}.parquet", empty.select(columns)))]
+                 BackgroundSink(ParquetSink(out / f"{name}.parquet", empty.select(columns),
+                                             self.schema))]
         db_url = self.db_url = options.db_url or default_sqlite_url(out)
         messages = _rule_messages(self.mapping)
         rejects = ProblemWriter(out / "rejects.csv", messages)

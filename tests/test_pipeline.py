@@ -125,6 +125,23 @@ def test_pii_not_in_run_json(result):
         assert value not in text
 
 
+def test_parquet_footer_has_no_personal_data(result, juki_mapping):
+    """Min/max statistics are kept for dates and numbers only, never for a personal column
+    (the footer of a names column would show two residents' names to any metadata dump);
+    dictionary encoding is left out where values do not repeat."""
+    import pyarrow.parquet as pq
+
+    out, _ = result
+    meta = pq.ParquetFile(out / "juki.parquet").metadata
+    columns = {meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i)
+               for i in range(meta.num_columns)}
+    assert not columns["shimei"].is_stats_set and not columns["kojin_no"].is_stats_set
+    assert columns["shori_date"].is_stats_set and columns["setai_order"].is_stats_set
+    assert "RLE_DICTIONARY" in columns["addr_city"].encodings
+    assert "RLE_DICTIONARY" not in columns["atena_no"].encodings
+    assert "RLE_DICTIONARY" not in columns["shimei"].encodings
+
+
 def test_chunking_does_not_change_results(tmp_path, juki_mapping, generated, result):
     out, res = result
     small = run(RunOptions(juki_mapping, generated, tmp_path, chunk_bytes=432 * 97))
