@@ -53,6 +53,14 @@ def decode_field(spec: FieldSpec, cells: np.ndarray, source: SourceSpec) -> Fiel
     raise AssertionError(spec.type)
 
 
+def rows_of(records: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """records[idx] without copying the chunk when idx is a run of consecutive rows (every
+    record of a chunk but its header or trailer, the usual case): fields are sliced from it."""
+    if len(idx) and idx[-1] - idx[0] == len(idx) - 1:
+        return records[idx[0]:idx[-1] + 1]
+    return records[idx]
+
+
 def decode_header(mapping: Mapping, record: bytes) -> dict[str, Any]:
     """Decode the header record's fields (a single row)."""
     row = np.frombuffer(record, dtype=np.uint8).reshape(1, -1)
@@ -129,7 +137,7 @@ class ChunkMapper:
                                            field="record_type", column=None,
                                            reasons="unknown_record_type", values=codes))
         data_idx = np.flatnonzero(chunk.kinds == DATA)
-        records = chunk.records[data_idx]
+        records = rows_of(chunk.records, data_idx)
         rec_no = numbers[data_idx]
         rec_off = chunk.byte_offsets()[data_idx]
         if chunk.too_long is not None:
@@ -223,7 +231,7 @@ class ChunkMapper:
                 problems.append(problems_frame(
                     rec_no[orphan], chunk.byte_offsets()[idx[orphan]], field="record_type",
                     column=None, reasons="orphan_child", detail=child.name))
-            records = chunk.records[idx]
+            records = rows_of(chunk.records, idx)
             values: dict[str, pl.Series] = {}
             for name, spec in child.fields.items():
                 pii = self.mapping.pii_of_field(name, child.name)
