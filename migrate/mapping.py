@@ -23,6 +23,7 @@ from migrate.decode import (
     decode_zoned,
     to_fullwidth_kana,
 )
+from migrate.decode.distinct import distinct_rows, spread
 from migrate.layouts import ChildRecord, ColumnMapping, ColumnSpec, FieldSpec, Mapping, SourceSpec
 from migrate.pii import mask, show_bytes
 from migrate.problems import concat_problems, problems_frame
@@ -33,7 +34,16 @@ OFFSET_COL = "__offset"
 
 
 def decode_field(spec: FieldSpec, cells: np.ndarray, source: SourceSpec) -> FieldResult:
-    """Decode one field column by its declared type."""
+    """Decode one field column by its declared type (each distinct cell once, when the
+    column's values repeat: see migrate.decode.distinct)."""
+    found = distinct_rows(cells)
+    if found is None:
+        return _decode_by_type(spec, cells, source)
+    distinct, index = found
+    return spread(_decode_by_type(spec, distinct, source), index)
+
+
+def _decode_by_type(spec: FieldSpec, cells: np.ndarray, source: SourceSpec) -> FieldResult:
     if spec.type == "text":
         return decode_text(cells, encoding=source.encoding, gaiji=source.gaiji, strip=spec.strip)
     if spec.type == "digits":

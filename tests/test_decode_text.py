@@ -349,33 +349,3 @@ def test_allocator_tuning_is_idempotent():
     from migrate.allocator import keep_freed_buffers
 
     assert keep_freed_buffers() is keep_freed_buffers()
-
-
-@pytest.mark.parametrize("encoding", ["cp932", "euc_jp"])
-def test_repeated_narrow_values_decode_as_every_row_would(encoding):
-    """A narrow column of repeating values is decoded one distinct cell at a time; each row
-    must get exactly the value, error and warning that decoding every row gives: codes,
-    blanks, a half-width kana, gaiji (mapped and not), a PUA trap, a control character,
-    undecodable and split bytes, and a value that first appears after the sampled rows."""
-    cells_of = ["1 ", "  ", "ア", "A1", "\x0b "] + (["ｱ "] if encoding == "cp932" else [])
-    raw = [c.encode(encoding) for c in cells_of]
-    if encoding == "cp932":
-        raw += [b"\xf0\x40", b"\xf0\x41", b"\xfd ", b"\x81 ", b"\xff\xff"]
-    rng = np.random.default_rng(3)
-    rows = [raw[i] for i in rng.integers(0, len(raw) - 1, 20_000)]
-    rows[15_000] = raw[-1]  # not among the first rows the sample sees
-    cells = np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), 2)
-    gaiji = {"\ue000": "髙"}
-    got = decode_text(cells, encoding=encoding, gaiji=gaiji)
-    want = text_module._decode_all(cells, encoding, gaiji, "both")
-    for a, b in ((got.values, want.values), (got.errors, want.errors),
-                 (got.warnings, want.warnings)):
-        assert a.to_list() == b.to_list()
-    assert text_module._distinct_cells(cells) is not None  # the distinct path was taken
-
-
-def test_many_distinct_values_are_decoded_row_by_row():
-    cells = np.frombuffer(b"".join(f"{i:05d}".encode() for i in range(10_000)),
-                          np.uint8).reshape(-1, 5)
-    assert text_module._distinct_cells(cells) is None
-    assert decode_text(cells).values[1234] == "01234"

@@ -55,11 +55,6 @@ _SUSPECT_PATTERN = r"[\x00-\x1F\x7F-\x9F\x{E000}-\x{F8FF}\x{F0000}-\x{10FFFF}]"
 _GAIJI_FIRST, _GAIJI_LAST = 0xE000, 0xE757
 _INVALID_RE = re.compile("[\x00-\x1f\x7f-\x9f\ue758-\uf8ff\U000f0000-\U0010ffff]")
 _GAIJI_RE = re.compile("[\ue000-\ue757]")
-# Narrow columns whose values repeat (codes, flags, kinds) are decoded one distinct value at a
-# time: the fixed cost of decoding a column is then paid for a handful of values, not 77k rows.
-_DISTINCT_MAX_WIDTH = 8   # bytes: a cell is then one uint64 key
-_DISTINCT_SAMPLE = 2048   # rows looked at to guess whether the values repeat
-_DISTINCT_MAX = 256       # more distinct values than this: decode every row
 # After a failure, the next attempt decodes this many rows (doubling while they succeed),
 # so that a column with many bad cells stays linear in its size.
 _WINDOW_ROWS = 4096
@@ -155,46 +150,7 @@ def decode_text(
     if strip not in _STRIP:
         raise ValueError(f"strip must be one of {sorted(_STRIP)}, got {strip!r}")
     encoding = supported_encoding(encoding)
-    cells = as_cells(cells, contiguous=False)
-    distinct = _distinct_cells(cells)
-    if distinct is None:
-        return _decode_all(cells, encoding, gaiji, strip)
-    values, index = distinct
-    each = _decode_all(values, encoding, gaiji, strip)
-    n = len(index)
-
-    def spread(reasons: pl.Series) -> pl.Series:
-        return null_reasons(n) if reasons.null_count() == len(reasons) else reasons.gather(index)
-
-    return FieldResult(each.values.gather(index), spread(each.errors), spread(each.warnings))
-
-
-def _distinct_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """A narrow column's distinct cells and each row's index among them; None when the column
-    is wide, short, or its values do not repeat enough to be worth it. Cells are compared as
-    bytes, so each row gets exactly what decoding its own cell gives."""
-    n, width = cells.shape
-    if not 0 < width <= _DISTINCT_MAX_WIDTH or n < 4 * _DISTINCT_SAMPLE:
-        return None
-    padded = np.zeros((n, 8), np.uint8)
-    padded[:, :width] = cells
-    keys = padded.view(np.uint64).ravel()
-    distinct = np.unique(keys[:_DISTINCT_SAMPLE])
-    if len(distinct) > _DISTINCT_MAX:
-        return None
-    index = np.minimum(np.searchsorted(distinct, keys), len(distinct) - 1)
-    unseen = distinct[index] != keys  # values the sample did not have (rare ones)
-    if unseen.any():
-        distinct = np.union1d(distinct, keys[unseen])
-        if len(distinct) > _DISTINCT_MAX:
-            return None
-        index = np.searchsorted(distinct, keys)
-    return distinct.view(np.uint8).reshape(-1, 8)[:, :width], index
-
-
-def _decode_all(cells: np.ndarray, encoding: str, gaiji: Mapping[str, str] | None,
-                strip: str) -> FieldResult:
-    """decode_text for every row: one codec call for the column."""
+    cells = as_cells(cells, contiguous=False)  # copied into buf below
     n, width = cells.shape
     stride = width + 1
     reasons = np.zeros(n, np.uint8)
