@@ -253,3 +253,30 @@ def test_worker_input_error_is_reported_precisely(tmp_path, juki_mapping):
                        workers=2))
     assert info.value.record == 1500
     assert not (tmp_path / "out" / "juki.csv").exists()
+
+
+def test_chunk_outcome_travels_between_processes_unchanged(tmp_path, juki_mapping,
+                                                           generated):
+    """Outcomes cross the process boundary as Arrow tables: every frame, series and count
+    must come back equal, with the same column types."""
+    import pickle
+
+    from migrate.chunkwork import ChunkWorker
+    from migrate.pipeline import Pipeline
+
+    pipeline = Pipeline(RunOptions(juki_mapping, generated, tmp_path, chunk_bytes=1 << 20))
+    outcome = ChunkWorker(pipeline.context).process(*pipeline.reader.plan()[0])
+    assert outcome.errors.height and outcome.candidates.height  # the file has defects
+    back = pickle.loads(pickle.dumps(outcome))
+    for name, value in vars(outcome).items():
+        other = vars(back)[name]
+        if isinstance(value, pl.DataFrame):
+            assert value.schema == other.schema and value.equals(other), name
+        elif isinstance(value, dict):
+            assert value.keys() == other.keys()
+            assert all(v.equals(other[k]) if isinstance(v, pl.DataFrame) else v == other[k]
+                       for k, v in value.items()), name
+        elif isinstance(value, pl.Series):
+            assert value.equals(other), name
+        else:
+            assert value == other, name
