@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from migrate.allocator import keep_freed_buffers
 from migrate.layouts import Mapping
-from migrate.mapping import RECORD_COL, ChunkMapper
+from migrate.mapping import RECORD_COL, ChunkMapper, field_offsets
 from migrate.problems import concat_problems, empty_problems, problems_frame
 from migrate.read import CHILD, DATA, RecordChunk, kind_names
 from migrate.sources import open_reader
@@ -79,7 +79,7 @@ class ChunkWorker:
     """Holds the per-process state (mapper, validator) built once from a ChunkContext."""
 
     def __init__(self, context: ChunkContext):
-        from migrate.validate import Validator, field_offsets  # pandera: import only here
+        from migrate.validate import Validator  # pandera: import only here
 
         keep_freed_buffers()
         self.context = context

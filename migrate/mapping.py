@@ -63,6 +63,12 @@ def _decode_by_type(spec: FieldSpec, cells: np.ndarray, source: SourceSpec) -> F
     raise AssertionError(spec.type)
 
 
+def field_offsets(mapping: Mapping) -> dict[str, tuple[str | None, int]]:
+    """column → (source field, byte offset in the record), to locate validation problems."""
+    return {cm.column: (cm.source, mapping.fields[cm.source].offset)
+            for cm in mapping.columns if cm.kind == "field"}
+
+
 def rows_of(records: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """records[idx] without copying the chunk when idx is a run of consecutive rows (every
     record of a chunk but its header or trailer, the usual case): fields are sliced from it."""

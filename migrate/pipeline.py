@@ -39,7 +39,7 @@ from migrate.errors import InputFormatError
 from migrate.groupcheck import find_failing_groups, group_problems, merge_partials
 from migrate.i18n import language, t
 from migrate.layouts import Mapping
-from migrate.mapping import OFFSET_COL, RECORD_COL, ChunkMapper, decode_header
+from migrate.mapping import OFFSET_COL, RECORD_COL, ChunkMapper, decode_header, field_offsets
 from migrate.problems import concat_problems, problems_frame
 from migrate.read import DEFAULT_CHUNK_BYTES, file_sha256
 from migrate.reasons import reason_message
@@ -50,7 +50,6 @@ from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
 from migrate.sources import open_reader
-from migrate.validate import field_offsets
 from migrate.verify_db import verify_database
 
 PROBLEM_COLUMNS = ["record", "offset", "field", "column", "reason", "message", "value", "detail"]
@@ -311,7 +310,9 @@ class Pipeline:
         empty = ChunkMapper(self.mapping, self.header).map_empty()
         hasher = ThreadPoolExecutor(1)
         input_sha = hasher.submit(file_sha256, options.input)  # hashlib releases the GIL
-        sinks = [BackgroundSink(CsvSink(out / f"{name}.csv", columns)),
+        totals = self.mapping.trailer.control_totals if self.mapping.trailer else {}
+        summed = tuple(self.field_to_column[n] for n in totals if n in self.field_to_column)
+        sinks = [BackgroundSink(CsvSink(out / f"{name}.csv", columns, summed)),
                  BackgroundSink(ParquetSink(out / f"{name}.parquet", empty.select(columns),
                                              self.schema))]
         db_url = self.db_url = options.db_url or default_sqlite_url(out)

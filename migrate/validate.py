@@ -15,18 +15,12 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from migrate.checks import check_expression
-from migrate.layouts import ColumnSpec, Mapping, RuleSpec, Schema
+from migrate.layouts import ColumnSpec, RuleSpec, Schema
 from migrate.mapping import OFFSET_COL, RECORD_COL, polars_dtype
 from migrate.pii import mask
 from migrate.problems import empty_problems, problems_frame
 
 REQUIRED = "required_missing"
-
-
-def field_offsets(mapping: Mapping) -> dict[str, tuple[str | None, int]]:
-    """column → (source field, byte offset in the record), to locate validation problems."""
-    return {cm.column: (cm.source, mapping.fields[cm.source].offset)
-            for cm in mapping.columns if cm.kind == "field"}
 
 
 Rule = tuple[str, Callable[[pl.Expr], pl.Expr]]  # (reason code, expression builder)

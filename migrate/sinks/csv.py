@@ -15,10 +15,13 @@ RECOUNT_BLOCK = 8 * 1024 * 1024
 class CsvSink:
     """Streams chunks into one CSV file, renamed into place on commit."""
 
-    def __init__(self, path: Path, columns: list[str]):
+    def __init__(self, path: Path, columns: list[str], sum_columns: tuple[str, ...] = ()):
         self.name = "csv"
         self.path = path
         self.columns = columns
+        # columns whose totals reconciliation asks for: re-read with the row count, in one pass
+        self.sum_columns = list(sum_columns)
+        self._recounted: tuple[int, dict[str, int]] | None = None
         self.temp = temp_path(path)
         self.handle = private_open(self.temp, "wb")
         pl.DataFrame(schema={c: pl.Utf8 for c in columns}).write_csv(self.handle)
@@ -35,11 +38,19 @@ class CsvSink:
         discard(self.temp)
 
     def count(self) -> int:
-        return self.recount([])[0]
+        return self._committed_counts()[0]
 
     def column_sum(self, column: str) -> int:
         """Sum of a numeric-text column, re-read from the committed file."""
-        return self.recount([column])[1][column]
+        if column not in self.sum_columns:
+            return self.recount([column])[1][column]
+        return self._committed_counts()[1][column]
+
+    def _committed_counts(self) -> tuple[int, dict[str, int]]:
+        """Rows and the sums of sum_columns, read once from the committed file."""
+        if self._recounted is None:
+            self._recounted = self.recount(self.sum_columns)
+        return self._recounted
 
     def recount(self, sum_columns: list[str]) -> tuple[int, dict[str, int]]:
         """Rows and column sums re-read from the committed file, block by block.
