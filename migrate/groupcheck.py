@@ -75,8 +75,9 @@ class GroupPass:
     def __init__(self, mapping: Mapping, header: dict[str, Any]):
         self.checks = mapping.target.group_checks
         needed = _needed_columns(mapping)
+        # only the columns the checks read (no control totals: the main pass counts those)
         light = replace(mapping, columns=tuple(cm for cm in mapping.columns
-                                               if cm.column in needed))
+                                               if cm.column in needed), trailer=None)
         self.mapper = ChunkMapper(light, header)
 
     def partials(self, chunk: Any) -> list[pl.DataFrame]:
