@@ -189,3 +189,11 @@ def test_vectorized_forms_agree_with_scalar(bodies: list[str], corrupt: list[boo
     assert is_valid_my_number(cells).tolist() == expected
     body_digits = digit_matrix(np.array([int(b) for b in bodies], np.int64), 11)
     assert my_number_check_digit(body_digits).tolist() == [ref_my_number_cd(b) for b in bodies]
+
+
+def test_series_slice_reads_its_own_rows() -> None:
+    """The digits are read from the Arrow buffers: a slice must read its rows, not the
+    parent's first ones."""
+    values = pl.Series(["123456789018", "12345678901x", None, "983205673214", "123456789010"])
+    assert is_valid_my_number(values.slice(2, 3)).to_list() == [None, True, False]
+    assert is_valid_my_number(values.slice(3, 1)).to_list() == [True]
