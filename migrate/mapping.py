@@ -24,6 +24,7 @@ from migrate.decode import (
     to_fullwidth_kana,
 )
 from migrate.decode.distinct import distinct_rows, spread
+from migrate.decode.result import copy_rows
 from migrate.layouts import ChildRecord, ColumnMapping, ColumnSpec, FieldSpec, Mapping, SourceSpec
 from migrate.pii import mask, show_bytes
 from migrate.problems import concat_problems, problems_frame
@@ -67,6 +68,25 @@ def field_offsets(mapping: Mapping) -> dict[str, tuple[str | None, int]]:
     """column → (source field, byte offset in the record), to locate validation problems."""
     return {cm.column: (cm.source, mapping.fields[cm.source].offset)
             for cm in mapping.columns if cm.kind == "field"}
+
+
+SPLIT_BLOCK_ROWS = 2048  # records cut at a time: 0.9 MB of 432-byte records stays in cache
+
+
+def split_fields(records: np.ndarray, specs: list[FieldSpec]) -> list[np.ndarray]:
+    """Each field's cells as a C-contiguous (n, width) array of its own.
+
+    Cutting one field at a time out of a 32 MB chunk reads every record's cache lines again
+    for each field; cutting every field out of a block of records while it is in cache reads
+    the chunk from memory once.
+    """
+    n = len(records)
+    out = [np.empty((n, spec.end - spec.offset), np.uint8) for spec in specs]
+    for start in range(0, n, SPLIT_BLOCK_ROWS):
+        block = records[start:start + SPLIT_BLOCK_ROWS]
+        for spec, cells in zip(specs, out, strict=True):
+            copy_rows(block[:, spec.offset:spec.end], cells[start:start + SPLIT_BLOCK_ROWS])
+    return out
 
 
 def rows_of(records: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -160,11 +180,11 @@ class ChunkMapper:
             problems.extend(self._cell_problems(chunk, data_idx))
         decoded: dict[str, FieldResult] = {}
         warnings: list[pl.DataFrame] = []
-        for name in self.used_fields:
-            spec = self.mapping.fields[name]
-            decoded[name] = self._decode(spec, records, chunk, data_idx, rec_no,
-                                         self.mapping.pii_of_field(name), self._column_of(name),
-                                         problems, warnings)
+        specs = [self.mapping.fields[name] for name in self.used_fields]
+        for spec, cells in zip(specs, split_fields(records, specs), strict=True):
+            decoded[spec.name] = self._decode(spec, cells, chunk, data_idx, rec_no,
+                                              self.mapping.pii_of_field(spec.name),
+                                              self._column_of(spec.name), problems, warnings)
         children, groups = {}, None
         if self.mapping.children:
             children, groups = self._children(chunk, records, decoded, data_idx, problems,
@@ -188,11 +208,10 @@ class ChunkMapper:
         return MappedChunk(rows, concat_problems(problems), concat_problems(warnings),
                            len(unknown), control, groups)
 
-    def _decode(self, spec: FieldSpec, records: np.ndarray, chunk: RecordChunk,
+    def _decode(self, spec: FieldSpec, cells: np.ndarray, chunk: RecordChunk,
                 idx: np.ndarray, rec_no: np.ndarray, pii: str | None, column: str | None,
                 problems: list[pl.DataFrame], warnings: list[pl.DataFrame]) -> FieldResult:
         """Decode one field of some records; its errors and warnings become problem rows."""
-        cells = records[:, spec.offset:spec.end]
         result = decode_field(spec, cells, self.mapping.source)
         for table, series in ((problems, result.errors), (warnings, result.warnings)):
             bad = np.flatnonzero(series.is_not_null().to_numpy())
@@ -251,7 +270,8 @@ class ChunkMapper:
             values: dict[str, pl.Series] = {}
             for name, spec in child.fields.items():
                 pii = self.mapping.pii_of_field(name, child.name)
-                values[name] = self._decode(spec, records, chunk, idx, rec_no, pii,
+                values[name] = self._decode(spec, records[:, spec.offset:spec.end], chunk,
+                                            idx, rec_no, pii,
                                             self._column_of(name, child.name), problems,
                                             warnings).values
             frame = pl.DataFrame({"__child": rec_no, "__parent": parents,

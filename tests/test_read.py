@@ -89,3 +89,17 @@ def test_missing_file(tmp_path, juki_mapping):
 def test_empty_file(tmp_path, juki_mapping):
     with pytest.raises(InputFormatError):
         FixedWidthReader(write(tmp_path, b""), juki_mapping.source)
+
+
+def test_split_fields_equals_slicing_every_field(juki_mapping):
+    """Fields are cut out of the records block by block; each must equal its slice, whatever
+    the number of records (not a multiple of the block, fewer than one block)."""
+    from migrate.mapping import SPLIT_BLOCK_ROWS, split_fields
+
+    specs = list(juki_mapping.fields.values())
+    rng = np.random.default_rng(11)
+    for n in (SPLIT_BLOCK_ROWS * 3 + 17, 5, 0):
+        records = rng.integers(0, 256, (n, 432), dtype=np.uint8)
+        for spec, cells in zip(specs, split_fields(records, specs), strict=True):
+            assert cells.flags.c_contiguous
+            assert np.array_equal(cells, records[:, spec.offset:spec.end]), spec.name

@@ -87,7 +87,9 @@ def as_cells(cells: np.ndarray, contiguous: bool = True) -> np.ndarray:
         raise TypeError(f"field cells must be uint8, got {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(f"field cells must have shape (n, width), got {arr.shape}")
-    return copy_rows(arr) if contiguous else arr
+    if not contiguous or arr.flags.c_contiguous:
+        return arr
+    return copy_rows(arr)
 
 
 def copy_rows(cells: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
