@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -198,6 +199,14 @@ def _hashes(frames: Iterator[pl.DataFrame], schema: Schema) -> pl.DataFrame:
     return pl.concat(parts)
 
 
+def _db_fingerprint(engine: sa.Engine, schema: Schema, table: str) -> str:
+    """_fingerprint of the table, read on a connection of its own."""
+    with connect(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET DateStyle TO 'ISO, YMD'")  # CAST(date AS TEXT)
+        return _fingerprint(_db_texts(conn, schema, table), schema)
+
+
 def _fingerprint(frames: Iterator[pl.DataFrame], schema: Schema) -> str:
     """Order-independent fingerprint of all rows, batch by batch: memory stays bounded by the
     batch size (the per-row hashes are only kept when a diff is needed)."""
@@ -346,15 +355,22 @@ def verify_database(url: str, schema: Schema, parquet_path: Path | list[Path], a
     check = DbCheck(table, safe_url(url), [])
     inv = check.invariants
     try:
-        with connect(engine) as conn:
+        with connect(engine) as conn, ThreadPoolExecutor(3, "verify") as pool:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET DateStyle TO 'ISO, YMD'")  # CAST(date AS TEXT)
             if not sa.inspect(conn).has_table(table):
                 inv.append(Invariant(f"db_table:{table}", False, "present", "missing",
                                      f"table {table} exists in the database"))
                 return check
+            # The four reads are independent and each waits on a database or on native code
+            # that releases the GIL: run them at once (the row hashes on a connection of their
+            # own, made in their thread), so the re-verification takes about the longest one.
+            db_print_job = pool.submit(_db_fingerprint, engine, schema, table)
+            pq_totals_job = pool.submit(_parquet_totals, schema, parquet_path)
+            pq_print_job = pool.submit(
+                lambda: _fingerprint(_parquet_texts(schema, parquet_path), schema))
             db_rows, db_totals = _db_totals(conn, schema, table)
-            pq_rows, pq_totals = _parquet_totals(schema, parquet_path)
+            pq_rows, pq_totals = pq_totals_job.result()
             inv.append(Invariant(f"db_rows:{table}", db_rows == accepted, accepted, db_rows,
                                  "rows counted in the database = records accepted"))
             inv.append(Invariant(f"parquet_rows:{table}", pq_rows == accepted, accepted, pq_rows,
@@ -365,8 +381,7 @@ def verify_database(url: str, schema: Schema, parquet_path: Path | list[Path], a
                     f"db_totals:{table}.{spec.name}", expected == actual,
                     _masked(expected, spec), _masked(actual, spec),
                     "non-null count, sum, min/max of the column: Parquet = database"))
-            pq_print = _fingerprint(_parquet_texts(schema, parquet_path), schema)
-            db_print = _fingerprint(_db_texts(conn, schema, table), schema)
+            pq_print, db_print = pq_print_job.result(), db_print_job.result()
             inv.append(Invariant(f"db_row_hash:{table}", pq_print == db_print, pq_print,
                                  db_print, "order-independent hash of all rows: Parquet = "
                                  "database (rows:sum of high 32 bits:sum of low 32 bits)"))
