@@ -52,17 +52,16 @@ def distinct_rows(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     n, width = cells.shape
     if n < MIN_ROWS or width == 0:
         return None
-    if len(np.unique(_hash(_words(cells[:: n // SAMPLE_ROWS])))) * MAX_SHARE > SAMPLE_ROWS:
+    seen = np.unique(_hash(_words(cells[:: n // SAMPLE_ROWS])))  # the sample's values
+    if len(seen) * MAX_SHARE > SAMPLE_ROWS:
         return None
     words = _words(cells)
     hashes = _hash(words)
-    limit = n // MAX_SHARE
-    seen = np.unique(hashes[:: n // SAMPLE_ROWS])
     index = np.minimum(np.searchsorted(seen, hashes), len(seen) - 1)
     unseen = seen[index] != hashes
     if unseen.any():  # values the sample did not catch
         seen = np.union1d(seen, hashes[unseen])
-        if len(seen) > limit:
+        if len(seen) * MAX_SHARE > n:
             return None
         index = np.searchsorted(seen, hashes)
     some_row = np.empty(len(seen), np.int64)
