@@ -340,6 +340,17 @@ def _records(layout: VendorLayout, code: str, n: int, specs: dict[str, _Field],
     return rec
 
 
+def _header_record(layout: VendorLayout, values: dict[str, Any]) -> bytes:
+    """The one header record of a fixed-width file."""
+    return _records(layout, layout.record_type["header"], 1, layout.header, values).tobytes()
+
+
+def _trailer_record(layout: VendorLayout, values: dict[str, Any]) -> bytes:
+    """The one trailer record: the data-record count and the control totals."""
+    specs = {"count": layout.count, **layout.totals}
+    return _records(layout, layout.record_type["trailer"], 1, specs, values).tobytes()
+
+
 def _by_field(layout: VendorLayout, columns: dict[str, Any]) -> dict[str, Any]:
     """Standard-column values → field values (standard codes become vendor codes)."""
     out = {}
@@ -1254,53 +1265,41 @@ class _SetGenerator:
     # -- headers, trailers, the plan
 
     def zeimu_header(self) -> bytes:
-        layout = self.zeimu
         values = {"lg_code": _Num(np.array([self.lg_code])),
                   "nendo": _Num(np.array([TAX_YEAR])),
                   "created": _Day(np.array([self.today])),
                   "system": _Str([TAX_SYSTEM], np.zeros(1, np.int64))}
-        return _records(layout, layout.record_type["header"], 1, layout.header,
-                        values).tobytes()
+        return _header_record(self.zeimu, values)
 
     def zeimu_trailer(self) -> bytes:
-        layout = self.zeimu
         data = self.zeimu_records - 1
         values = {"count": _Num(np.array([data])),
                   "income.amount": _Num(np.array([self.income_total]))}
-        specs = {"count": layout.count, **layout.totals}
-        return _records(layout, layout.record_type["trailer"], 1, specs, values).tobytes()
+        return _trailer_record(self.zeimu, values)
 
     def setai_header(self) -> bytes:
-        layout = self.setai
         values = {"lg_code": _Num(np.array([self.lg_code])),
                   "created": _Day(np.array([self.today])),
                   "system": _Str([NHI_SYSTEM], np.zeros(1, np.int64))}
-        return _records(layout, layout.record_type["header"], 1, layout.header,
-                        values).tobytes()
+        return _header_record(self.setai, values)
 
     def setai_trailer(self) -> bytes:
-        layout = self.setai
         values = {"count": _Num(np.array([self.setai_records - 1])),
                   "setai_nushi_atena": _Num(np.array([self.head_total]))}
-        specs = {"count": layout.count, **layout.totals}
-        return _records(layout, layout.record_type["trailer"], 1, specs, values).tobytes()
+        return _trailer_record(self.setai, values)
 
     def fuka_header(self) -> bytes:
-        layout = self.fuka
         values = {"lg_code": _Num(np.array([self.lg_code])),
                   "fuka_nendo": _Num(np.array([FUKA_YEAR])),
                   "nendo_wa": _Str([FUKA_WAREKI_YEAR], np.zeros(1, np.int64)),
                   "created": _Day(np.array([self.today])),
                   "system": _Str([NHI_SYSTEM], np.zeros(1, np.int64))}
-        return _records(layout, layout.record_type["header"], 1, layout.header,
-                        values).tobytes()
+        return _header_record(self.fuka, values)
 
     def fuka_trailer(self) -> bytes:
-        layout = self.fuka
         values = {"count": _Num(np.array([self.fuka_records - 1])),
                   "nengaku": _Num(np.array([self.fuka_total]), signed=True)}
-        specs = {"count": layout.count, **layout.totals}
-        return _records(layout, layout.record_type["trailer"], 1, specs, values).tobytes()
+        return _trailer_record(self.fuka, values)
 
     def kokuho_header(self) -> bytes:
         names = [name for name, _ in KOKUHO_CSV]
