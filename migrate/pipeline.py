@@ -142,8 +142,12 @@ class Pipeline:
         self.failing_groups: list = []
         self.pool: ProcessPoolExecutor | None = None
         self.ledger = Ledger()
-        self.field_to_column = {cm.source: cm.column for cm in self.mapping.columns
-                                if cm.kind == "field"}
+        field_to_column = {cm.source: cm.column for cm in self.mapping.columns
+                           if cm.kind == "field"}
+        # trailer control totals that are also output columns: re-summed from the CSV output
+        totals = self.mapping.trailer.control_totals if self.mapping.trailer else {}
+        self.output_total_columns = {name: field_to_column[name] for name in totals
+                                     if name in field_to_column}
         key = self.schema.primary_key[0] if self.schema.primary_key else None
         self.locate = field_offsets(self.mapping)
         self.key_field = self.locate.get(key, (None, 0)) if key else (None, 0)
@@ -310,8 +314,7 @@ class Pipeline:
         empty = ChunkMapper(self.mapping, self.header).map_empty()
         hasher = ThreadPoolExecutor(1)
         input_sha = hasher.submit(file_sha256, options.input)  # hashlib releases the GIL
-        totals = self.mapping.trailer.control_totals if self.mapping.trailer else {}
-        summed = tuple(self.field_to_column[n] for n in totals if n in self.field_to_column)
+        summed = tuple(self.output_total_columns.values())
         sinks = [BackgroundSink(CsvSink(out / f"{name}.csv", columns, summed)),
                  BackgroundSink(ParquetSink(out / f"{name}.parquet", empty.select(columns),
                                              self.schema))]
@@ -396,12 +399,9 @@ class Pipeline:
         count, totals = self._trailer()
         ledger.check_trailer(count, totals, self.mapping.trailer is not None)
         csv_sink = sinks[0]
-        output_totals = {}
-        for name in totals:
-            column = self.field_to_column.get(name)
-            if column:
-                output_totals[name] = csv_sink.column_sum(column)
-        ledger.check_output_totals(output_totals)
+        ledger.check_output_totals({name: csv_sink.column_sum(column)
+                                    for name, column in self.output_total_columns.items()
+                                    if name in totals})
         for sink in sinks:
             ledger.check_sink(sink.name, sink.count())
             if getattr(sink, "url", None) and self.options.db_verify:
