@@ -266,12 +266,13 @@ class ChunkMapper:
                 problems.append(problems_frame(
                     rec_no[orphan], chunk.byte_offsets()[idx[orphan]], field="record_type",
                     column=None, reasons="orphan_child", detail=child.name))
-            records = rows_of(chunk.records, idx)
+            specs = list(child.fields.values())
+            cut = split_fields(rows_of(chunk.records, idx), specs)
             values: dict[str, pl.Series] = {}
-            for name, spec in child.fields.items():
+            for spec, cells in zip(specs, cut, strict=True):
+                name = spec.name
                 pii = self.mapping.pii_of_field(name, child.name)
-                values[name] = self._decode(spec, records[:, spec.offset:spec.end], chunk,
-                                            idx, rec_no, pii,
+                values[name] = self._decode(spec, cells, chunk, idx, rec_no, pii,
                                             self._column_of(name, child.name), problems,
                                             warnings).values
             frame = pl.DataFrame({"__child": rec_no, "__parent": parents,
