@@ -125,17 +125,22 @@ def _sql_text(name: str) -> sa.ColumnElement:
     return sa.cast(sa.column(name), sa.Text)
 
 
+def _text_schema(schema: Schema) -> dict[str, pl.DataType]:
+    """The columns of the canonical-text frames: key0…, then the layout's columns."""
+    names = [*(f"key{i}" for i in range(len(schema.primary_key))), *schema.column_names]
+    return {n: pl.Utf8 for n in names}
+
+
 def _db_texts(conn: sa.Connection, schema: Schema, table: str) -> Iterator[pl.DataFrame]:
     """The same frames from the database: every value as CAST(… AS TEXT) renders it."""
-    names = [*(f"key{i}" for i in range(len(schema.primary_key))), *schema.column_names]
-    text_schema = {n: pl.Utf8 for n in names}
+    text_schema = _text_schema(schema)
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         yield from _pg_copy_texts(conn, schema, table, text_schema)
         return
-    adbc = _adbc_sqlite()
-    database = conn.engine.url.database
-    if conn.dialect.name == "sqlite" and adbc and database not in (None, "", ":memory:"):
-        yield from _sqlite_adbc_texts(adbc, database, schema, table, text_schema)
+    adbc = _adbc_sqlite(conn.engine)
+    if adbc:
+        yield from _sqlite_adbc_texts(adbc, conn.engine.url.database, schema, table,
+                                      text_schema)
         return
     query = sa.select(*[_sql_text(k).label(f"key{i}") for i, k in enumerate(schema.primary_key)],
                       *[_sql_text(c).label(c) for c in schema.column_names]
@@ -205,16 +210,14 @@ def _hashes(frames: Iterator[pl.DataFrame], schema: Schema) -> pl.DataFrame:
 def _db_fingerprint(engine: sa.Engine, schema: Schema, table: str) -> str:
     """_fingerprint of the table, read on a connection of its own (SQLite: in two halves by
     rowid at once, since one SQLite query runs on one core and the fingerprint is a sum)."""
-    adbc = _adbc_sqlite()
+    adbc = _adbc_sqlite(engine)
     database = engine.url.database
-    if engine.dialect.name == "sqlite" and adbc and database not in (None, "", ":memory:"):
+    if adbc:
         with adbc.connect(database) as connection, connection.cursor() as cursor:
             cursor.execute(f'SELECT min(rowid), max(rowid) FROM "{table}"')
             low, high = cursor.fetchone()
         if low is not None:
-            names = [*(f"key{i}" for i in range(len(schema.primary_key))),
-                     *schema.column_names]
-            text_schema: dict[str, pl.DataType] = {n: pl.Utf8 for n in names}
+            text_schema = _text_schema(schema)
             middle = (low + high) // 2
             with ThreadPoolExecutor(2, "verify-db") as pool:
                 halves = pool.map(lambda rowids: _fingerprint_sums(_sqlite_adbc_texts(

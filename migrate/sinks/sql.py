@@ -173,9 +173,11 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _adbc_sqlite() -> Any | None:
-    """The ADBC SQLite driver (Arrow batches inserted by C code), when installed."""
-    if not USE_ADBC:
+def _adbc_sqlite(engine: sa.Engine) -> Any | None:
+    """The ADBC SQLite driver (Arrow batches by C code), when installed and the engine is a
+    SQLite database file (ADBC opens the file itself: not for :memory:)."""
+    if not USE_ADBC or engine.dialect.name != "sqlite" \
+            or engine.url.database in (None, "", ":memory:"):
         return None
     try:
         import adbc_driver_sqlite.dbapi as adbc
@@ -292,8 +294,7 @@ class SqlSink:
         self.decimal_columns = [c.name for c in schema.columns if c.dtype == "decimal"]
         self.rows = 0
         database = self.engine.url.database
-        adbc = _adbc_sqlite() if self.dialect == "sqlite" and database not in (
-            None, "", ":memory:") else None
+        adbc = _adbc_sqlite(self.engine)
         self.session: _Session | _AdbcSession | None = (
             _AdbcSession(adbc, database, dialect) if adbc else _Session(self.engine))
         try:
