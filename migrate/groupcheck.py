@@ -68,6 +68,12 @@ def _matches(condition: dict[str, tuple[str, ...]]) -> pl.Expr:
                                              for c, v in condition.items())]).fill_null(False)
 
 
+def _member(check: GroupCheckSpec) -> pl.Expr:
+    """A record the check looks at: among its population, with a group to belong to."""
+    return _matches(check.among) & pl.all_horizontal(
+        [pl.col(c).is_not_null() for c in check.group_by])
+
+
 class GroupPass:
     """The per-chunk half of the first pass: per check, the group and record of each record
     that matches. It runs wherever the chunk work runs (main process or a pool worker)."""
@@ -82,9 +88,7 @@ class GroupPass:
 
     def partials(self, chunk: Any) -> list[pl.DataFrame]:
         rows = self.mapper.map(chunk).rows
-        return [rows.filter(_matches(check.among) & _matches(check.count_where)
-                            & pl.all_horizontal([pl.col(c).is_not_null()
-                                                 for c in check.group_by]))
+        return [rows.filter(_member(check) & _matches(check.count_where))
                 .select(*check.group_by, RECORD_COL) for check in self.checks]
 
 
@@ -132,8 +136,7 @@ def group_problems(rows: pl.DataFrame, failing: list[FailingGroups], offset_col:
     for found in failing:
         check = found.check
         keys = list(check.group_by)
-        members = rows.filter(_matches(check.among)
-                              & pl.all_horizontal([pl.col(c).is_not_null() for c in keys]))
+        members = rows.filter(_member(check))
         if members.is_empty():
             continue
         first = found.matching.lookup(members.select(keys))
