@@ -237,15 +237,15 @@ def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime
             "reconciled": rec["reconciled"],
             "failed_invariants": [i["name"] for i in rec["invariants"] if not i["ok"]],
         })
-    for item, error in result.failed:
-        files.append({"name": item.name, "layout": item.mapping.target.id,
-                      "mapping": item.mapping.id, "input": str(item.input), "status": "error",
-                      "exit_code": error.exit_code, "error": str(error)})
-    for item, layout in result.skipped:
-        files.append({"name": item.name, "layout": item.mapping.target.id,
-                      "mapping": item.mapping.id, "input": str(item.input), "status": "error",
-                      "exit_code": 2, "error": t("not converted: it refers to {layout}, whose "
-                                                 "file could not be converted", layout=layout)})
+    def not_converted(item: PlanInput, exit_code: int, error: str) -> dict[str, Any]:
+        return {"name": item.name, "layout": item.mapping.target.id, "mapping": item.mapping.id,
+                "input": str(item.input), "status": "error", "exit_code": exit_code,
+                "error": error}
+
+    files += [not_converted(item, error.exit_code, str(error)) for item, error in result.failed]
+    files += [not_converted(item, 2, t("not converted: it refers to {layout}, whose file could "
+                                       "not be converted", layout=layout))
+              for item, layout in result.skipped]
     return {
         "tool": {"name": "migrate", "version": __version__},
         "migration": plan.title,
