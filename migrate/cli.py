@@ -236,13 +236,14 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
         for ok, line in describe(check):
             mark = "" if ok is None else ("[green]OK[/green] " if ok else "[red]FAILED[/red] ")
             console.print(f"  {mark}{escape(line)}", highlight=False, soft_wrap=True)
-    if all(check.ok for check in checks):
+    ok = all(check.ok for check in checks)
+    if ok:
         console.print("[bold green]" + t("The database matches the run's output.")
                       + "[/bold green]")
     else:
         console.print("[bold red]" + t("The database differs from the run's output.")
                       + "[/bold red]")
-    sys.exit(0 if all(check.ok for check in checks) else 1)
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":

@@ -51,14 +51,19 @@ def write_report(document: dict[str, Any], out_dir: Path, *, rejects_csv: Path |
     return path
 
 
+def _templates() -> Environment:
+    """The report templates, with the number filter they use."""
+    env = Environment(loader=PackageLoader("migrate", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _num
+    return env
+
+
 def render_report(document: dict[str, Any], *, examples: dict[str, list[dict]] | None = None,
                   run_json: dict[str, Any] | None = None, lang: str | None = None) -> str:
     """The HTML text of the report (no file access)."""
     lang = lang or language()
-    env = Environment(loader=PackageLoader("migrate", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = _num
-    template = env.get_template("report.html.j2")
+    template = _templates().get_template("report.html.j2")
     return template.render(**_context(document, examples or {}, run_json, lang))
 
 
@@ -391,9 +396,6 @@ def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None 
     """OUT/report.html of a migration plan: each area's figures (linking to its own report)
     and the cross-file checks."""
     lang = lang or language()
-    env = Environment(loader=PackageLoader("migrate", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = _num
     labels = {
         "title": t("Migration report", lang), "order": t("order", lang),
         "ok": t("Reconciled", lang), "failed": t("NOT reconciled", lang),
@@ -408,7 +410,7 @@ def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None 
         "ledger_note": t("every figure above, per file and per check", lang)}
     names = {"reference": t("reference", lang), "group": t("group check", lang),
              "primary_key": t("unique primary key", lang)}
-    html = env.get_template("plan_report.html.j2").render(
+    html = _templates().get_template("plan_report.html.j2").render(
         document=document, L=labels, lang=lang, check_names=names,
         area_names=AREA_NAMES.get(lang, AREA_NAMES["en"]))
     path = Path(out_dir) / "report.html"
