@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from migrate.bundled import bundled_dir
-from migrate.decode.dates import DEFAULT_ERAS, Era, EraTable
+from migrate.decode.dates import DEFAULT_ERAS, Era, EraTable, can_mark_unknown
 from migrate.decode.text import supported_encoding
 from migrate.errors import LayoutError, UsageError
 from migrate.yamlpos import LocatedDict, LocatedList, load_yaml
@@ -799,7 +799,7 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
     gaiji_file = base / str(node["gaiji"]) if node.get("gaiji") else None
     unknown = tuple(str(v) for v in node.get("unknown_date_parts") or ("00",))
     for part in unknown:
-        if len(part) != 2 or not part.isdigit() or 1 <= int(part) <= 31:
+        if not can_mark_unknown(part):
             raise ctx.fail(node, "unknown_date_parts", "'{part}' cannot mark an unknown month "
                            "or day: use two digits that are not a real month or day, such as "
                            "00 or 99", part=part)

@@ -150,6 +150,10 @@ def test_group_check_and_conditional_reference_load():
     (("  record_length: 430", "  record_length: -1"), "record_length"),
     (('  unknown_date_parts: ["00"]', '  unknown_date_parts: ["01"]'),
      "cannot mark an unknown month"),
+    # full-width digits: the decoder refuses them, so the loader must too (not a ValueError
+    # when the first chunk is decoded)
+    (('  unknown_date_parts: ["00"]', '  unknown_date_parts: ["９９"]'),
+     "cannot mark an unknown month"),
 ])
 def test_mapping_mistakes_are_layout_errors_with_a_line(mapping_copy, edit, message):
     """Each of these once crashed with a TypeError instead of reporting file:line."""

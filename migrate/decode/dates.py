@@ -134,15 +134,18 @@ DEFAULT_ERAS = EraTable.from_rows(
 )
 
 
+def can_mark_unknown(text: str) -> bool:
+    """Whether `text` can stand for an unknown month or day: two ASCII digits that are not a
+    real month or day (00, 99 …)."""
+    return len(text) == 2 and text.isascii() and text.isdigit() and not 1 <= int(text) <= 31
+
+
 def _sentinels(unknown: tuple[str, ...]) -> np.ndarray:
-    values = []
     for text in unknown:
-        if len(text) != 2 or not text.isdigit() or not text.isascii():
-            raise ValueError(f"unknown-part sentinels are two ASCII digits, got {text!r}")
-        if 1 <= int(text) <= 31:
-            raise ValueError(f"sentinel {text!r} is a real month or day")
-        values.append(int(text))
-    return np.array(values, np.int64)
+        if not can_mark_unknown(text):
+            raise ValueError(f"unknown-part sentinels are two ASCII digits that are not a "
+                             f"real month or day, got {text!r}")
+    return np.array([int(text) for text in unknown], np.int64)
 
 
 def _two(d: np.ndarray, j: int) -> np.ndarray:
