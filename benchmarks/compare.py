@@ -4,7 +4,7 @@
                                  [--pg-url postgresql+psycopg://…] [--stages floor,e2e,…]
 
 Generates a vendor_a/juki file of about N MB (rows = N MB / 432 bytes, MB = 10^6 bytes) with
-migrate.synth.generate, then measures on that same file, each stage in a fresh child process
+migrate.synth.generate.generate, then measures on that same file, each stage in a fresh child process
 (so the peak RSS of a stage is its own: the child reports its VmHWM — not
 getrusage(RUSAGE_SELF).ru_maxrss, which Linux carries over from the parent across fork+exec —
 or getrusage(RUSAGE_CHILDREN).ru_maxrss when it only wraps the `migrate run` command; the parent
@@ -252,8 +252,8 @@ def _used_fields(mapping) -> list[str]:
 
 def stage_read_decode(args: argparse.Namespace) -> dict:
     from migrate.layouts import load_mapping
-    from migrate.mapping import decode_field
-    from migrate.read import DATA, FixedWidthReader
+    from migrate.read.fixed import DATA, FixedWidthReader
+    from migrate.transform.mapper import decode_field
 
     mapping = load_mapping(MAPPING)
     used = [mapping.fields[name] for name in _used_fields(mapping)]
@@ -275,7 +275,7 @@ _DECODE_STATE: dict = {}
 
 def _decode_worker_init(input_path: str) -> None:
     from migrate.layouts import load_mapping
-    from migrate.read import FixedWidthReader
+    from migrate.read.fixed import FixedWidthReader
 
     mapping = load_mapping(MAPPING)
     _DECODE_STATE.update(mapping=mapping, reader=FixedWidthReader(Path(input_path),
@@ -284,8 +284,8 @@ def _decode_worker_init(input_path: str) -> None:
 
 
 def _decode_chunk(first: int, n: int) -> tuple[int, int]:
-    from migrate.mapping import decode_field
-    from migrate.read import DATA
+    from migrate.read.fixed import DATA
+    from migrate.transform.mapper import decode_field
 
     chunk = _DECODE_STATE["reader"].read_chunk(first, n)
     records = chunk.records[chunk.kinds == DATA]
@@ -302,8 +302,8 @@ def stage_read_decode_cores(args: argparse.Namespace) -> dict:
     from concurrent.futures import ProcessPoolExecutor
 
     from migrate.layouts import load_mapping
-    from migrate.pipeline import default_workers
-    from migrate.read import FixedWidthReader
+    from migrate.read.fixed import FixedWidthReader
+    from migrate.run.options import default_workers
 
     started = time.perf_counter()
     plan = FixedWidthReader(Path(args.input), load_mapping(MAPPING).source).plan()
@@ -344,7 +344,7 @@ def stage_e2e(args: argparse.Namespace) -> dict:
     import dataclasses
     import inspect
 
-    import migrate.pipeline as pipeline
+    import migrate.run.pipeline as pipeline
     from migrate.layouts import load_mapping
 
     mapping = load_mapping(MAPPING)
@@ -525,7 +525,7 @@ def generate_input(directory: Path, rows: int, seed: int) -> Path:
     print(f"generating {rows:,} rows into {path} …", file=sys.stderr, flush=True)
     started = time.perf_counter()
     code = ("import sys; from pathlib import Path; from migrate.layouts import load_mapping; "
-            "from migrate.synth import generate; "
+            "from migrate.synth.generate import generate; "
             "generate(load_mapping(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), "
             "seed=int(sys.argv[4]), defects=max(int(sys.argv[3]) // 10_000, 1))")
     subprocess.run([sys.executable, "-c", code, MAPPING, str(path), str(rows), str(seed)],

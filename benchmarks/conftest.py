@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from migrate.layouts import load_mapping
-from migrate.synth import generate
+from migrate.synth.generate import generate
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

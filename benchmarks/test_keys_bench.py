@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from migrate.keys import KeyTracker
+from migrate.validate.keys import KeyTracker
 
 CHUNK = 80_000
 

@@ -19,8 +19,8 @@ import pytest
 
 from migrate.decode import decode_packed, decode_wareki, decode_ymd, decode_zoned
 from migrate.layouts import load_mapping
-from migrate.pipeline import RunOptions, run
-from migrate.synth import generate
+from migrate.run.pipeline import RunOptions, run
+from migrate.synth.generate import generate
 
 _spec = importlib.util.spec_from_file_location("naive", Path(__file__).with_name("naive.py"))
 naive = importlib.util.module_from_spec(_spec)

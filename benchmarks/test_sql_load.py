@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from compare import load_frame  # benchmarks/compare.py, beside this file
 
-from migrate.pipeline import RunOptions, run
+from migrate.run.pipeline import RunOptions, run
 
 CHUNK_ROWS = 75_000  # about what one 32 MB input chunk yields
 

@@ -6,12 +6,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from migrate.mapping import RECORD_COL, ChunkMapper, decode_field, decode_header
-from migrate.read import FixedWidthReader
+from migrate.read.fixed import FixedWidthReader
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.sql import SqlSink
-from migrate.validate import Validator
+from migrate.transform.mapper import RECORD_COL, ChunkMapper, decode_field, decode_header
+from migrate.validate.rows import Validator
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import click
 from rich.console import Console
 
 from migrate import __version__
-from migrate.engines import ENGINES
 from migrate.errors import MigrateError, UsageError
 from migrate.i18n import format_error, t
+from migrate.run.engines import ENGINES
 
 stderr = Console(stderr=True)
 
@@ -84,10 +84,10 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
     """Convert INPUT with a mapping — or every file of a migration plan (migration.yaml) in
     dependency order — and write CSV, Parquet, a database, rejects and run.json."""
     from migrate.layouts import load_mapping
-    from migrate.pipeline import RunOptions, run
-    from migrate.plan import is_plan, load_plan
-    from migrate.progress import progress_bar
-    from migrate.summary import print_summary
+    from migrate.layouts.plan import is_plan, load_plan
+    from migrate.report.summary import print_summary
+    from migrate.run.pipeline import RunOptions, run
+    from migrate.run.progress import progress_bar
 
     if scheduler and engine != "dask":
         raise UsageError("--scheduler needs --engine dask",
@@ -112,9 +112,9 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
 
 def _run_plan(plan: Any, out_dir: Path, db_url: str | None, max_rejects: int | None,
               chunk_mb: int, workers: int | None, engine: str, scheduler: str | None) -> Any:
-    from migrate.plan import run_plan
-    from migrate.progress import progress_bar
-    from migrate.summary import print_plan_summary
+    from migrate.report.summary import print_plan_summary
+    from migrate.run.plan import run_plan
+    from migrate.run.progress import progress_bar
 
     console = Console()
     bars: list[Any] = []
@@ -155,14 +155,14 @@ def generate_command(mapping_ref: str | None, set_name: str | None, rows: int, o
                      seed: int, defects: int) -> None:
     """Write a realistic synthetic legacy export for a mapping (or a whole set with --set)."""
     from migrate.layouts import load_mapping
-    from migrate.synth import generate
+    from migrate.synth.generate import generate
 
     if (mapping_ref is None) == (set_name is None):
         raise UsageError("give either --mapping or --set",
                          hint="--mapping vendor_a/juki writes one file; --set vendor_a writes "
                               "resident, tax and NHI files and their migration plan.")
     if set_name is not None:
-        from migrate.synth_set import generate_set
+        from migrate.synth.sets import generate_set
 
         if defects > rows // 100:
             raise UsageError("--defects {defects} is too many for {rows} rows",
@@ -196,8 +196,8 @@ def generate_command(mapping_ref: str | None, set_name: str | None, rows: int, o
 def demo_command(out_dir: Path, rows: int, defects: int) -> None:
     """Generate a vendor_a set for the three business areas (resident records, resident tax,
     NHI) with injected defects, and run its migration plan."""
-    from migrate.plan import load_plan
-    from migrate.synth_set import generate_set
+    from migrate.layouts.plan import load_plan
+    from migrate.synth.sets import generate_set
 
     console = Console()
     input_dir = out_dir / "input"
@@ -228,7 +228,7 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
     row hashes; list the keys that differ. Exit 1 when something drifted."""
     from rich.markup import escape
 
-    from migrate.verify_db import describe, reconcile_all
+    from migrate.reconcile.verify_db import describe, reconcile_all
 
     checks = reconcile_all(out_dir, db_url)
     console = Console()

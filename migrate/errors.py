@@ -6,7 +6,7 @@ MigrateError
 ├── InputFormatError      the input file does not fit its mapping (record length…) → exit 2
 └── ReconciliationError   an invariant broke after the run                          → exit 1
 
-Each error carries a message id from the catalogue (migrate/locale), its parameters, and where
+Each error carries a message id from the catalogue (migrate/i18n/locale), its parameters, and where
 it happened (file, line, record number, byte offset, field) plus a fix hint. The CLI is the only
 place that turns them into text and exit codes; nothing here prints.
 """

@@ -2,7 +2,7 @@
 
 Run after changing messages: `python scripts/update_messages.py`. New ids are added with an empty
 translation (tests/test_i18n.py then fails until someone translates them); ids no longer used
-are dropped. The extraction rules live in migrate/i18n_extract.py so the test uses the same ones.
+are dropped. The extraction rules live in migrate/i18n/extract.py so the test uses the same ones.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from migrate.i18n_extract import extract_messages  # noqa: E402
+from migrate.i18n.extract import extract_messages  # noqa: E402
 
-PO = ROOT / "migrate" / "locale" / "ja" / "LC_MESSAGES" / "migrate.po"
+PO = ROOT / "migrate" / "i18n" / "locale" / "ja" / "LC_MESSAGES" / "migrate.po"
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ def convert():
     standard rows and the rejects, all read back as text."""
     import polars as pl
 
-    from migrate.pipeline import RunOptions, run
+    from migrate.run.pipeline import RunOptions, run
 
     def go(mapping: Mapping, path: Path, out: Path, chunk_bytes: int = 1 << 20):
         result = run(RunOptions(mapping, path, out, db_url="none", chunk_bytes=chunk_bytes,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrate.checkdigits import (
+from migrate.validate.checkdigits import (
     digit_matrix,
     houjin_no_check_digit,
     is_valid_houjin_no,

@@ -93,8 +93,8 @@ def test_demo(runner, tmp_path):
 
 
 def test_progress_reports_records(tmp_path, juki_mapping):
-    from migrate.pipeline import RunOptions, run
-    from migrate.synth import generate
+    from migrate.run.pipeline import RunOptions, run
+    from migrate.synth.generate import generate
 
     data = tmp_path / "x.dat"
     generate(juki_mapping, data, 1000, seed=2)

@@ -346,6 +346,6 @@ def test_copy_rows_copies_a_strided_field_exactly():
 
 
 def test_allocator_tuning_is_idempotent():
-    from migrate.allocator import keep_freed_buffers
+    from migrate.run.allocator import keep_freed_buffers
 
     assert keep_freed_buffers() is keep_freed_buffers()

@@ -10,7 +10,7 @@ import pytest
 
 from migrate.errors import InputFormatError, LayoutError
 from migrate.layouts import load_mapping
-from migrate.pipeline import RunOptions, run
+from migrate.run.pipeline import RunOptions, run
 
 SCHEMA = """
 layout: list_test/v1

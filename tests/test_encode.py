@@ -22,7 +22,7 @@ from migrate.decode import (
     decode_ymd,
     decode_zoned,
 )
-from migrate.encode import (
+from migrate.transform.encode import (
     encode_digits,
     encode_packed,
     encode_text,

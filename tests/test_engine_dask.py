@@ -11,13 +11,13 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from migrate.chunkwork import ChunkContext
 from migrate.cli import main
-from migrate.engines import dask as dask_engine
 from migrate.errors import InputFormatError, UsageError
 from migrate.i18n import format_error
-from migrate.pipeline import RunOptions, run
-from migrate.synth import generate
+from migrate.run.chunkwork import ChunkContext
+from migrate.run.engines import dask as dask_engine
+from migrate.run.pipeline import RunOptions, run
+from migrate.synth.generate import generate
 
 ROWS = 3000
 DEFECTS = 24

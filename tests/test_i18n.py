@@ -9,13 +9,13 @@ from babel.messages.pofile import read_po
 
 from migrate.errors import UsageError
 from migrate.i18n import format_error, language, t
-from migrate.i18n_extract import extract_messages
+from migrate.i18n.extract import extract_messages
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _catalog():
-    po = files("migrate") / "locale" / "ja" / "LC_MESSAGES" / "migrate.po"
+    po = files("migrate.i18n") / "locale" / "ja" / "LC_MESSAGES" / "migrate.po"
     with po.open("rb") as handle:
         return read_po(handle)
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migrate.keys import KeyTracker
+from migrate.validate.keys import KeyTracker
 
 
 def test_duplicates_within_and_across_chunks():

@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from migrate.cli import main
-from migrate.plan import load_plan, run_plan
-from migrate.synth_set import generate_set
+from migrate.layouts.plan import load_plan
+from migrate.run.plan import run_plan
+from migrate.synth.sets import generate_set
 
 FILES = {"juki.dat": "juki", "zeimu.dat": "zeimu", "kokuho_setai.dat": "kokuho_setai",
          "kokuho.csv": "kokuho", "kokuho_fuka.dat": "kokuho_fuka"}
@@ -137,7 +138,7 @@ def test_two_files_of_one_layout_share_a_table_and_their_keys(tmp_path: Path, db
     in the second file that the first already had is a duplicate naming the first file."""
     import sqlalchemy as sa
 
-    from migrate.synth import generate
+    from migrate.synth.generate import generate
 
     generate(juki_mapping, tmp_path / "current.dat", 300, seed=1)
     generate(juki_mapping, tmp_path / "more.dat", 320, seed=1)  # its first 300 repeat them
@@ -273,8 +274,8 @@ def test_reconcile_a_plan_folder_checks_every_area(defect_run: tuple[Path, Path,
 
 
 def test_a_household_with_two_heads_names_both(tmp_path: Path, juki_mapping) -> None:
-    from migrate.pipeline import RunOptions, run
-    from migrate.synth import generate
+    from migrate.run.pipeline import RunOptions, run
+    from migrate.synth.generate import generate
 
     path = tmp_path / "juki.dat"
     generate(juki_mapping, path, 400, seed=9)

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from migrate.read import FixedWidthReader
+from migrate.read.fixed import FixedWidthReader
 
 SCHEMA = """
 layout: tax_test/v1

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from migrate.errors import InputFormatError
-from migrate.pipeline import RunOptions, run
-from migrate.synth import generate
+from migrate.run.pipeline import RunOptions, run
+from migrate.synth.generate import generate
 
 ROWS = 3000
 DEFECTS = 24
@@ -261,8 +261,8 @@ def test_chunk_outcome_travels_between_processes_unchanged(tmp_path, juki_mappin
     must come back equal, with the same column types."""
     import pickle
 
-    from migrate.chunkwork import ChunkWorker
-    from migrate.pipeline import Pipeline
+    from migrate.run.chunkwork import ChunkWorker
+    from migrate.run.pipeline import Pipeline
 
     pipeline = Pipeline(RunOptions(juki_mapping, generated, tmp_path, chunk_bytes=1 << 20))
     outcome = ChunkWorker(pipeline.context).process(*pipeline.reader.plan()[0])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from migrate.errors import InputFormatError, UsageError
-from migrate.read import DATA, HEADER, TRAILER, UNKNOWN, FixedWidthReader
+from migrate.read.fixed import DATA, HEADER, TRAILER, UNKNOWN, FixedWidthReader
 
 
 def record(kind: bytes, length: int = 430) -> bytes:
@@ -94,7 +94,7 @@ def test_empty_file(tmp_path, juki_mapping):
 def test_split_fields_equals_slicing_every_field(juki_mapping):
     """Fields are cut out of the records block by block; each must equal its slice, whatever
     the number of records (not a multiple of the block, fewer than one block)."""
-    from migrate.mapping import SPLIT_BLOCK_ROWS, split_fields
+    from migrate.transform.mapper import SPLIT_BLOCK_ROWS, split_fields
 
     specs = list(juki_mapping.fields.values())
     rng = np.random.default_rng(11)

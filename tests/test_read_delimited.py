@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import migrate.read_delimited as rd
+import migrate.read.delimited as rd
 from migrate.errors import InputFormatError, UsageError
-from migrate.read import CHILD, DATA, HEADER, TRAILER, UNKNOWN
-from migrate.read_delimited import DelimitedReader, Slot
+from migrate.read.delimited import DelimitedReader, Slot
+from migrate.read.fixed import CHILD, DATA, HEADER, TRAILER, UNKNOWN
 
 
 def write(tmp_path: Path, body: bytes, name: str = "in.csv") -> Path:

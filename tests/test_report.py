@@ -16,11 +16,11 @@ import polars as pl
 import pytest
 
 from migrate.i18n import t
-from migrate.pipeline import RunOptions, run
-from migrate.read import file_sha256
-from migrate.reasons import REASONS
-from migrate.report import BAR_COLOUR, CHART_BAR_AREA, EXAMPLES_PER_REASON, write_report
-from migrate.synth import generate
+from migrate.read.fixed import file_sha256
+from migrate.reconcile.reasons import REASONS
+from migrate.report.html import BAR_COLOUR, CHART_BAR_AREA, EXAMPLES_PER_REASON, write_report
+from migrate.run.pipeline import RunOptions, run
+from migrate.synth.generate import generate
 
 ROWS = 2000
 DEFECTS = 40
@@ -334,8 +334,9 @@ def test_plan_report_lists_every_area_in_a_browser(tmp_path):
     its figures, and the cross-file checks."""
     import json
 
-    from migrate.plan import load_plan, run_plan
-    from migrate.synth_set import generate_set
+    from migrate.layouts.plan import load_plan
+    from migrate.run.plan import run_plan
+    from migrate.synth.sets import generate_set
 
     chromium = _chromium()
     generate_set(tmp_path / "set", 1500, seed=6, defects=3)

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from migrate.layouts import Schema, load_schema
-from migrate.mapping import OFFSET_COL, RECORD_COL, polars_dtype
-from migrate.validate import Validator, build_pandera_schema
+from migrate.transform.mapper import OFFSET_COL, RECORD_COL, polars_dtype
+from migrate.validate.rows import Validator, build_pandera_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "schemas"

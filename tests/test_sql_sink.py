@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from migrate.errors import LayoutError, UsageError
 from migrate.layouts import load_schema
-from migrate.mapping import polars_dtype
 from migrate.sinks.sql import SqlSink
+from migrate.transform.mapper import polars_dtype
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from migrate.checkdigits import is_valid_jumin_code, is_valid_lg_code, is_valid_my_number
 from migrate.errors import UsageError
 from migrate.layouts import Mapping, load_mapping
-from migrate.synth import (
+from migrate.synth.generate import (
     AS_OF,
     DEFECT_KINDS,
     defects_path,
     generate,
     generate_records,
 )
-from migrate.synth_data import NAGAI
+from migrate.synth.words import NAGAI
+from migrate.validate.checkdigits import is_valid_jumin_code, is_valid_lg_code, is_valid_my_number
 
 ROWS = 3000
 DEFECTS = 24

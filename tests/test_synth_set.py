@@ -1,4 +1,4 @@
-"""Synthetic migration sets (migrate.synth_set): determinism, sizes, validity, consistency, defects.
+"""Synthetic migration sets (migrate.synth.sets): determinism, sizes, validity, consistency, defects.
 
 The files are read back with a small reference decoder written here from the mapping YAML files
 (python bytes.decode, int(), an own packed-decimal and 和暦 decoder), independent of the engine,
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from migrate.bundled import bundled_dir
-from migrate.synth import BLOCK_ROWS
-from migrate.synth_set import (
+from migrate.layouts.bundled import bundled_dir
+from migrate.synth.generate import BLOCK_ROWS
+from migrate.synth.sets import (
     DEFECT_KINDS,
     FUKA_IRYO,
     FUKA_KAIGO,

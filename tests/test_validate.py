@@ -7,10 +7,10 @@ from datetime import date
 import polars as pl
 import pytest
 
-from migrate.checks import KATAKANA, ZOKUGARA, check_expression
 from migrate.layouts import CheckSpec
-from migrate.mapping import OFFSET_COL, RECORD_COL
-from migrate.validate import Validator, build_pandera_schema
+from migrate.transform.mapper import OFFSET_COL, RECORD_COL
+from migrate.validate.checks import KATAKANA, ZOKUGARA, check_expression
+from migrate.validate.rows import Validator, build_pandera_schema
 
 
 @pytest.mark.parametrize("value,ok", [
@@ -56,7 +56,7 @@ def _row(schema, **overrides):
         "zairyu_shikaku": None, "zairyu_card_no": None, "zairyu_manryo": None,
     }
     base.update(overrides)
-    from migrate.mapping import polars_dtype
+    from migrate.transform.mapper import polars_dtype
     frame = pl.DataFrame({c.name: pl.Series(c.name, [base[c.name]], dtype=polars_dtype(c))
                           for c in schema.columns})
     return frame.with_columns(pl.lit(2, pl.Int64).alias(RECORD_COL),

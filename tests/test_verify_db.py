@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from migrate.cli import main
-from migrate.pipeline import RunOptions, run
-from migrate.synth import generate
-from migrate.verify_db import describe, verify_database
+from migrate.reconcile.verify_db import describe, verify_database
+from migrate.run.pipeline import RunOptions, run
+from migrate.synth.generate import generate
 
 ROWS = 600
 DEFECTS = 6
@@ -234,7 +234,7 @@ def test_decimals_are_exact_in_both_databases(tmp_path, db_url):
 def test_fingerprint_of_a_table_is_the_sum_of_its_parts(juki_mapping):
     """The SQLite side is fingerprinted in two rowid halves at once; that is only right
     because the fingerprint of the rows is the sum of the fingerprints of any split."""
-    from migrate.verify_db import _fingerprint, _fingerprint_sums, _fingerprint_text
+    from migrate.reconcile.verify_db import _fingerprint, _fingerprint_sums, _fingerprint_text
 
     schema = juki_mapping.target
     frame = pl.DataFrame({c: [f"{c}{i}" if i % 3 else None for i in range(10)]

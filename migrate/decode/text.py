@@ -32,22 +32,9 @@ from migrate.decode.result import (
     null_reasons,
     reason_series,
 )
+from migrate.layouts.encodings import supported_encoding
 
 _SEP = 0x0A
-# Stateless, ASCII-compatible encodings in which 0x0A only ever stands for itself.
-_SUPPORTED = frozenset(
-    {
-        "cp932",
-        "shift_jis",
-        "shift_jis_2004",
-        "shift_jisx0213",
-        "euc_jp",
-        "euc_jis_2004",
-        "euc_jisx0213",
-        "utf-8",
-        "ascii",
-    }
-)
 _STRIP = {"both": " \u3000", "full": "\u3000", "half": " ", "none": ""}
 # Rows matching this are resolved one by one: user-defined area (gaiji) and other private
 # use, C0/C1 controls and DEL.
@@ -58,18 +45,6 @@ _GAIJI_RE = re.compile("[\ue000-\ue757]")
 # After a failure, the next attempt decodes this many rows (doubling while they succeed),
 # so that a column with many bad cells stays linear in its size.
 _WINDOW_ROWS = 4096
-
-
-def supported_encoding(encoding: str) -> str:
-    """The codec name of an encoding decode_text (and encode_text) can handle; else ValueError."""
-    name = codecs.lookup(encoding).name
-    if name not in _SUPPORTED:
-        raise ValueError(
-            f"unsupported text encoding {encoding!r}: it needs a stateless, "
-            f"ASCII-compatible encoding in which 0x0A is never part of a multi-byte "
-            f"character (one of {', '.join(sorted(_SUPPORTED))})"
-        )
-    return name
 
 
 def classify_cell(cell: bytes, encoding: str) -> tuple[str | None, str | None]:

@@ -1,4 +1,7 @@
-"""Output sinks: each writes standardized chunks to a staging name and commits atomically.
+"""Write: CSV, Parquet and SQL outputs, staged and committed atomically (`atomic`).
+May import `layouts`, `errors`, `i18n`; never `read` or `decode`.
+
+Output sinks: each writes standardized chunks to a staging name and commits atomically.
 
 A sink can re-count what it committed, so reconciliation checks the output itself.
 """

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from migrate.atomic import commit, discard, private_open, temp_path
+from migrate.sinks.atomic import commit, discard, private_open, temp_path
 
 RECOUNT_BLOCK = 8 * 1024 * 1024
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from migrate.atomic import commit, discard, private_open, temp_path
 from migrate.layouts import Schema
+from migrate.sinks.atomic import commit, discard, private_open, temp_path
 
 
 def encodings(schema: Schema, empty: pl.DataFrame) -> dict[str, list[str]]:

@@ -27,9 +27,9 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from migrate.atomic import private_open
 from migrate.errors import UsageError
 from migrate.layouts import ColumnSpec, Schema
+from migrate.sinks.atomic import private_open
 
 BATCH_ROWS = 20_000  # executemany batch (SQLite, other drivers)
 COPY_ROWS = 20_000  # rows per CSV buffer handed to COPY (~5 MB; bounds the extra memory)

@@ -1,0 +1,303 @@
+"""Legacy → standard mappings (mappings/<vendor>/<file>.yaml): the source description, the
+child records and how each standard column is produced. Checked against the target layout
+at load: unknown columns, required columns left unmapped, codes the target does not allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from migrate.errors import LayoutError, UsageError
+from migrate.layouts.bundled import bundled_dir
+from migrate.layouts.loading import _as_values, _Ctx, _read_yaml
+from migrate.layouts.schema import Schema, load_schema
+from migrate.layouts.source import (
+    AGGREGATES,
+    NUMERIC_FIELD_TYPES,
+    FieldSpec,
+    SourceSpec,
+    TrailerSpec,
+    _load_field,
+    _load_fields,
+    _load_source,
+    _Slots,
+)
+from migrate.layouts.tables import CodeTable, load_code_table
+from migrate.layouts.yamlpos import LocatedDict
+
+
+@dataclass(frozen=True)
+class ChildRecord:
+    """A record type that belongs to the data (parent) record before it, e.g. one income record
+    per income category after a taxpayer record; its values reach the parent's row through
+    column mappings with `from: record.field`, `where` and `aggregate`."""
+
+    name: str
+    code: str
+    fields: dict[str, FieldSpec]
+    key: tuple[tuple[str, str], ...] = ()  # (child field, parent field) that must be equal
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How one standard column is produced."""
+
+    column: str
+    kind: str  # field | header | record_number | child
+    source: str | None = None
+    kana: str | None = None
+    codes: CodeTable | None = None
+    line: int = 0
+    record: str | None = None  # kind child: the child record type
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()  # kind child: child field → values
+    aggregate: str | None = None  # kind child: sum | count | only
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A legacy source described against a target standard layout."""
+
+    id: str
+    version: int
+    title_ja: str
+    title_en: str
+    target: Schema
+    source: SourceSpec
+    header_fields: dict[str, FieldSpec]
+    trailer: TrailerSpec | None
+    fields: dict[str, FieldSpec]
+    columns: tuple[ColumnMapping, ...]
+    path: Path
+    children: dict[str, ChildRecord] = field(default_factory=dict)
+
+    def field_spec(self, name: str) -> FieldSpec:
+        """A data field by name, or a child record's field as `record.field`."""
+        if "." in name and name.split(".", 1)[0] in self.children:
+            record, child_field = name.split(".", 1)
+            return self.children[record].fields[child_field]
+        return self.fields[name]
+
+    def pii_of_field(self, field_name: str, record: str | None = None) -> str | None:
+        """A field is personal data when a column it feeds is (declared once, in the schema)."""
+        for cm in self.columns:
+            if cm.kind in ("field", "child") and cm.source == field_name and cm.record == record:
+                pii = self.target.column(cm.column).pii
+                if pii:
+                    return pii
+        return None
+
+def find_mapping(ref: str | Path) -> Path:
+    """A mapping by path, or by id (vendor_a/juki) in the bundled mappings folder."""
+    as_path = Path(ref)
+    if as_path.is_file():
+        return as_path
+    bundled = bundled_dir("mappings") / f"{ref}.yaml"
+    if bundled.is_file():
+        return bundled
+    known = ", ".join(list_bundled_mappings()) or "-"
+    raise UsageError("unknown mapping '{ref}'", {"ref": str(ref)},
+                     hint="Give a path to a mapping YAML file or one of the bundled ids: {known}.",
+                     hint_params={"known": known})
+
+
+def list_bundled_mappings() -> list[str]:
+    root = bundled_dir("mappings")
+    return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.yaml"))
+
+def _load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
+                         mapping: dict[str, Any], base: Path) -> ColumnMapping:
+    line = parent.line_of(column)
+    if isinstance(node, str):
+        node_d: dict[str, Any] = {"from": node}
+    else:
+        node_d = ctx.mapping(node, column, parent)
+        ctx.only_keys(node_d, ("from", "header", "source", "kana", "codes", "where",
+                               "aggregate"), f"column {column}")
+    codes = load_code_table(base / str(node_d["codes"])) if node_d.get("codes") else None
+    kana = node_d.get("kana")
+    if kana is not None and kana != "fullwidth":
+        raise ctx.fail(parent, column, "kana must be 'fullwidth'")
+    children: dict[str, ChildRecord] = mapping["children"]
+    if "from" in node_d and str(node_d["from"]).split(".", 1)[0] in children \
+            and "." in str(node_d["from"]):
+        return _load_child_column(ctx, column, node_d, parent, children, kana, codes, line)
+    if "where" in node_d or "aggregate" in node_d:
+        raise ctx.fail(parent, column, "'where' and 'aggregate' are for columns taken from a "
+                       "child record (from: record.field)")
+    if "from" in node_d:
+        name = str(node_d["from"])
+        if name not in mapping["fields"]:
+            raise ctx.fail(parent, column, "column {column} takes unknown field '{name}'",
+                           "Declare it under fields: or fix the name.", column=column, name=name)
+        return ColumnMapping(column, "field", name, kana, codes, line)
+    if "header" in node_d:
+        name = str(node_d["header"])
+        if name not in mapping["header"]:
+            raise ctx.fail(parent, column, "column {column} takes unknown header field '{name}'",
+                           column=column, name=name)
+        return ColumnMapping(column, "header", name, kana, codes, line)
+    if node_d.get("source") == "record_number":
+        return ColumnMapping(column, "record_number", None, None, None, line)
+    raise ctx.fail(parent, column, "column {column} needs 'from', 'header' or "
+                   "'source: record_number'", column=column)
+
+
+def _load_child_column(ctx: _Ctx, column: str, node: dict[str, Any], parent: LocatedDict,
+                       children: dict[str, ChildRecord], kana: str | None,
+                       codes: CodeTable | None, line: int) -> ColumnMapping:
+    record, name = str(node["from"]).split(".", 1)
+    child = children[record]
+    if name not in child.fields:
+        raise ctx.fail(parent, column, "column {column} takes unknown field '{name}' of record "
+                       "type {record}", column=column, name=name, record=record)
+    where_node = node.get("where") or {}
+    if not isinstance(where_node, dict):
+        raise ctx.fail(parent, column, "'where' must map child fields to values")
+    where = tuple((str(k), _as_values(v)) for k, v in where_node.items())
+    for key, _ in where:
+        if key not in child.fields:
+            raise ctx.fail(parent, column, "'where' of column {column} names unknown field "
+                           "'{name}' of record type {record}", column=column, name=key,
+                           record=record)
+    numeric = child.fields[name].type in NUMERIC_FIELD_TYPES
+    aggregate = str(node.get("aggregate", "sum" if numeric else "only"))
+    if aggregate not in AGGREGATES:
+        raise ctx.fail(parent, column, "aggregate must be one of {known}",
+                       known=", ".join(AGGREGATES))
+    if aggregate == "sum" and not numeric:
+        raise ctx.fail(parent, column, "aggregate sum needs a numeric field; {name} is {type}",
+                       name=name, type=child.fields[name].type)
+    return ColumnMapping(column, "child", name, kana, codes, line, record, where, aggregate)
+
+
+def _load_children(ctx: _Ctx, data: LocatedDict, source: SourceSpec
+                   ) -> dict[str, ChildRecord]:
+    if not data.get("records"):
+        return {}
+    node = ctx.mapping(data["records"], "records", data)
+    if source.delimited or source.record_types is None:
+        raise ctx.fail(data, "records", "child record types need a fixed-width source with "
+                       "source.record_type")
+    rt = source.record_types
+    taken = {rt.data, rt.header, rt.trailer}
+    children = {}
+    for name, raw in node.items():
+        child = ctx.mapping(raw, str(name), node)
+        what = f"record type {name}"
+        ctx.only_keys(child, ("code", "belongs_to", "key", "fields"), what)
+        code = str(ctx.require(child, "code", what))
+        if len(code.encode("ascii", "replace")) != rt.length:
+            raise ctx.fail(child, "code", "record type code '{code}' is not {n} byte(s) long",
+                           code=code, n=rt.length)
+        if code in taken:
+            raise ctx.fail(child, "code", "record type code '{code}' is used twice", code=code)
+        taken.add(code)
+        if str(child.get("belongs_to", "previous")) != "previous":
+            raise ctx.fail(child, "belongs_to", "belongs_to must be 'previous': a child record "
+                           "belongs to the nearest data record before it",
+                           "If the file joins by key only, sort it by that key first.")
+        fields = _load_fields(ctx, ctx.require(child, "fields", what), "fields", child, source)
+        key = tuple((str(k), str(v)) for k, v in
+                    ctx.mapping(child.get("key") or LocatedDict(), "key", child).items())
+        children[str(name)] = ChildRecord(str(name), code, fields, key, child.line)
+    return children
+
+
+def _check_against_target(ctx: _Ctx, data: LocatedDict, columns: list[ColumnMapping],
+                          target: Schema) -> None:
+    cols_node = data["columns"]
+    names = set(target.column_names)
+    for cm in columns:
+        if cm.column not in names:
+            raise ctx.fail(cols_node, cm.column,
+                           "column '{column}' is not in the target layout {target}",
+                           "Columns of {target}: {known}.", column=cm.column, target=target.id,
+                           known=", ".join(target.column_names))
+        spec = target.column(cm.column)
+        if cm.codes and spec.codes is not None:
+            bad = sorted({v for v in cm.codes.mapping.values() if v and v not in spec.codes})
+            if bad:
+                raise LayoutError(
+                    "code table maps to {codes}, which {target} does not allow for {column}",
+                    {"codes": ", ".join(bad), "target": target.id, "column": cm.column},
+                    file=cm.codes.path, hint="Allowed codes are listed in {table}.",
+                    hint_params={"table": spec.code_table})
+    mapped = {cm.column for cm in columns}
+    missing = [c.name for c in target.columns if c.required and c.name not in mapped]
+    if missing:
+        raise ctx.fail(data, "columns", "required column(s) of {target} not mapped: {missing}",
+                       "Map each required column from a field, the header or the record number.",
+                       target=target.id, missing=", ".join(missing))
+
+
+def load_mapping(ref: str | Path) -> Mapping:
+    """Load and check a mapping by id or path, together with its target schema."""
+    path = find_mapping(ref)
+    ctx = _Ctx(path)
+    data = _read_yaml(path)
+    ctx.only_keys(data, ("mapping", "version", "title", "target", "source", "header", "trailer",
+                         "fields", "records", "columns"), "a mapping")
+    base = path.parent
+    target = load_schema(str(ctx.require(data, "target", "the mapping")), relative_to=base)
+    source = _load_source(ctx, ctx.mapping(ctx.require(data, "source", "the mapping"),
+                                           "source", data), base)
+    slots = _Slots(source.record_length) if source.delimited else None
+    if slots is not None and data.get("header"):
+        raise ctx.fail(data, "header", "a delimited source has no header record fields",
+                       "Use source.header_line: true for a line of column names.")
+    header = _load_fields(ctx, data.get("header") or LocatedDict(), "header", data, source)
+    fields = _load_fields(ctx, ctx.require(data, "fields", "the mapping"), "fields", data, source,
+                          slots)
+    children = _load_children(ctx, data, source)
+    if children and source.record_types:
+        source = replace(source, record_types=replace(
+            source.record_types, children=tuple((c.code, c.name) for c in children.values())))
+    trailer = _load_trailer(ctx, data, source, fields, children, slots)
+    if (header or trailer) and source.record_types is None:
+        raise ctx.fail(data, "source", "header/trailer fields need source.record_type")
+    if slots is not None:  # the synthetic row: record-type slot + every field's slot
+        source = replace(source, record_length=slots.width)
+    raw_columns = ctx.mapping(ctx.require(data, "columns", "the mapping"), "columns", data)
+    known = {"fields": fields, "header": header, "children": children}
+    columns = [_load_column_mapping(ctx, str(c), v, raw_columns, known, base)
+               for c, v in raw_columns.items()]
+    _check_against_target(ctx, data, columns, target)
+    for child in children.values():
+        if not any(cm.kind == "child" and cm.record == child.name and cm.aggregate != "count"
+                   for cm in columns):
+            raise ctx.fail(data["records"], child.name,
+                           "no column takes the values of record type {record}",
+                           "Map its fields with from: {record}.field (and where:), or its "
+                           "records would be counted but their values lost.",
+                           record=child.name)
+    title = data.get("title") or {}
+    mapping_id = str(ctx.require(data, "mapping", "the mapping"))
+    return Mapping(mapping_id, int(data.get("version", 1)), str(title.get("ja", mapping_id)),
+                   str(title.get("en", mapping_id)), target, source, header, trailer, fields,
+                   tuple(columns), path, children)
+
+
+def _load_trailer(ctx: _Ctx, data: LocatedDict, source: SourceSpec, fields: dict[str, FieldSpec],
+                  children: dict[str, ChildRecord], slots: _Slots | None) -> TrailerSpec | None:
+    if not data.get("trailer"):
+        return None
+    tnode = ctx.mapping(data["trailer"], "trailer", data)
+    ctx.only_keys(tnode, ("count", "control_totals"), "trailer")
+    count = (_load_field(ctx, "count", tnode["count"], tnode, source, slots)
+             if tnode.get("count") else None)
+    totals = _load_fields(ctx, tnode.get("control_totals") or LocatedDict(),
+                          "control_totals", tnode, source, slots)
+    for name in totals:
+        record, _, child_field = name.partition(".")
+        spec = (children[record].fields.get(child_field) if child_field and record in children
+                else fields.get(name))
+        if spec is None:
+            raise ctx.fail(tnode, "control_totals",
+                           "control total '{name}' names no data field", name=name)
+        if spec.type not in NUMERIC_FIELD_TYPES:
+            raise ctx.fail(tnode, "control_totals",
+                           "control total '{name}' must sum a numeric field", name=name)
+    return TrailerSpec(count, totals)

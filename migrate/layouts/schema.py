@@ -1,0 +1,350 @@
+"""Standard layouts (schemas/<layout>/vN.yaml): columns, checks, references, row rules and group
+checks, loaded into frozen dataclasses. Everything that can be checked without data is
+checked here, with `file:line` in the error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from migrate.errors import LayoutError, UsageError
+from migrate.layouts.bundled import bundled_dir
+from migrate.layouts.loading import _as_list, _as_values, _Ctx, _read_yaml
+from migrate.layouts.tables import read_csv_table
+from migrate.layouts.yamlpos import LocatedDict
+
+DTYPES = ("str", "digits", "code", "int", "decimal", "date", "partial_date", "flag")
+CHECKS = (
+    "lg_code_check_digit",
+    "my_number_check_digit",
+    "jumin_code_check_digit",
+    "houjin_no_check_digit",
+    "katakana",
+    "zokugara_chain",
+    "pattern",
+)
+PII_KINDS = ("my_number", "name", "address", "date", "id")
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A named check on a standard column; severity 'error' rejects, 'warning' keeps and counts."""
+
+    name: str
+    severity: str = "error"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """`references: {layout: juki/v1, column: atena_no}`: every value of the column must exist
+    in that column (the primary key) of that layout; the database gets a foreign key."""
+
+    layout: str
+    column: str
+    line: int = 0
+    unless: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rows exempt (住登外)
+    # an exempt row whose key IS in the other layout (the same person in both files):
+    found: str = "warning"  # warning | error
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a standard layout."""
+
+    name: str
+    ja: str
+    en: str
+    dtype: str
+    required: bool = False
+    length: int | None = None
+    max_length: int | None = None
+    precision: int | None = None
+    scale: int = 0
+    minimum: float | None = None
+    maximum: float | None = None
+    codes: tuple[str, ...] | None = None
+    code_table: Path | None = None
+    checks: tuple[CheckSpec, ...] = ()
+    pii: str | None = None
+    references: Reference | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A row-level rule: when some columns hold some values (`when`) and/or are filled in
+    (`when_present`), others must be present / absent, or two columns must compare."""
+
+    name: str
+    ja: str
+    en: str
+    when: dict[str, tuple[str, ...]]
+    require: tuple[str, ...] = ()
+    forbid: tuple[str, ...] = ()
+    line: int = 0
+    when_present: tuple[str, ...] = ()
+    compare: tuple[str, str, str] | None = None  # (left column, operator, right column)
+
+
+@dataclass(frozen=True)
+class GroupCheckSpec:
+    """A rule over groups of rows of one layout (e.g. each household has exactly one head).
+
+    It needs the whole file, so it is evaluated before the rows are written (a first pass that
+    reads only the grouping columns); severity 'error' rejects every record of a failing group."""
+
+    name: str
+    ja: str
+    en: str
+    group_by: tuple[str, ...]
+    count_where: dict[str, tuple[str, ...]]
+    exactly: int
+    severity: str = "error"
+    line: int = 0
+    among: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rows that form groups
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A standard layout (e.g. juki/v1) loaded from schemas/."""
+
+    id: str
+    title_ja: str
+    title_en: str
+    columns: tuple[ColumnSpec, ...]
+    primary_key: tuple[str, ...]
+    rules: tuple[RuleSpec, ...]
+    path: Path
+    group_checks: tuple[GroupCheckSpec, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """File stem used for outputs: juki/v1 → juki."""
+        return self.id.split("/")[0]
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+def find_schema(ref: str, relative_to: Path | None = None) -> Path:
+    """A schema by id (juki/v1) in the bundled folder, or by path (relative to a mapping)."""
+    candidates = []
+    as_path = Path(ref)
+    if relative_to is not None and not as_path.is_absolute():
+        candidates.append(relative_to / as_path)
+    candidates.append(as_path)
+    candidates.append(bundled_dir("schemas") / f"{ref}.yaml")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise UsageError("unknown schema '{ref}'", {"ref": ref},
+                     hint="Use a bundled id such as juki/v1 or a path to a schema YAML file "
+                          "(relative to the mapping file).")
+
+
+def _load_checks(ctx: _Ctx, node: LocatedDict) -> tuple[CheckSpec, ...]:
+    raw = node.get("checks") or []
+    if not isinstance(raw, list):
+        raise ctx.fail(node, "checks", "'checks' must be a list")
+    specs = []
+    for item in raw:
+        if isinstance(item, str):
+            name, severity, params = item, "error", {}
+        elif isinstance(item, LocatedDict):
+            name = str(ctx.require(item, "check", "a check"))
+            severity = str(item.get("severity", "error"))
+            params = {k: v for k, v in item.items() if k not in ("check", "severity")}
+            if severity not in ("error", "warning"):
+                raise ctx.fail(item, "severity", "severity must be 'error' or 'warning'")
+        else:
+            raise ctx.fail(node, "checks", "each check is a name or a mapping with 'check'")
+        if name not in CHECKS:
+            raise ctx.fail(node, "checks", "unknown check '{check}'", "Known checks: {known}.",
+                           check=name, known=", ".join(CHECKS))
+        if name == "pattern":
+            try:
+                re.compile(str(params.get("pattern", "")))
+            except re.error:
+                raise ctx.fail(node, "checks", "the pattern is not a valid regular expression"
+                               ) from None
+        specs.append(CheckSpec(name, severity, params))
+    return tuple(specs)
+
+
+def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
+    ctx.only_keys(node, ("name", "ja", "en", "dtype", "required", "length", "max_length",
+                         "precision", "scale", "min", "max", "codes", "checks", "pii",
+                         "references"), "a column")
+    name = str(ctx.require(node, "name", "a column"))
+    dtype = str(ctx.require(node, "dtype", f"column {name}"))
+    if dtype not in DTYPES:
+        raise ctx.fail(node, "dtype", "unknown dtype '{dtype}'", "Known dtypes: {known}.",
+                       dtype=dtype, known=", ".join(DTYPES))
+    pii = node.get("pii")
+    if pii is not None and pii not in PII_KINDS:
+        raise ctx.fail(node, "pii", "unknown pii kind '{pii}'", "Known kinds: {known}.",
+                       pii=pii, known=", ".join(PII_KINDS))
+    codes = code_table = None
+    if dtype == "code":
+        code_table = base / str(ctx.require(node, "codes", f"code column {name}"))
+        rows = read_csv_table(code_table, ("code",))
+        codes = tuple(r["code"] for r in rows)
+    return ColumnSpec(
+        name=name, ja=str(node.get("ja", name)), en=str(node.get("en", name)), dtype=dtype,
+        required=bool(node.get("required", False)), length=node.get("length"),
+        max_length=node.get("max_length"), precision=node.get("precision"),
+        scale=int(node.get("scale", 0)), minimum=node.get("min"), maximum=node.get("max"),
+        codes=codes, code_table=code_table, checks=_load_checks(ctx, node), pii=pii,
+        references=_load_reference(ctx, node), line=node.line)
+
+
+def _load_reference(ctx: _Ctx, node: LocatedDict) -> Reference | None:
+    if node.get("references") is None:
+        return None
+    ref = ctx.mapping(node["references"], "references", node)
+    ctx.only_keys(ref, ("layout", "column", "unless", "unless_found"), "references")
+    unless = {}
+    if ref.get("unless") is not None:
+        unless = {str(k): _as_values(v) for k, v in
+                  ctx.mapping(ref["unless"], "unless", ref).items()}
+    found = str(ref.get("unless_found", "warning"))
+    if found not in ("warning", "error"):
+        raise ctx.fail(ref, "unless_found", "unless_found must be 'warning' or 'error'")
+    return Reference(str(ctx.require(ref, "layout", "references")),
+                     str(ctx.require(ref, "column", "references")), node.line_of("references"),
+                     unless, found)
+
+
+def _check_references(ctx: _Ctx, layout_id: str, columns: tuple[ColumnSpec, ...],
+                      pk: tuple[str, ...], base: Path) -> tuple[ColumnSpec, ...]:
+    """A reference must name the whole primary key of an existing layout; it is stored with
+    that layout's id (`references: {layout: ../oya/v1.yaml}` → oya/v1). The other layout's YAML
+    is only read for its id, column names and key, so layouts may refer to each other."""
+    checked = []
+    for spec in columns:
+        ref = spec.references
+        if ref is not None:
+            if ref.layout == layout_id:
+                target_id, target_columns, target_pk = layout_id, [c.name for c in columns], pk
+            else:
+                other = _read_yaml(find_schema(ref.layout, base))
+                target_id = str(other.get("layout", ref.layout))
+                target_columns = [str(c.get("name")) for c in other.get("columns") or []
+                                  if isinstance(c, dict)]
+                target_pk = tuple(str(k) for k in other.get("primary_key") or ())
+            if ref.column not in target_columns or target_pk != (ref.column,):
+                raise LayoutError(
+                    "column {column} refers to {layout}.{target}, which is not the primary key "
+                    "of that layout", {"column": spec.name, "layout": ref.layout,
+                                       "target": ref.column},
+                    file=ctx.path, line=ref.line,
+                    hint="A reference must name the one primary-key column of the other layout.")
+            spec = replace(spec, references=replace(ref, layout=target_id))
+        checked.append(spec)
+    return tuple(checked)
+
+def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
+    """Load a standard layout by id or path."""
+    path = find_schema(str(ref), relative_to)
+    ctx = _Ctx(path)
+    data = _read_yaml(path)
+    ctx.only_keys(data, ("layout", "title", "primary_key", "columns", "rules", "group_checks"),
+                  "a schema")
+    layout_id = str(ctx.require(data, "layout", "the schema"))
+    title = data.get("title") or {}
+    raw_columns = ctx.require(data, "columns", "the schema")
+    if not isinstance(raw_columns, list) or not raw_columns:
+        raise ctx.fail(data, "columns", "'columns' must be a non-empty list")
+    columns = tuple(_load_column(ctx, ctx.mapping(c, "columns", data), path.parent)
+                    for c in raw_columns)
+    names = [c.name for c in columns]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ctx.fail(data, "columns", "column(s) declared twice: {names}", names=", ".join(dupes))
+    pk = tuple(str(k) for k in data.get("primary_key") or ())
+    for key in pk:
+        if key not in names:
+            raise ctx.fail(data, "primary_key", "primary key column '{key}' is not a column",
+                           key=key)
+    columns = _check_references(ctx, layout_id, columns, pk, path.parent)
+    for spec in columns:
+        if spec.references is not None:
+            for col in spec.references.unless:
+                if col not in names:
+                    raise LayoutError("the reference of {column} is conditional on unknown "
+                                      "column '{col}'", {"column": spec.name, "col": col},
+                                      file=path, line=spec.references.line)
+    rules = []
+    for raw in data.get("rules") or []:
+        node = ctx.mapping(raw, "rules", data)
+        ctx.only_keys(node, ("name", "ja", "en", "when", "when_present", "require", "forbid",
+                             "compare"), "a rule")
+        when = {str(k): _as_values(v) for k, v in ctx.mapping(
+            node.get("when") or LocatedDict(), "when", node).items()}
+        when_present = tuple(str(c) for c in _as_list(node.get("when_present") or []))
+        require = tuple(str(c) for c in node.get("require") or ())
+        forbid = tuple(str(c) for c in node.get("forbid") or ())
+        compare = _load_compare(ctx, node)
+        if not (require or forbid or compare):
+            raise ctx.fail(node, None, "a rule needs require, forbid or compare")
+        for col in (*when, *when_present, *require, *forbid,
+                    *((compare[0], compare[2]) if compare else ())):
+            if col not in names:
+                raise ctx.fail(node, None, "rule refers to unknown column '{col}'", col=col)
+        rules.append(RuleSpec(str(ctx.require(node, "name", "a rule")), str(node.get("ja", "")),
+                              str(node.get("en", "")), when, require, forbid, node.line,
+                              when_present, compare))
+    return Schema(layout_id, str(title.get("ja", layout_id)), str(title.get("en", layout_id)),
+                  columns, pk, tuple(rules), path, _load_group_checks(ctx, data, names))
+
+
+COMPARE_OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+def _load_compare(ctx: _Ctx, node: LocatedDict) -> tuple[str, str, str] | None:
+    """`compare: "shikaku_loss_date >= shikaku_get_date"` (checked where both are filled in)."""
+    if node.get("compare") is None:
+        return None
+    parts = str(node["compare"]).split()
+    if len(parts) != 3 or parts[1] not in COMPARE_OPERATORS:
+        raise ctx.fail(node, "compare", "compare must read 'column operator column' with one of "
+                       "{ops}", ops=" ".join(COMPARE_OPERATORS))
+    return parts[0], parts[1], parts[2]
+
+
+def _load_group_checks(ctx: _Ctx, data: LocatedDict, names: list[str]
+                       ) -> tuple[GroupCheckSpec, ...]:
+    raw = data.get("group_checks") or []
+    if not isinstance(raw, list):
+        raise ctx.fail(data, "group_checks", "'group_checks' must be a list")
+    checks = []
+    for item in raw:
+        node = ctx.mapping(item, "group_checks", data)
+        ctx.only_keys(node, ("name", "ja", "en", "group_by", "among", "count_where", "exactly",
+                             "severity"), "a group check")
+        name = str(ctx.require(node, "name", "a group check"))
+        group_by = tuple(str(c) for c in _as_list(ctx.require(node, "group_by", "a group check")))
+        where = {str(k): _as_values(v) for k, v in ctx.mapping(
+            ctx.require(node, "count_where", "a group check"), "count_where", node).items()}
+        among = {str(k): _as_values(v) for k, v in ctx.mapping(
+            node.get("among") or LocatedDict(), "among", node).items()}
+        for col in (*group_by, *where, *among):
+            if col not in names:
+                raise ctx.fail(node, None, "group check {name} refers to unknown column '{col}'",
+                               name=name, col=col)
+        severity = str(node.get("severity", "error"))
+        if severity not in ("error", "warning"):
+            raise ctx.fail(node, "severity", "severity must be 'error' or 'warning'")
+        exactly = ctx.integer(node, "exactly", "a group check")
+        if exactly > 1:
+            raise ctx.fail(node, "exactly", "exactly must be 0 or 1 (none or one matching "
+                           "record per group)")
+        checks.append(GroupCheckSpec(name, str(node.get("ja", "")), str(node.get("en", "")),
+                                     group_by, where, exactly, severity, node.line, among))
+    return tuple(checks)

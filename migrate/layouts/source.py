@@ -1,0 +1,274 @@
+"""How a legacy file is framed and where its fields sit: the `source:` block, `fields:`,
+`header:` and `trailer:` of a mapping, loaded and checked (byte ranges inside the record, field
+types, encodings, era tables).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from migrate.layouts.encodings import supported_encoding
+from migrate.layouts.eras import DEFAULT_ERAS, Era, EraTable, can_mark_unknown
+from migrate.layouts.loading import _Ctx
+from migrate.layouts.tables import load_gaiji_table
+from migrate.layouts.yamlpos import LocatedDict
+
+FIELD_TYPES = ("text", "digits", "zoned", "packed", "decimal", "wareki", "ymd")
+DELIMITED_TYPES = ("text", "digits", "zoned", "decimal", "wareki", "ymd")
+AGGREGATES = ("sum", "count", "only")
+NUMERIC_FIELD_TYPES = ("digits", "zoned", "packed", "decimal")
+
+MAX_PACKED_BYTES = 9  # 17 digits: fits int64 exactly
+MAX_ZONED_DIGITS = 18
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A byte range of a fixed-width record and how to decode it.
+
+    In a delimited source the field is a cell (`column` index or header `column_name`) and
+    `offset` is its slot in the synthetic fixed-width row the reader builds, `length` the
+    most bytes the cell may hold."""
+
+    name: str
+    offset: int
+    length: int
+    type: str
+    scale: int = 0
+    strip: str = "both"
+    lenient_calendar: bool = False
+    line: int = 0
+    column: int | None = None
+    column_name: str | None = None
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+@dataclass(frozen=True)
+class RecordTypes:
+    """Where the record-type code sits and which codes mean header / data / trailer."""
+
+    offset: int
+    length: int
+    data: str
+    header: str | None = None
+    trailer: str | None = None
+    column: int | None = None  # delimited sources: the cell that holds the code
+    children: tuple[tuple[str, str], ...] = ()  # (code, record name) of child record types
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How the legacy file is framed and encoded."""
+
+    format: str
+    encoding: str
+    record_length: int
+    newline: bytes
+    eof_marker: int | None
+    record_types: RecordTypes | None
+    eras: EraTable
+    unknown_date_parts: tuple[str, ...]
+    gaiji: dict[str, str]
+    gaiji_file: Path | None
+    delimiter: bytes = b""
+    quote: bytes | None = None
+    header_line: bool = False
+
+    @property
+    def delimited(self) -> bool:
+        return self.format == "delimited"
+
+    @property
+    def stride(self) -> int:
+        """Bytes per record on disk, newline included."""
+        return self.record_length + len(self.newline)
+
+
+@dataclass(frozen=True)
+class TrailerSpec:
+    """Trailer fields: the record count and control totals of data fields."""
+
+    count: FieldSpec | None
+    control_totals: dict[str, FieldSpec]
+
+class _Slots:
+    """Hands out slots of the synthetic fixed-width row a delimited source is read into."""
+
+    def __init__(self, start: int = 0):
+        self.width = start
+
+    def take(self, length: int) -> int:
+        offset, self.width = self.width, self.width + length
+        return offset
+
+
+def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: SourceSpec,
+                slots: _Slots | None = None) -> FieldSpec:
+    """One field; in a delimited source (`slots` given) a cell by `column` or header `name`."""
+    node = ctx.mapping(node, name, parent)
+    what = f"field {name}"
+    common = ("length", "type", "scale", "strip", "lenient_calendar")
+    column = column_name = None
+    if slots is not None:
+        ctx.only_keys(node, ("column", "name", *common), what)
+        if ("column" in node) == ("name" in node):
+            raise ctx.fail(node, None, "field {name} needs either 'column' (0-based position) or "
+                           "'name' (the header line's name)", name=name)
+        if "column" in node:
+            column = ctx.integer(node, "column", what)
+        else:
+            if not source.header_line:
+                raise ctx.fail(node, "name", "field {name} is found by header name, but the "
+                               "source has no header line", "Set source.header_line: true or "
+                               "use column: with the 0-based position.", name=name)
+            column_name = str(node["name"])
+        length = ctx.integer(node, "length", what, minimum=1)
+        offset = slots.take(length)
+    else:
+        ctx.only_keys(node, ("offset", *common), what)
+        offset = ctx.integer(node, "offset", what)
+        length = ctx.integer(node, "length", what, minimum=1)
+    ftype = str(ctx.require(node, "type", what))
+    allowed = DELIMITED_TYPES if slots is not None else FIELD_TYPES
+    if ftype not in allowed:
+        raise ctx.fail(node, "type", "unknown field type '{type}'", "Known types: {known}.",
+                       type=ftype, known=", ".join(allowed))
+    if slots is None and offset + length > source.record_length:
+        raise ctx.fail(node, "offset",
+                       "field {name} (bytes {start}–{end}) reaches past the {size}-byte record",
+                       "Offsets and lengths are in bytes; offsets count from 0. Check the layout "
+                       "document.",
+                       name=name, start=offset, end=offset + length - 1, size=source.record_length)
+    if ftype == "packed" and length > MAX_PACKED_BYTES:
+        raise ctx.fail(node, "length", "packed field {name} is longer than {max} bytes",
+                       name=name, max=MAX_PACKED_BYTES)
+    if ftype in ("zoned", "decimal") and length > MAX_ZONED_DIGITS + (ftype == "decimal") * 2:
+        raise ctx.fail(node, "length", "zoned field {name} is longer than {max} digits",
+                       name=name, max=MAX_ZONED_DIGITS)
+    era_width = source.eras.code_width
+    if ftype == "wareki" and length != era_width + 6:
+        raise ctx.fail(node, "length", "a wareki field must be {n} bytes long (era code + YYMMDD)",
+                       n=era_width + 6)
+    if ftype == "ymd" and length != 8:
+        raise ctx.fail(node, "length", "a ymd field must be 8 bytes long (YYYYMMDD)")
+    strip = str(node.get("strip", "both"))
+    if strip not in ("both", "full", "half", "none"):
+        raise ctx.fail(node, "strip", "strip must be one of both, full, half, none")
+    scale = node.get("scale", 0)
+    if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= 18:
+        raise ctx.fail(node, "scale", "scale must be a whole number from 0 to 18")
+    return FieldSpec(name, offset, length, ftype, scale, strip,
+                     bool(node.get("lenient_calendar", False)), node.line, column, column_name)
+
+
+def _load_fields(ctx: _Ctx, node: Any, key: str, parent: LocatedDict,
+                 source: SourceSpec, slots: _Slots | None = None) -> dict[str, FieldSpec]:
+    node = ctx.mapping(node, key, parent)
+    return {str(n): _load_field(ctx, str(n), v, node, source, slots) for n, v in node.items()}
+
+def _load_eras(ctx: _Ctx, node: Any, parent: LocatedDict) -> EraTable:
+    if node is None or node == "default":
+        return DEFAULT_ERAS
+    if not isinstance(node, list):
+        raise ctx.fail(parent, "eras", "'eras' is 'default' or a list of {code, name, first, last}")
+    eras = []
+    for item in node:
+        item = ctx.mapping(item, "eras", parent)
+        first, last = item.get("first"), item.get("last")
+        if not isinstance(first, date) or (last is not None and not isinstance(last, date)):
+            raise ctx.fail(item, None, "era first/last must be dates like 1989-01-08")
+        eras.append(Era(str(ctx.require(item, "code", "an era")),
+                        str(item.get("name", "")), first, last))
+    try:
+        return EraTable(tuple(eras))
+    except ValueError as exc:
+        raise ctx.fail(parent, "eras", "the era table is not usable: {reason}",
+                       reason=str(exc)) from None
+
+
+def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
+    fmt = str(node.get("format", "fixed"))
+    if fmt not in ("fixed", "delimited"):
+        raise ctx.fail(node, "format", "source format '{fmt}' is not supported",
+                       "Use format: fixed or format: delimited.", fmt=fmt)
+    delimited = fmt == "delimited"
+    common = ("format", "encoding", "newline", "eof_marker", "record_type", "eras",
+              "unknown_date_parts", "gaiji")
+    if delimited:
+        ctx.only_keys(node, (*common, "delimiter", "quote", "header_line"), "source")
+    else:
+        ctx.only_keys(node, (*common, "record_length"), "source")
+    encoding = str(node.get("encoding", "cp932"))
+    try:
+        encoding = supported_encoding(encoding)
+    except (LookupError, ValueError):
+        raise ctx.fail(node, "encoding", "encoding '{enc}' cannot be used",
+                       "Use one of: cp932, shift_jis, shift_jis_2004, euc_jp, euc_jis_2004, "
+                       "utf-8.", enc=encoding) from None
+    newline_name = str(node.get("newline", "crlf"))
+    newlines = {"crlf": b"\r\n", "lf": b"\n", "none": b""}
+    if newline_name not in newlines or (delimited and newline_name == "none"):
+        raise ctx.fail(node, "newline", "newline must be crlf, lf or none"
+                       if not delimited else "newline must be crlf or lf")
+    eof = node.get("eof_marker")
+    record_types = _load_record_types(ctx, node, delimited)
+    delimiter, quote = b"", None
+    if delimited:
+        delimiter = _single_byte(ctx, node, "delimiter", ",")
+        quote = _single_byte(ctx, node, "quote", '"') if node.get("quote", '"') else None
+        if delimiter == quote or delimiter in b"\r\n":
+            raise ctx.fail(node, "delimiter", "the delimiter cannot be the quote or a newline")
+        record_length = record_types.length if record_types else 0
+    else:
+        record_length = ctx.integer(node, "record_length", "source", minimum=1)
+    gaiji_file = base / str(node["gaiji"]) if node.get("gaiji") else None
+    unknown = tuple(str(v) for v in node.get("unknown_date_parts") or ("00",))
+    for part in unknown:
+        if not can_mark_unknown(part):
+            raise ctx.fail(node, "unknown_date_parts", "'{part}' cannot mark an unknown month "
+                           "or day: use two digits that are not a real month or day, such as "
+                           "00 or 99", part=part)
+    return SourceSpec(
+        format=fmt, encoding=encoding, record_length=record_length,
+        newline=newlines[newline_name], eof_marker=int(eof) if eof is not None else None,
+        record_types=record_types, eras=_load_eras(ctx, node.get("eras"), node),
+        unknown_date_parts=unknown,
+        gaiji=load_gaiji_table(gaiji_file) if gaiji_file else {}, gaiji_file=gaiji_file,
+        delimiter=delimiter, quote=quote, header_line=bool(node.get("header_line", False)))
+
+
+def _single_byte(ctx: _Ctx, node: LocatedDict, key: str, default: str) -> bytes:
+    value = str(node.get(key, default)).encode("ascii", "replace")
+    if len(value) != 1 or value[0] >= 0x40:
+        raise ctx.fail(node, key, "{name} must be one ASCII character below '@' such as , or "
+                       "a tab (bytes from 0x40 up can be the second byte of a double-byte "
+                       "character)", name=key)
+    return value
+
+
+def _load_record_types(ctx: _Ctx, node: LocatedDict, delimited: bool) -> RecordTypes | None:
+    if "record_type" not in node:
+        return None
+    rt = ctx.mapping(node["record_type"], "record_type", node)
+    position = "column" if delimited else "offset"
+    ctx.only_keys(rt, (position, "length", "header", "data", "trailer"), "record_type")
+    codes = {k: (str(rt[k]) if rt.get(k) is not None else None)
+             for k in ("header", "data", "trailer")}
+    if delimited:
+        column = ctx.integer(rt, "column", "record_type")
+        width = max(len(c.encode("ascii", "replace")) for c in codes.values() if c)
+        return RecordTypes(0, width, str(ctx.require(rt, "data", "record_type")),
+                           codes["header"], codes["trailer"], column=column)
+    rt_offset = ctx.integer(rt, "offset", "record_type")
+    rt_length = ctx.integer(rt, "length", "record_type", minimum=1)
+    for key, code in codes.items():
+        if code is not None and len(code.encode("ascii", "replace")) != rt_length:
+            raise ctx.fail(rt, key, "record type code '{code}' is not {n} byte(s) long",
+                           code=code, n=rt_length)
+    return RecordTypes(rt_offset, rt_length, str(ctx.require(rt, "data", "record_type")),
+                       codes["header"], codes["trailer"])

@@ -1,0 +1,72 @@
+"""Code tables (vendor code → standard code) and 外字 tables (private-use character → MJ
+character): small UTF-8 CSV files a mapping names.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrate.errors import LayoutError, UsageError
+
+
+@dataclass(frozen=True)
+class CodeTable:
+    """A vendor → standard code table (CSV: source,standard[,note])."""
+
+    path: Path
+    mapping: dict[str, str]
+
+def read_csv_table(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """Read a small UTF-8 CSV table (code tables, gaiji tables), insisting on its columns."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise LayoutError("the table lacks the column(s) {missing}",
+                                  {"missing": ", ".join(missing)}, file=path, line=1,
+                                  hint="The first line must name the columns: {columns}.",
+                                  hint_params={"columns": ",".join(columns)})
+            return [row for row in reader]
+    except FileNotFoundError:
+        raise UsageError("the table {path} does not exist", {"path": path},
+                         hint="Fix the path in the mapping; it is relative to the mapping file."
+                         ) from None
+    except UnicodeDecodeError:
+        raise LayoutError("the table is not UTF-8 text", file=path,
+                          hint="Save it as UTF-8 (with or without BOM).") from None
+
+def load_code_table(path: Path) -> CodeTable:
+    rows = read_csv_table(path, ("source", "standard"))
+    mapping: dict[str, str] = {}
+    for number, row in enumerate(rows, start=2):
+        src = row["source"]
+        if src in mapping:
+            raise LayoutError("source code '{code}' appears twice", {"code": src}, file=path,
+                              line=number, hint="Each vendor code must map to one standard code.")
+        mapping[src] = row["standard"]
+    return CodeTable(path, mapping)
+
+
+def load_gaiji_table(path: Path) -> dict[str, str]:
+    """外字 table (CSV: code,char[,note]) keyed by the PUA character the cp932 codec yields."""
+    table: dict[str, str] = {}
+    for number, row in enumerate(read_csv_table(path, ("code", "char")), start=2):
+        code = row["code"].strip().upper()
+        try:
+            lead, trail = int(code[:2], 16), int(code[2:], 16)
+            if len(code) != 4 or not (0xF0 <= lead <= 0xF9) or not (0x40 <= trail <= 0xFC) \
+                    or trail == 0x7F:
+                raise ValueError
+        except ValueError:
+            raise LayoutError("'{code}' is not a user-defined-area code (F040–F9FC)",
+                              {"code": code}, file=path, line=number) from None
+        pua = bytes([lead, trail]).decode("cp932")
+        if not row["char"]:
+            raise LayoutError("gaiji {code} has no replacement character", {"code": code},
+                              file=path, line=number,
+                              hint="Fill in the character identified for it (MJ / 行政事務標準文字).")
+        table[pua] = row["char"]
+    return table

@@ -1,0 +1,177 @@
+"""The per-chunk work — read, decode, map, validate — as a pure function of (chunk range, context).
+
+It runs in the main process, in a local process pool, or on a cluster worker: the result depends
+only on the chunk, never on which process ran it or in what order, so outputs are byte-identical
+whatever the parallelism. Key uniqueness across chunks, writing and counting stay with the caller,
+which consumes outcomes in input order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from migrate.layouts import Mapping
+from migrate.problems import concat_problems, empty_problems, problems_frame
+from migrate.read import open_reader
+from migrate.read.fixed import CHILD, DATA, RecordChunk, kind_names
+from migrate.run.allocator import keep_freed_buffers
+from migrate.transform.mapper import RECORD_COL, ChunkMapper, field_offsets
+
+
+@dataclass(frozen=True)
+class ChunkContext:
+    """Everything a worker needs, picklable: the mapping, the input and its header values."""
+
+    mapping: Mapping
+    input: Path
+    chunk_bytes: int
+    header: dict[str, Any]
+
+
+@dataclass
+class ChunkOutcome:
+    """What one chunk produced; `candidates` still need the cross-chunk key check."""
+
+    first_record: int
+    candidates: pl.DataFrame      # rows without problems, schema columns + __record/__offset
+    errors: pl.DataFrame          # problem rows that reject their record
+    warnings: pl.DataFrame        # problem rows of values kept
+    kinds: Counter                # records by kind name
+    data_read: int                # data records (incl. unknown-type records)
+    rejected_records: pl.Series   # record numbers rejected in this chunk (before key check)
+    control_values: dict[str, pl.DataFrame]  # field → (record, value) of every record
+    groups: pl.DataFrame | None = None  # multi-record: (record, parent, offset) of each record
+    rejected_keys: pl.DataFrame | None = None  # primary key + __record of the rejected rows
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Frames travel between processes as Arrow tables (pyarrow pickles their buffers as
+        they are): polars' own pickling, through its serialize format, took twice as long."""
+        return {name: _as_arrow(value) for name, value in self.__dict__.items()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({name: _as_polars(value) for name, value in state.items()})
+
+
+def _as_arrow(value: Any) -> Any:
+    if isinstance(value, pl.DataFrame):
+        return value.to_arrow()
+    if isinstance(value, dict):
+        return {k: _as_arrow(v) for k, v in value.items()}
+    return value
+
+
+def _as_polars(value: Any) -> Any:
+    if isinstance(value, pa.Table):
+        return pl.from_arrow(value)
+    if isinstance(value, dict):
+        return {k: _as_polars(v) for k, v in value.items()}
+    return value
+
+
+class ChunkWorker:
+    """Holds the per-process state (mapper, validator) built once from a ChunkContext."""
+
+    def __init__(self, context: ChunkContext):
+        from migrate.validate.rows import Validator  # pandera: import only here
+
+        keep_freed_buffers()
+        self.context = context
+        self.reader = open_reader(context.input, context.mapping, context.chunk_bytes)
+        self.mapper = ChunkMapper(context.mapping, context.header)
+        self.validator = Validator(context.mapping.target, field_offsets(context.mapping))
+
+    def process(self, first_record: int, n: int, *where: int) -> ChunkOutcome:
+        chunk = self.reader.read_chunk(first_record, n, *where)
+        mapped = self.mapper.map(chunk)
+        rows = mapped.rows
+        v_errors, v_warnings = self.validator.validate(rows)
+        if chunk.cell_offsets is not None:
+            v_errors, v_warnings = (self._cell_offsets(chunk, p) for p in (v_errors, v_warnings))
+        # A value that failed to decode is already a problem; don't report its null again.
+        decoded_bad = mapped.errors.select("record", "column").drop_nulls().unique()
+        if decoded_bad.height and v_errors.height:
+            v_errors = v_errors.join(decoded_bad, on=["record", "column"], how="anti")
+        errors = concat_problems([mapped.errors, v_errors])
+        if mapped.groups is not None:
+            errors = concat_problems([errors, group_rejections(errors, mapped.groups)])
+        rejected = errors["record"].unique(maintain_order=True)
+        is_rejected = pl.col(RECORD_COL).is_in(rejected.implode())
+        candidates = rows.filter(~is_rejected)
+        key = list(self.context.mapping.target.primary_key)
+        rejected_keys = rows.filter(is_rejected).select(*key, RECORD_COL) if key else None
+        names = kind_names(self.context.mapping.source)
+        kinds = Counter({names[int(k)]: int(c) for k, c in
+                         zip(*np.unique(chunk.kinds, return_counts=True), strict=True)})
+        members = (chunk.kinds == DATA) | (chunk.kinds >= CHILD)
+        return ChunkOutcome(
+            first_record=first_record, candidates=candidates, errors=errors,
+            warnings=concat_problems([mapped.warnings, v_warnings]), kinds=kinds,
+            data_read=int(np.count_nonzero(members)) + mapped.unknown_records,
+            rejected_records=rejected, control_values=mapped.control_values,
+            groups=mapped.groups, rejected_keys=rejected_keys)
+
+    def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
+        """Delimited sources: validation located a problem by the synthetic row; point its
+        offset at the field's cell in the file instead."""
+        if problems.is_empty():
+            return problems
+        rows = problems["record"].to_numpy() - chunk.first_record
+        names = problems["field"].to_numpy()
+        offsets = np.empty(len(rows), np.int64)
+        for name in set(names.tolist()):
+            same = names == name
+            spec = self.context.mapping.fields.get(name) if name else None
+            offsets[same] = self.mapper.offsets(chunk, rows[same], spec)
+        return problems.with_columns(pl.Series("offset", offsets, dtype=pl.Int64))
+
+
+def group_rejections(errors: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
+    """Multi-record layouts: a record with a problem takes its whole group (the parent and its
+    child records) with it, so no row is written from part of its records."""
+    if errors.is_empty():
+        return empty_problems()
+    bad = groups.filter(pl.col("record").is_in(errors["record"].implode()))
+    bad_parents = bad.filter(pl.col("parent") >= 0)["parent"].unique()
+    taken = groups.filter(pl.col("parent").is_in(bad_parents.implode())
+                          & ~pl.col("record").is_in(errors["record"].implode()))
+    if taken.is_empty():
+        return empty_problems()
+    cause = bad.group_by("parent").agg(pl.col("record").min().alias("cause"))
+    taken = taken.join(cause, on="parent", how="left", maintain_order="left")
+    return problems_frame(taken["record"], taken["offset"], field=None, column=None,
+                          reasons="group_rejected",
+                          detail=[f"record {c}" for c in taken["cause"].to_list()])
+
+
+_WORKER: ChunkWorker | None = None
+_GROUP_PASS: Any = None
+
+
+def group_partials_in_worker(first_record: int, n: int, *where: int) -> list[pl.DataFrame]:
+    """Process-pool task of the group checks' first pass (see migrate.validate.groupcheck)."""
+    from migrate.validate.groupcheck import GroupPass
+
+    global _GROUP_PASS
+    assert _WORKER is not None, "init_worker was not called"
+    if _GROUP_PASS is None:
+        _GROUP_PASS = GroupPass(_WORKER.context.mapping, _WORKER.context.header)
+    return _GROUP_PASS.partials(_WORKER.reader.read_chunk(first_record, n, *where))
+
+
+def init_worker(context: ChunkContext) -> None:
+    """Process-pool initializer: build the worker state once per process."""
+    global _WORKER
+    _WORKER = ChunkWorker(context)
+
+
+def process_in_worker(first_record: int, n: int, *where: int) -> ChunkOutcome:
+    """Process-pool task (module-level so it pickles by reference)."""
+    assert _WORKER is not None, "init_worker was not called"
+    return _WORKER.process(first_record, n, *where)

@@ -1,0 +1,421 @@
+"""Wire the stages: read → decode/map → validate → keys → write → reconcile, chunk by chunk.
+
+Memory is bounded by the chunk size. Outputs are staged under temporary names and committed only
+when the whole input went through; an input error mid-way leaves nothing that looks complete.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from migrate import __version__
+from migrate.errors import InputFormatError
+from migrate.i18n import language, t
+from migrate.layouts import Mapping
+from migrate.problems import concat_problems, problems_frame
+from migrate.read import open_reader
+from migrate.read.fixed import file_sha256
+from migrate.reconcile.ledger import Ledger
+from migrate.reconcile.reasons import reason_message
+from migrate.reconcile.verify_db import verify_database
+from migrate.report.html import write_report
+from migrate.run.allocator import keep_freed_buffers
+from migrate.run.chunkwork import (
+    ChunkContext,
+    ChunkOutcome,
+    ChunkWorker,
+    group_partials_in_worker,
+    group_rejections,
+    init_worker,
+    process_in_worker,
+)
+from migrate.run.options import RunOptions, RunResult, default_workers
+from migrate.sinks import BackgroundSink
+from migrate.sinks.atomic import write_text_atomic
+from migrate.sinks.csv import CsvSink
+from migrate.sinks.parquet import ParquetSink
+from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
+from migrate.transform.mapper import (
+    OFFSET_COL,
+    RECORD_COL,
+    ChunkMapper,
+    decode_header,
+    field_offsets,
+)
+from migrate.validate.crossfile import FILE_SHIFT, CrossFile, check_references
+from migrate.validate.groupcheck import find_failing_groups, group_problems, merge_partials
+
+PROBLEM_COLUMNS = ["record", "offset", "field", "column", "reason", "message", "value", "detail"]
+
+
+class ProblemWriter(CsvSink):
+    """rejects.csv / warnings.csv: a CSV output (staged, renamed on commit) whose rows get a
+    localized message per reason."""
+
+    def __init__(self, path: Path, messages: dict[str, str]):
+        super().__init__(path, PROBLEM_COLUMNS)
+        self.messages = messages
+        self.lang = language()
+
+    def write(self, problems: pl.DataFrame) -> None:
+        if problems.is_empty():
+            return
+        reasons = problems["reason"].unique().to_list()
+        lookup = {r: self.messages.get(r) or reason_message(r, self.lang) for r in reasons}
+        super().write(problems.with_columns(
+            pl.col("reason").replace_strict(lookup, return_dtype=pl.Utf8).alias("message")))
+
+
+def _rule_messages(mapping: Mapping) -> dict[str, str]:
+    lang = language()
+    named = [*mapping.target.rules, *mapping.target.group_checks]
+    return {r.name: (r.ja if lang == "ja" else r.en) or r.name for r in named}
+
+
+class Pipeline:
+    """One run of one mapping over one input file."""
+
+    def __init__(self, options: RunOptions):
+        keep_freed_buffers()
+        self.options = options
+        self.mapping = options.mapping
+        self.schema = self.mapping.target
+        self.reader = open_reader(options.input, self.mapping, options.chunk_bytes)
+        self.header = self._header()
+        self.context = ChunkContext(self.mapping, options.input, options.chunk_bytes,
+                                    self.header)
+        self.own_cross = options.cross is None
+        self.cross = options.cross or CrossFile(options.out_dir)
+        self.file_index = self.cross.add_file(options.input.name, self.schema.id)
+        self.keys = self.cross.tracker(self.schema)
+        self.failing_groups: list = []
+        self.pool: ProcessPoolExecutor | None = None
+        self.ledger = Ledger()
+        field_to_column = {cm.source: cm.column for cm in self.mapping.columns
+                           if cm.kind == "field"}
+        # trailer control totals that are also output columns: re-summed from the CSV output
+        totals = self.mapping.trailer.control_totals if self.mapping.trailer else {}
+        self.output_total_columns = {name: field_to_column[name] for name in totals
+                                     if name in field_to_column}
+        key = self.schema.primary_key[0] if self.schema.primary_key else None
+        self.locate = field_offsets(self.mapping)
+        self.key_field = self.locate.get(key, (None, 0)) if key else (None, 0)
+
+    def _header(self) -> dict[str, Any]:
+        record = self.reader.header_record()
+        if record is None or self.mapping.source.delimited:
+            return {}
+        header = decode_header(self.mapping, record)
+        for name, spec in self.mapping.header_fields.items():
+            error = header.get(f"{name}.__error")
+            if error:
+                raise InputFormatError(
+                    "the header record cannot be read: {reason}",
+                    {"reason": reason_message(error).split(" — ")[0]},
+                    file=self.options.input, record=1, offset=spec.offset, field_name=name,
+                    hint="Check the header layout in the mapping.")
+        return header
+
+    # ------------------------------------------------------------------ chunks, in order
+
+    def _outcomes(self) -> Iterator[ChunkOutcome]:
+        """Chunk outcomes in input order; workers run ahead by a bounded window only."""
+        if self.options.engine != "local":
+            from migrate.run.engines import engine_outcomes
+
+            yield from engine_outcomes(self.options, self.context, self.reader)
+            return
+        plan = self.reader.plan()
+        pool = self._pool(len(plan))
+        if pool is None:
+            worker = ChunkWorker(self.context)
+            for task in plan:
+                yield worker.process(*task)
+            return
+        try:
+            tasks = iter(plan)
+            window: deque[Future[ChunkOutcome]] = deque(
+                pool.submit(process_in_worker, *task)
+                for task in itertools.islice(tasks, pool._max_workers * 2))
+            while window:
+                outcome = window.popleft().result()
+                task = next(tasks, None)
+                if task is not None:
+                    window.append(pool.submit(process_in_worker, *task))
+                yield outcome
+        finally:
+            self._close_pool()
+
+    def _pool(self, chunks: int) -> ProcessPoolExecutor | None:
+        """The process pool of the per-chunk work (None when one process is enough); built
+        once per run, shared by the group checks' first pass and the main pass."""
+        workers = max(1, min(self.options.workers or default_workers(), chunks))
+        if workers == 1:
+            return None
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_worker, initargs=(self.context,))
+        return self.pool
+
+    def _close_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _cross_checks(self, outcome: ChunkOutcome
+                      ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
+        """Checks that need more than the chunk: group checks decided by the first pass and
+        references into files converted earlier in the run. Returns (candidates, errors,
+        warnings, rejected records)."""
+        candidates, errors, warnings = outcome.candidates, outcome.errors, outcome.warnings
+        rejected = outcome.rejected_records
+        group_errors, group_warnings = group_problems(candidates, self.failing_groups,
+                                                      OFFSET_COL)
+        ref_errors, ref_warnings = check_references(candidates, self.schema, self.cross,
+                                                    RECORD_COL, OFFSET_COL, self.locate)
+        new_errors = concat_problems([group_errors, ref_errors])
+        if new_errors.height:
+            bad = new_errors["record"].unique(maintain_order=True)
+            candidates = candidates.filter(~pl.col(RECORD_COL).is_in(bad.implode()))
+            errors = concat_problems([errors, new_errors])
+            rejected = pl.concat([rejected, bad]).unique(maintain_order=True)
+        if group_warnings.height or ref_warnings.height:
+            warnings = concat_problems([warnings, group_warnings, ref_warnings])
+        return candidates, errors, warnings, rejected
+
+    def _settle(self, outcome: ChunkOutcome
+                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """Cross-chunk checks and counting, in input order; returns (accepted, errors,
+        warnings)."""
+        candidates, errors, warnings, rejected = self._cross_checks(outcome)
+        dup_rows, earlier = self.keys.duplicates(
+            candidates, self.cross.encode(self.file_index, candidates[RECORD_COL].to_numpy()))
+        if len(dup_rows):
+            dup = candidates[dup_rows]
+            key = self.schema.primary_key[0]
+            field, offset = self.key_field
+            errors = concat_problems([errors, problems_frame(
+                dup[RECORD_COL].to_numpy(), dup[OFFSET_COL].to_numpy() + offset, field=field,
+                column=",".join(self.schema.primary_key), reasons="duplicate_key",
+                values=dup[key].cast(pl.Utf8).to_list(),
+                detail=[self._earlier(int(r)) for r in earlier])])
+            keep = np.ones(candidates.height, dtype=bool)
+            keep[dup_rows] = False
+            candidates = candidates.filter(pl.Series(keep))
+            rejected = pl.concat([rejected, dup[RECORD_COL]])
+        self._remember_rejected(outcome, candidates)
+        accepted_records = candidates.height
+        if outcome.groups is not None:  # a parent rejected here takes its child records along
+            taken = group_rejections(errors, outcome.groups)  # only records not yet in errors
+            if taken.height:
+                errors = concat_problems([errors, taken])
+                rejected = errors["record"].unique(maintain_order=True)
+            accepted_records = outcome.groups.filter(pl.col("parent").is_in(
+                candidates[RECORD_COL].implode())).height
+        first_reason = errors.group_by("record", maintain_order=True).agg(pl.first("reason"))
+        source_totals, rejected_totals = {}, {}
+        for name, values in outcome.control_values.items():
+            source_totals[name] = int(values["value"].sum() or 0)
+            rejected_totals[name] = int(values.filter(pl.col("record").is_in(
+                rejected.implode()))["value"].sum() or 0)
+        self.ledger.add(
+            kinds=outcome.kinds, data_read=outcome.data_read,
+            accepted=accepted_records, rejected=rejected.len(),
+            rows=candidates.height,
+            problem_reasons=Counter(dict(errors["reason"].value_counts().iter_rows())),
+            record_reasons=Counter(dict(first_reason["reason"].value_counts().iter_rows())),
+            warning_reasons=Counter(dict(warnings["reason"].value_counts().iter_rows())),
+            source_totals=source_totals, rejected_totals=rejected_totals)
+        return candidates, errors, warnings
+
+    def _remember_rejected(self, outcome: ChunkOutcome, accepted: pl.DataFrame) -> None:
+        """Keys of this chunk's rejected rows, so a later file's reference to one of them says
+        that it was rejected here (and where) rather than that it does not exist."""
+        key = list(self.schema.primary_key)
+        if not key or outcome.rejected_keys is None:
+            return
+        late = outcome.candidates.join(accepted.select(RECORD_COL), on=RECORD_COL, how="anti")
+        frames = [f.select(*key, RECORD_COL) for f in (outcome.rejected_keys, late) if f.height]
+        if not frames:
+            return
+        rows = pl.concat(frames)
+        self.cross.rejected_tracker(self.schema).duplicates(
+            rows, self.cross.encode(self.file_index, rows[RECORD_COL].to_numpy()))
+
+    def _earlier(self, code: int) -> str:
+        """Detail of a duplicate: the record that had the key first (naming its file when it
+        is another file of the run)."""
+        if code >> FILE_SHIFT == self.file_index:
+            return t("same key as record {record}", record=code & ((1 << FILE_SHIFT) - 1))
+        return t("same key as {where}", where=self.cross.describe(code))
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self) -> RunResult:
+        options = self.options
+        out = options.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        started = datetime.now(UTC)
+        clock = time.perf_counter()
+        name = self.schema.name
+        columns = self.schema.column_names
+        empty = ChunkMapper(self.mapping, self.header).map_empty()
+        hasher = ThreadPoolExecutor(1)
+        input_sha = hasher.submit(file_sha256, options.input)  # hashlib releases the GIL
+        summed = tuple(self.output_total_columns.values())
+        sinks = [BackgroundSink(CsvSink(out / f"{name}.csv", columns, summed)),
+                 BackgroundSink(ParquetSink(out / f"{name}.parquet", empty.select(columns),
+                                             self.schema))]
+        db_url = self.db_url = options.db_url or default_sqlite_url(out)
+        messages = _rule_messages(self.mapping)
+        rejects = ProblemWriter(out / "rejects.csv", messages)
+        warnings_out = ProblemWriter(out / "warnings.csv", messages)
+        staged = [*sinks, rejects, warnings_out]
+        try:
+            if db_url != "none":
+                sinks.append(BackgroundSink(SqlSink(
+                    db_url, self.schema,
+                    foreign_keys={self.schema.id} | self.cross.layouts_done,
+                    append=options.db_append)))
+                staged.append(sinks[-1])
+            done = 0
+            self.failing_groups = self._group_pass()
+            for outcome in self._outcomes():
+                accepted, errors, warnings = self._settle(outcome)
+                for sink in sinks:
+                    sink.write(accepted)
+                rejects.write(errors)
+                warnings_out.write(warnings)
+                done += outcome.data_read + sum(
+                    c for k, c in outcome.kinds.items() if k not in ("data", "unknown"))
+                if options.progress:
+                    options.progress(done, self.reader.n_records)
+            for item in staged:
+                item.commit()
+            self.cross.layouts_done.add(self.schema.id)
+        except BaseException:
+            for item in staged:
+                item.abort()
+            raise
+        finally:
+            hasher.shutdown(wait=True)
+            for found in self.failing_groups:
+                found.close()
+            if self.own_cross:
+                self.cross.close()
+        self.input_sha256 = input_sha.result()
+        return self._reconcile(sinks, started, time.perf_counter() - clock)
+
+    def _group_pass(self) -> list:
+        """First pass for the group checks of the target layout (nothing when it has none)."""
+        if not self.schema.group_checks:
+            return []
+        plan = self.reader.plan()
+        pool = self._pool(len(plan)) if self.options.engine == "local" else None
+        spill = self.options.out_dir
+        if pool is None:
+            chunks = (self.reader.read_chunk(*task) for task in plan)
+            return find_failing_groups(self.mapping, self.header, chunks, spill)
+        try:
+            parts = pool.map(group_partials_in_worker, *zip(*plan, strict=True))
+            return merge_partials(self.mapping, parts, spill)
+        except BaseException:
+            self._close_pool()
+            raise
+
+    def _trailer(self) -> tuple[int | None, dict[str, int | None]]:
+        trailer = self.mapping.trailer
+        record = self.reader.trailer_record()
+        if trailer is None or record is None:
+            return None, {}
+        from migrate.transform.mapper import decode_field
+
+        row = np.frombuffer(record, dtype=np.uint8).reshape(1, -1)
+
+        def value(spec):
+            result = decode_field(spec, row[:, spec.offset:spec.end], self.mapping.source)
+            v = result.values[0]
+            return None if v is None else int(v)
+
+        count = value(trailer.count) if trailer.count else None
+        return count, {n: value(s) for n, s in trailer.control_totals.items()}
+
+    def _reconcile(self, sinks: list, started: datetime, seconds: float) -> RunResult:
+        ledger = self.ledger
+        out = self.options.out_dir
+        ledger.check_counts()
+        count, totals = self._trailer()
+        ledger.check_trailer(count, totals, self.mapping.trailer is not None)
+        csv_sink = sinks[0]
+        ledger.check_output_totals({name: csv_sink.column_sum(column)
+                                    for name, column in self.output_total_columns.items()
+                                    if name in totals})
+        for sink in sinks:
+            ledger.check_sink(sink.name, sink.count())
+            if getattr(sink, "url", None) and self.options.db_verify:
+                # a database: re-count, re-total, re-hash the whole table
+                parts = [*self.options.db_parts, (out / f"{self.schema.name}.parquet",
+                                                  ledger.rows)]
+                ledger.invariants += verify_database(
+                    sink.url, self.schema, [path for path, _ in parts],
+                    sum(rows for _, rows in parts)).invariants
+        for sink in sinks:
+            if hasattr(sink, "close"):
+                sink.close()
+        max_rejects = self.options.max_rejects
+        exceeded = max_rejects is not None and ledger.rejected > max_rejects
+        outputs = {}
+        for sink in sinks:
+            for path in sink.outputs():
+                outputs[sink.name] = path
+        outputs["rejects"] = out / "rejects.csv"
+        outputs["warnings"] = out / "warnings.csv"
+        result = RunResult(ledger, out / "run.json", outputs, exceeded)
+        document = {
+            "tool": {"name": "migrate", "version": __version__},
+            "status": "reconciled" if result.exit_code == 0 else "failed",
+            "exit_code": result.exit_code,
+            "started": started.isoformat(timespec="seconds"),
+            "seconds": round(seconds, 3),
+            "input": {"path": str(self.options.input), "bytes": self.reader.file_size,
+                      "sha256": self.input_sha256,
+                      "records": self.reader.n_records},
+            "mapping": {"id": self.mapping.id, "version": self.mapping.version,
+                        "path": str(self.mapping.path),
+                        "sha256": file_sha256(self.mapping.path)},
+            "schema": {"id": self.schema.id, "path": str(self.schema.path),
+                       "sha256": file_sha256(self.schema.path)},
+            "header": {k: (str(v) if v is not None else None) for k, v in self.header.items()
+                       if not k.endswith(".__error")},
+            "trailer": {"count": count, "control_totals": totals},
+            "database": {"url": safe_url(self.db_url)} if self.db_url != "none" else None,
+            "max_rejects": max_rejects,
+            "max_rejects_exceeded": exceeded,
+            "reconciliation": ledger.as_dict(),
+            "outputs": {
+                key: {"path": str(path), "sha256": file_sha256(path),
+                      "bytes": path.stat().st_size}
+                for key, path in outputs.items()
+            },
+        }
+        write_text_atomic(result.run_json, json.dumps(document, ensure_ascii=False, indent=2))
+        outputs["report"] = write_report(document, out, rejects_csv=outputs["rejects"])
+        return result
+
+
+def run(options: RunOptions) -> RunResult:
+    """Convert one legacy file; raises MigrateError for input errors before any commit."""
+    return Pipeline(options).run()

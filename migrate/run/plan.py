@@ -1,0 +1,218 @@
+"""A migration plan: several legacy files converted together, in dependency order, as one run.
+
+`migration.yaml` lists the inputs and their mappings. Files run so that a layout is converted
+before the layouts that refer to it (resident records before tax and NHI), sharing one database
+and one set of key indexes, so references and duplicate keys are checked per record across
+files. One run.json and one report.html at the top cover every file and the cross-file checks;
+each file also keeps its own folder with its outputs, rejects and report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from migrate import __version__
+from migrate.errors import MigrateError
+from migrate.i18n import t
+from migrate.layouts.plan import Plan, PlanInput, referenced_layouts
+from migrate.read.fixed import DEFAULT_CHUNK_BYTES, file_sha256
+from migrate.run.pipeline import RunOptions, RunResult, run
+from migrate.sinks.atomic import write_text_atomic
+from migrate.sinks.sql import default_sqlite_url, safe_url
+from migrate.validate.crossfile import CrossFile
+
+
+@dataclass
+class PlanResult:
+    """Every file's result and the plan's own run.json / report.html."""
+
+    results: list[tuple[PlanInput, RunResult]]
+    run_json: Path
+    report: Path | None = None
+    document: dict[str, Any] = field(default_factory=dict)  # what run.json holds
+    failed: list[tuple[PlanInput, MigrateError]] = field(default_factory=list)
+    skipped: list[tuple[PlanInput, str]] = field(default_factory=list)  # (input, failed layout)
+
+    @property
+    def exit_code(self) -> int:
+        if self.failed or self.skipped:
+            return max([2, *(error.exit_code for _, error in self.failed)])
+        return max((r.exit_code for _, r in self.results), default=0)
+
+
+
+def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
+             max_rejects: int | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+             workers: int | None = None, engine: str = "local", scheduler: str | None = None,
+             progress: Callable[[PlanInput], Callable[[int, int], None] | None] | None = None,
+             on_done: Callable[[PlanInput, RunResult], None] | None = None) -> PlanResult:
+    """Convert every file of the plan into OUT/<layout>/ and one database; write OUT/run.json.
+
+    A file whose input cannot be read is reported and the files that refer to its layout
+    (directly or not) are skipped — their references could not be checked; the other files
+    still run, and files already converted keep their committed outputs.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    db_url = db_url or default_sqlite_url(out_dir)
+    cross = CrossFile(out_dir)
+    results: list[tuple[PlanInput, RunResult]] = []
+    failed: list[tuple[PlanInput, MigrateError]] = []
+    skipped: list[tuple[PlanInput, str]] = []
+    broken: set[str] = set()
+    loaded: dict[str, list[tuple[Path, int]]] = {}  # layout → (Parquet, rows) of its files
+    try:
+        for item in plan.inputs:
+            layout = item.mapping.target.id
+            blocked = sorted((referenced_layouts(item) | {layout}) & broken)
+            if blocked:
+                skipped.append((item, blocked[0]))
+                broken.add(layout)
+                continue
+            earlier = loaded.setdefault(layout, [])
+            last = item is [i for i in plan.inputs if i.mapping.target.id == layout][-1]
+            options = RunOptions(item.mapping, item.input, out_dir / item.name, db_url,
+                                 max_rejects, chunk_bytes, progress(item) if progress else None,
+                                 workers, engine, scheduler, cross, db_append=bool(earlier),
+                                 db_verify=last, db_parts=tuple(earlier))
+            try:
+                result = run(options)
+            except MigrateError as error:
+                failed.append((item, error))
+                broken.add(item.mapping.target.id)
+                continue
+            results.append((item, result))
+            earlier.append((out_dir / item.name / f"{item.mapping.target.name}.parquet",
+                            result.ledger.rows))
+            if on_done:
+                on_done(item, result)
+    finally:
+        cross.close()
+    result = PlanResult(results, out_dir / "run.json", failed=failed, skipped=skipped)
+    document = result.document = plan_document(plan, result, db_url, started,
+                                               time.perf_counter() - clock)
+    write_text_atomic(result.run_json, json.dumps(document, ensure_ascii=False, indent=2))
+    from migrate.report.html import write_plan_report
+
+    result.report = write_plan_report(document, out_dir)
+    return result
+
+
+
+def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime,
+                  seconds: float) -> dict[str, Any]:
+    """The plan's run.json: per file the reconciliation figures, plus the cross-file checks."""
+    files = []
+    documents = {item.name: json.loads(run_result.run_json.read_text(encoding="utf-8"))
+                 for item, run_result in result.results}
+    for item, run_result in result.results:
+        doc = documents[item.name]
+        rec = doc["reconciliation"]
+        files.append({
+            "name": item.name, "layout": item.mapping.target.id, "mapping": item.mapping.id,
+            "input": str(item.input), "input_sha256": doc["input"]["sha256"],
+            "status": doc["status"], "exit_code": doc["exit_code"],
+            "run_json": str(run_result.run_json.relative_to(result.run_json.parent)),
+            "report": f"{item.name}/report.html",
+            "records_by_type": rec["records_by_type"],
+            "data_records_read": rec["data_records_read"], "accepted": rec["accepted"],
+            "rejected": rec["rejected"], "rows": rec.get("rows", rec["accepted"]),
+            "rejected_records_by_reason": rec["rejected_records_by_reason"],
+            "warnings_by_reason": rec["warnings_by_reason"],
+            "reconciled": rec["reconciled"],
+            "failed_invariants": [i["name"] for i in rec["invariants"] if not i["ok"]],
+        })
+    def not_converted(item: PlanInput, exit_code: int, error: str) -> dict[str, Any]:
+        return {"name": item.name, "layout": item.mapping.target.id, "mapping": item.mapping.id,
+                "input": str(item.input), "status": "error", "exit_code": exit_code,
+                "error": error}
+
+    files += [not_converted(item, error.exit_code, str(error)) for item, error in result.failed]
+    files += [not_converted(item, 2, t("not converted: it refers to {layout}, whose file could "
+                                       "not be converted", layout=layout))
+              for item, layout in result.skipped]
+    return {
+        "tool": {"name": "migrate", "version": __version__},
+        "migration": plan.title,
+        "plan": {"path": str(plan.path), "sha256": file_sha256(plan.path)},
+        "status": "reconciled" if result.exit_code == 0 else "failed",
+        "exit_code": result.exit_code,
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round(seconds, 3),
+        "database": {"url": safe_url(db_url)} if db_url != "none" else None,
+        "order": [i.mapping.target.id for i in plan.inputs],
+        "files": files,
+        "cross_file": cross_file_checks(plan, result, {
+            name: doc["reconciliation"] for name, doc in documents.items()}),
+    }
+
+
+def cross_file_checks(plan: Plan, result: PlanResult, ran: dict[str, dict[str, Any]]
+                      ) -> list[dict[str, Any]]:
+    """What was checked across files, and how many records each check rejected or flagged
+    (`ran`: each converted file's reconciliation, by its output folder name)."""
+    layouts_ran = {item.mapping.target.id for item, _ in result.results}
+    planned = {item.mapping.target.id for item in plan.inputs}
+    checks = []
+    for item in plan.inputs:
+        schema = item.mapping.target
+        rec = ran.get(item.name)
+        problems = rec["problems_by_reason"] if rec else {}
+        warnings = rec["warnings_by_reason"] if rec else {}
+        for column in schema.columns:
+            ref = column.references
+            if ref is None or ref.layout == schema.id:
+                continue
+            checked = ref.layout in layouts_ran and rec is not None
+            entry: dict[str, Any] = {
+                "check": "reference", "layout": schema.id, "file": item.name,
+                "column": column.name,
+                "references": f"{ref.layout}.{ref.column}", "checked": checked,
+                "unless": {k: list(v) for k, v in ref.unless.items()} or None}
+            if not checked:
+                entry["why"] = ("file not converted" if rec is None else
+                                "referenced file not converted" if ref.layout in planned
+                                else "layout not in this run")
+            if checked:
+                entry["orphans_rejected"] = _column_count(
+                    item, result, ("orphan_reference", "reference_rejected"), column.name)
+                if ref.unless:
+                    entry["exempt_but_found_warnings"] = warnings.get("jutogai_but_resident", 0)
+            checks.append(entry)
+        for group in schema.group_checks:
+            checks.append({"check": "group", "layout": schema.id, "file": item.name,
+                           "name": group.name,
+                           "group_by": list(group.group_by), "severity": group.severity,
+                           "checked": rec is not None,
+                           "records": (problems if group.severity == "error" else warnings)
+                           .get(group.name, 0)})
+        if schema.primary_key:
+            checks.append({"check": "primary_key", "layout": schema.id, "file": item.name,
+                           "key": list(schema.primary_key), "checked": rec is not None,
+                           "duplicates_rejected": problems.get("duplicate_key", 0)})
+    return checks
+
+
+def _column_count(item: PlanInput, result: PlanResult, reasons: tuple[str, ...],
+                  column: str) -> int:
+    """Records of one file rejected for `reasons` on `column` (read from its rejects.csv)."""
+    import polars as pl
+
+    for done, run_result in result.results:
+        if done is item:
+            path = run_result.outputs.get("rejects")
+            if path is None or not Path(path).is_file():
+                return 0
+            frame = pl.read_csv(path, columns=["reason", "column"], infer_schema=False)
+            return frame.filter(pl.col("reason").is_in(reasons)
+                                & (pl.col("column") == column)).height
+    return 0
+
+
