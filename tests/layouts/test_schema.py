@@ -16,7 +16,7 @@ from migrate.layouts import Schema, load_schema
 from migrate.transform.mapper import OFFSET_COL, RECORD_COL, polars_dtype
 from migrate.validate.rows import Validator, build_pandera_schema
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = ROOT / "schemas"
 SCHEMA_FILES = sorted(SCHEMA_DIR.rglob("*.yaml"))
 IDS = [str(p.relative_to(SCHEMA_DIR).with_suffix("")) for p in SCHEMA_FILES]

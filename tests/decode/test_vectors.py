@@ -1,4 +1,4 @@
-"""Every row of every conformance vector file in tests/vectors/ is one test case."""
+"""Every row of every conformance vector file in tests/decode/vectors/ is one test case."""
 
 from __future__ import annotations
 
