@@ -141,7 +141,17 @@ def create_engine(url: str) -> sa.Engine:
         kwargs["connect_args"] = {"client_encoding": "utf8"}
     try:
         engine = sa.create_engine(url, **kwargs)
-    except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:
+    except ModuleNotFoundError as exc:
+        if backend == "postgresql":
+            raise UsageError("cannot use the database URL {url}: the PostgreSQL driver "
+                             "({module}) is not installed", {"url": safe_url(url),
+                                                             "module": exc.name},
+                             hint="Install the postgres extra: pip install 'migrate[postgres]'."
+                             ) from None
+        raise UsageError("cannot use the database URL {url}: {reason}",
+                         {"url": safe_url(url), "reason": str(exc)},
+                         hint="Check the URL and that its driver is installed.") from None
+    except sa.exc.ArgumentError as exc:
         raise UsageError("cannot use the database URL {url}: {reason}",
                          {"url": safe_url(url), "reason": str(exc)},
                          hint="Check the URL and that its driver is installed.") from None

@@ -319,3 +319,24 @@ def test_sqlite_without_adbc_uses_executemany(tmp_path, schema, monkeypatch):
     sink.abort()
     assert table(url, schema).equals(frame)
     assert table_names(url) == {"juki"}
+
+
+def test_postgresql_without_its_driver_names_the_extra(monkeypatch):
+    """psycopg is in the `postgres` extra: without it, a postgresql:// URL says what to install."""
+    import builtins
+
+    from migrate.sinks.sql import create_engine
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name, *args, **kwargs):
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    with pytest.raises(UsageError) as caught:
+        create_engine("postgresql+psycopg://user:secret@127.0.0.1:5432/town")
+    text = str(caught.value)
+    assert "migrate[postgres]" in text
+    assert "secret" not in text
