@@ -13,8 +13,8 @@ import click
 from rich.console import Console
 
 from migrate import __version__
-from migrate.errors import MigrateError, UsageError
-from migrate.i18n import format_error, t
+from migrate.errors import MigrateError, UsageError, format_error
+from migrate.i18n import t
 from migrate.run.engines import ENGINES
 
 stderr = Console(stderr=True)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from migrate.i18n import language, t
+
 
 @dataclass
 class MigrateError(Exception):
@@ -38,8 +40,6 @@ class MigrateError(Exception):
         super().__init__(self.message)
 
     def __str__(self) -> str:
-        from migrate.i18n import format_error
-
         return format_error(self)
 
 
@@ -59,3 +59,24 @@ class ReconciliationError(MigrateError):
     """Counts, totals or sinks disagree after a run."""
 
     exit_code = 1
+
+
+def format_error(error: MigrateError, lang: str | None = None) -> str:
+    """One paragraph: where, what, and how to fix it."""
+    where = []
+    if error.file is not None:
+        where.append(f"{error.file}:{error.line}" if error.line else str(error.file))
+    if error.record is not None:
+        where.append(t("record {record}", lang, record=error.record))
+    if error.offset is not None:
+        where.append(t("byte offset {offset}", lang, offset=error.offset))
+    if error.field_name:
+        where.append(t("field {field}", lang, field=error.field_name))
+    text = t(error.message, lang, **error.params)
+    if where:
+        text = f"{', '.join(where)}: {text}"
+    if error.hint:
+        if not text.endswith((".", "。", "!", "?", "！", "？")):
+            text += "。" if (lang or language()) == "ja" else "."
+        text += " " + t(error.hint, lang, **error.hint_params)
+    return text

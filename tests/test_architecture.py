@@ -69,7 +69,7 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
 
 
 def test_no_import_cycle_between_any_two_modules() -> None:
-    graph = grimp.build_graph("migrate", exclude_type_checking_imports=True)
+    graph = grimp.build_graph("migrate")
     assert _cycles(graph) == []
 
 

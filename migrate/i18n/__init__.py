@@ -12,12 +12,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from babel.messages.pofile import read_po
-
-if TYPE_CHECKING:
-    from migrate.errors import MigrateError
 
 
 def language() -> str:
@@ -58,24 +55,3 @@ class _Missing(dict):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
-
-
-def format_error(error: MigrateError, lang: str | None = None) -> str:
-    """One paragraph: where, what, and how to fix it."""
-    where = []
-    if error.file is not None:
-        where.append(f"{error.file}:{error.line}" if error.line else str(error.file))
-    if error.record is not None:
-        where.append(t("record {record}", lang, record=error.record))
-    if error.offset is not None:
-        where.append(t("byte offset {offset}", lang, offset=error.offset))
-    if error.field_name:
-        where.append(t("field {field}", lang, field=error.field_name))
-    text = t(error.message, lang, **error.params)
-    if where:
-        text = f"{', '.join(where)}: {text}"
-    if error.hint:
-        if not text.endswith((".", "。", "!", "?", "！", "？")):
-            text += "。" if (lang or language()) == "ja" else "."
-        text += " " + t(error.hint, lang, **error.hint_params)
-    return text

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.table import Table
 
 from migrate.i18n import t
+from migrate.reconcile.ledger import Ledger
 from migrate.reconcile.reasons import reason_message
 
-if TYPE_CHECKING:  # the summary reads a result; it never runs anything
-    from migrate.run.options import RunResult
+
+class RunResult(Protocol):
+    """What the summary reads of a run's result (migrate.run.options.RunResult)."""
+
+    ledger: Ledger
+    run_json: Path
+    outputs: dict[str, Path]
+    max_rejects_exceeded: bool
+
+    @property
+    def exit_code(self) -> int: ...
 
 
 def print_summary(result: RunResult, console: Console) -> None:
@@ -86,7 +97,7 @@ def print_plan_summary(result: Any, console: Console) -> None:
         elif check["check"] == "group":
             console.print(f"  {check['layout']} {check['name']}: {check['records']:,}",
                           highlight=False)
-    from migrate.i18n import format_error
+    from migrate.errors import format_error
 
     for _item, error in result.failed:
         console.print(f"[bold red]{t('error')}:[/bold red] {format_error(error)}",

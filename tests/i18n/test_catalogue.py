@@ -7,8 +7,8 @@ from importlib.resources import files
 
 from babel.messages.pofile import read_po
 
-from migrate.errors import UsageError
-from migrate.i18n import format_error, language, t
+from migrate.errors import UsageError, format_error
+from migrate.i18n import language, t
 from migrate.i18n.extract import extract_messages
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

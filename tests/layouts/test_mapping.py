@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.errors import LayoutError, UsageError
-from migrate.i18n import format_error
+from migrate.errors import LayoutError, UsageError, format_error
 from migrate.layouts import find_mapping, list_bundled_mappings, load_mapping, load_schema
 
 

@@ -12,8 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from migrate.cli import main
-from migrate.errors import InputFormatError, UsageError
-from migrate.i18n import format_error
+from migrate.errors import InputFormatError, UsageError, format_error
 from migrate.run.chunkwork import ChunkContext
 from migrate.run.engines import dask as dask_engine
 from migrate.run.pipeline import RunOptions, run
