@@ -45,6 +45,10 @@ _PACKED_SIGN = np.zeros(16, np.int8)
 _PACKED_SIGN[[0xA, 0xC, 0xE, 0xF]] = 1
 _PACKED_SIGN[[0xB, 0xD]] = -1
 
+# Decimal text: the only bytes a valid cell can hold.
+_DECIMAL_BYTES = np.zeros(256, bool)
+_DECIMAL_BYTES[list(b" +-.0123456789")] = True
+
 
 def _horner(digits: np.ndarray) -> np.ndarray:
     """Unscaled int64 value of an (n, k) array of digit values 0–9 (k <= 18)."""
@@ -140,17 +144,21 @@ def decode_decimal(cells: np.ndarray, *, scale: int = 0) -> FieldResult:
     `scale` decimals (`-1200`, `12.50`); spaces around it are ignored.
 
     All spaces → null; anything else (thousands separators, more decimals than the scale, which
-    a plain cast would silently round away) → invalid_decimal.
+    a plain cast would silently round away, any byte that is not a sign, digit, point or space)
+    → invalid_decimal. With scale 18 the integer part can only be 0.
     Values: Int64 when scale == 0, else Decimal(18, scale).
     """
     check_scale(scale)
     cells = as_cells(cells)
     n, width = cells.shape
-    text = strings_from_fixed(cells, np.full(n, width, np.int64), np.ones(n, bool)) \
-        .str.strip_chars(" ")
+    # Only rows made of these bytes become strings: any other byte (non-ASCII, or bytes that
+    # are not UTF-8 at all) makes the row invalid before polars sees it.
+    plain = _DECIMAL_BYTES[cells].all(axis=1)
+    text = strings_from_fixed(cells, np.full(n, width, np.int64), plain).str.strip_chars(" ")
     fraction = rf"(\.[0-9]{{1,{scale}}})?" if scale else ""
-    blank = text.str.len_bytes() == 0
-    ok = text.str.contains(rf"^[+-]?[0-9]{{1,{MAX_DIGITS - scale}}}{fraction}$") & ~blank
+    integer = rf"[0-9]{{1,{MAX_DIGITS - scale}}}" if scale < MAX_DIGITS else "0"
+    blank = (text.str.len_bytes() == 0).fill_null(False)
+    ok = (text.str.contains(rf"^[+-]?{integer}{fraction}$") & ~blank).fill_null(False)
     target = pl.Int64() if scale == 0 else pl.Decimal(18, scale)
     values = \
         pl.select(pl.when(pl.lit(ok)).then(pl.lit(text)).otherwise(None)).to_series() \

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migrate.decode import decode_digits, decode_packed, decode_zoned
+from migrate.decode import decode_decimal, decode_digits, decode_packed, decode_zoned
 
 
 def cells(rows: list[bytes]) -> np.ndarray:
@@ -227,3 +227,15 @@ def test_packed_equals_reference(case) -> None:
     expected = [ref_packed(r, scale) for r in rows]
     assert result.values.to_list() == [v for v, _ in expected]
     assert result.errors.to_list() == [e for _, e in expected]
+
+
+def test_decimal_bytes_that_are_not_utf8_are_invalid_not_blank() -> None:
+    """Regression (fuzz): b"\\x00\\xa0" reached polars as a string that is not UTF-8 and came
+    back as a blank cell (a value silently lost); scale 18 built an invalid regex."""
+    result = decode_decimal(cells([b"\x00\xa0", b"1\xff", b" \x85", b"12"]))
+    assert result.errors.to_list() == ["invalid_decimal", "invalid_decimal", "invalid_decimal",
+                                       None]
+    assert result.values.to_list() == [None, None, None, 12]
+    result = decode_decimal(cells([b"0.5 ", b"-0.1", b"1.25", b"    "]), scale=18)
+    assert result.values.to_list() == [Decimal("0.5"), Decimal("-0.1"), None, None]
+    assert result.errors.to_list() == [None, None, "invalid_decimal", None]
