@@ -1,4 +1,5 @@
-"""decode_wareki / decode_ymd: era tables as data, 不詳 precision, strict vs lenient calendar."""
+"""decode_wareki / decode_ymd: era tables as data, 不詳 precision, strict vs lenient calendar;
+and on arbitrary bytes, one value or reason per row, equal to the references (fuzz)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
+from fuzz.cells import cell_arrays, check_one_per_row
+from fuzz.profile import fuzz_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -354,4 +357,55 @@ def test_ymd_equals_reference(parts, lenient) -> None:
         else:
             iso = f"{y:04d}" + (f"-{m:02d}" if m else "") + (f"-{d:02d}" if d else "")
             expected.append((iso, None, None))
+    assert triples(result) == expected
+
+
+# ---------------------------------------------------------------- fuzz: arbitrary bytes
+
+
+def ref_ymd(text: str, lenient: bool, unknown: tuple[str, ...]) -> tuple:
+    """decode_ymd per value: the wareki rules without eras (and no lunisolar dates)."""
+    if set(text) <= {"0"} or set(text) <= {" "}:
+        return None, None, None
+    if not (text.isascii() and text.isdigit()):
+        return None, "invalid_date", None
+    year, mm, dd = int(text[:4]), int(text[4:6]), int(text[6:])
+    month_known, day_known = text[4:6] not in unknown, text[6:] not in unknown
+    if year == 0 or (day_known and not month_known):
+        return None, "invalid_date", None
+    if (month_known and not 1 <= mm <= 12) or (day_known and not 1 <= dd <= 31):
+        return None, "invalid_date", None
+    warning = None
+    if month_known and day_known and dd > calendar.monthrange(year, mm)[1]:
+        if not lenient:
+            return None, "invalid_date", None
+        warning = "non_calendar_date"
+    iso = f"{year:04d}" + (f"-{mm:02d}" if month_known else "") \
+        + (f"-{dd:02d}" if month_known and day_known else "")
+    return iso, None, warning
+
+
+SENTINELS = st.sampled_from([("00",), ("00", "99"), ("99",), ("00", "88", "99")])
+
+
+@fuzz_settings()
+@given(st.sampled_from([DEFAULT_ERAS, KYUYO_ERAS, TWO_DIGIT_ERAS]).flatmap(
+    lambda eras: st.tuples(st.just(eras), cell_arrays(width=eras.code_width + 6))),
+    st.booleans(), SENTINELS)
+def test_fuzz_wareki_takes_any_bytes(case, lenient: bool, unknown: tuple[str, ...]) -> None:
+    """Any bytes: one value or reason per row, equal to the per-value reference."""
+    eras, array = case
+    result = decode_wareki(array, eras=eras, lenient_calendar=lenient, unknown=unknown)
+    check_one_per_row(result, len(array))
+    expected = [reference(bytes(row).decode("latin-1"), eras, lenient, unknown) for row in array]
+    assert triples(result) == expected
+
+
+@fuzz_settings()
+@given(cell_arrays(width=8), st.booleans(), SENTINELS)
+def test_fuzz_ymd_takes_any_bytes(array: np.ndarray, lenient: bool,
+                                  unknown: tuple[str, ...]) -> None:
+    result = decode_ymd(array, lenient_calendar=lenient, unknown=unknown)
+    check_one_per_row(result, len(array))
+    expected = [ref_ymd(bytes(row).decode("latin-1"), lenient, unknown) for row in array]
     assert triples(result) == expected

@@ -1,11 +1,28 @@
-"""Decoding each distinct cell once must give every row exactly what decoding it gives."""
+"""Decoding each distinct cell once must give every row exactly what decoding it gives, for any
+bytes (fuzz)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
+from fuzz.cells import cell_arrays, check_one_per_row
+from fuzz.profile import fuzz_settings
+from hypothesis import given
+from hypothesis import strategies as st
 
-from migrate.decode import decode_packed, decode_text, decode_wareki
+import migrate.decode.distinct as distinct_module
+from migrate.decode import (
+    DEFAULT_ERAS,
+    decode_decimal,
+    decode_digits,
+    decode_packed,
+    decode_text,
+    decode_wareki,
+    decode_ymd,
+    decode_zoned,
+)
 from migrate.decode.distinct import distinct_rows, spread
 
 
@@ -64,3 +81,65 @@ def test_many_distinct_values_are_decoded_row_by_row():
 
 def test_short_columns_are_decoded_row_by_row():
     assert distinct_rows(np.zeros((100, 4), np.uint8)) is None
+
+
+# ---------------------------------------------------------------- fuzz: arbitrary bytes
+
+
+@contextmanager
+def small_columns():
+    """distinct_rows on columns of a few dozen rows (the real thresholds need thousands)."""
+    saved = distinct_module.SAMPLE_ROWS, distinct_module.MIN_ROWS, distinct_module.MAX_SHARE
+    distinct_module.SAMPLE_ROWS, distinct_module.MIN_ROWS, distinct_module.MAX_SHARE = 8, 16, 2
+    try:
+        yield
+    finally:
+        distinct_module.SAMPLE_ROWS, distinct_module.MIN_ROWS, distinct_module.MAX_SHARE = saved
+
+
+DECODERS = {
+    "text": (None, lambda c: decode_text(c, gaiji={"\ue000": "髙"})),
+    "euc_jp": (None, lambda c: decode_text(c, encoding="euc_jp", strip="none")),
+    "digits": (None, decode_digits),
+    "decimal": (None, lambda c: decode_decimal(c, scale=2)),
+    "zoned": (5, lambda c: decode_zoned(c, scale=1)),
+    "packed": (4, lambda c: decode_packed(c, scale=2)),
+    "wareki": (DEFAULT_ERAS.code_width + 6, lambda c: decode_wareki(c, lenient_calendar=True)),
+    "ymd": (8, lambda c: decode_ymd(c, unknown=("00", "99"))),
+}
+
+
+@st.composite
+def repeating_columns(draw: st.DrawFn) -> tuple[str, np.ndarray]:
+    """A decoder and a column of 16–80 rows drawn from a few arbitrary cells (the distinct
+    path's case), sometimes with a few more cells the sample may miss."""
+    name = draw(st.sampled_from(sorted(DECODERS)))
+    width = DECODERS[name][0] or draw(st.integers(1, 10))
+    pool = draw(cell_arrays(width=width, max_rows=4, strided=False).filter(len))
+    rare = draw(cell_arrays(width=width, max_rows=3, strided=False))
+    n = draw(st.integers(16, 80))
+    index = np.array(draw(st.lists(st.integers(0, len(pool) - 1), min_size=n, max_size=n)))
+    cells = pool[index]
+    for row in rare:
+        cells[draw(st.integers(0, n - 1))] = row
+    return name, cells
+
+
+@fuzz_settings()
+@given(st.one_of(repeating_columns(), st.sampled_from(sorted(DECODERS)).flatmap(
+    lambda name: st.tuples(st.just(name), cell_arrays(
+        width=DECODERS[name][0] or st.integers(1, 10), max_rows=64)))))
+def test_fuzz_distinct_path_equals_row_by_row(case) -> None:
+    """Any bytes, any decoder: the distinct path spreads back one result per row, equal to
+    decoding every row."""
+    name, cells = case
+    decode = DECODERS[name][1]
+    want = decode(cells)
+    with small_columns():
+        found = distinct_rows(cells)
+    if found is None:
+        return
+    distinct, index = found
+    got = spread(decode(distinct), index)
+    assert check_one_per_row(got, len(cells)) == check_one_per_row(want, len(cells))
+    assert got.warnings.to_list() == want.warnings.to_list()

@@ -1,9 +1,11 @@
-"""to_fullwidth_kana: the jaconv-derived table applied as one polars column operation."""
+"""to_fullwidth_kana: the jaconv-derived table applied as one polars column operation; any text
+(fuzz) keeps its rows and its nulls and equals jaconv per value."""
 
 from __future__ import annotations
 
 import jaconv
 import polars as pl
+from fuzz.profile import fuzz_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -68,3 +70,13 @@ ALPHABET = st.sampled_from(list(HALFWIDTH) + list("ABCabc 0１２①ー゛カ\u3
 def test_equals_jaconv_per_value(values: list[str | None]) -> None:
     expected = [None if v is None else reference(v) for v in values]
     assert convert(values) == expected
+
+
+@fuzz_settings()
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12),
+                          st.text(ALPHABET, max_size=12)), max_size=30))
+def test_fuzz_any_text_keeps_rows_and_equals_jaconv(values: list[str | None]) -> None:
+    """Any characters at all (controls, private use, astral planes): one output per row."""
+    got = convert(values)
+    assert len(got) == len(values)
+    assert got == [None if v is None else reference(v) for v in values]

@@ -1,12 +1,16 @@
-"""decode_digits, decode_zoned, decode_packed: vectorized, exact, against per-value references."""
+"""decode_digits, decode_zoned, decode_packed, decode_decimal: vectorized, exact, against
+per-value references; and on arbitrary bytes, one value or reason per row (fuzz)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import numpy as np
 import polars as pl
 import pytest
+from fuzz.cells import cell_arrays, check_one_per_row
+from fuzz.profile import fuzz_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -229,6 +233,20 @@ def test_packed_equals_reference(case) -> None:
     assert result.errors.to_list() == [e for _, e in expected]
 
 
+# ---------------------------------------------------------------- fuzz: arbitrary bytes
+
+
+def ref_decimal(cell: bytes, scale: int) -> tuple[int | Decimal | None, str | None]:
+    text = cell.decode("latin-1").strip(" ")
+    if not text:
+        return None, None
+    fraction = rf"(\.[0-9]{{1,{scale}}})?" if scale else ""
+    integer = rf"[0-9]{{1,{18 - scale}}}" if scale < 18 else "0"
+    if not re.fullmatch(rf"[+-]?{integer}{fraction}", text):
+        return None, "invalid_decimal"
+    return (int(text) if scale == 0 else Decimal(text).quantize(Decimal(1).scaleb(-scale))), None
+
+
 def test_decimal_bytes_that_are_not_utf8_are_invalid_not_blank() -> None:
     """Regression (fuzz): b"\\x00\\xa0" reached polars as a string that is not UTF-8 and came
     back as a blank cell (a value silently lost); scale 18 built an invalid regex."""
@@ -239,3 +257,34 @@ def test_decimal_bytes_that_are_not_utf8_are_invalid_not_blank() -> None:
     result = decode_decimal(cells([b"0.5 ", b"-0.1", b"1.25", b"    "]), scale=18)
     assert result.values.to_list() == [Decimal("0.5"), Decimal("-0.1"), None, None]
     assert result.errors.to_list() == [None, None, "invalid_decimal", None]
+
+
+def rows_of(array: np.ndarray) -> list[bytes]:
+    return [bytes(row) for row in array]
+
+
+@fuzz_settings()
+@given(cell_arrays(), st.integers(0, 18))
+def test_fuzz_digits_and_decimal_take_any_bytes(array: np.ndarray, scale: int) -> None:
+    """Any bytes: one value or reason per row, equal to the per-value references."""
+    rows = rows_of(array)
+    got = check_one_per_row(decode_digits(array), len(rows))
+    assert got == [ref_digits(r) for r in rows]
+    got = check_one_per_row(decode_decimal(array, scale=scale), len(rows))
+    assert got == [ref_decimal(r, scale) for r in rows]
+
+
+@fuzz_settings()
+@given(cell_arrays(width=st.integers(1, 18)), st.integers(0, 18))
+def test_fuzz_zoned_takes_any_bytes(array: np.ndarray, scale: int) -> None:
+    rows = rows_of(array)
+    got = check_one_per_row(decode_zoned(array, scale=scale), len(rows))
+    assert got == [ref_zoned(r, scale) for r in rows]
+
+
+@fuzz_settings()
+@given(cell_arrays(width=st.integers(1, 9)), st.integers(0, 18))
+def test_fuzz_packed_takes_any_bytes(array: np.ndarray, scale: int) -> None:
+    rows = rows_of(array)
+    got = check_one_per_row(decode_packed(array, scale=scale), len(rows))
+    assert got == [ref_packed(r, scale) for r in rows]

@@ -1,4 +1,5 @@
-"""decode_text: whole-column cp932 decoding, exact reasons for bad cells, strip modes, gaiji."""
+"""decode_text: whole-column cp932 decoding, exact reasons for bad cells, strip modes, gaiji;
+and on arbitrary bytes in every supported encoding, one value or reason per row (fuzz)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import codecs
 import numpy as np
 import polars as pl
 import pytest
+from fuzz.cells import cell_arrays, check_one_per_row
+from fuzz.profile import fuzz_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -349,3 +352,32 @@ def test_allocator_tuning_is_idempotent():
     from migrate.run.allocator import keep_freed_buffers
 
     assert keep_freed_buffers() is keep_freed_buffers()
+
+
+# ---------------------------------------------------------------- fuzz: arbitrary bytes
+
+ENCODINGS = ["cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004",
+             "euc_jisx0213", "utf-8", "ascii"]
+
+
+@fuzz_settings()
+@given(cell_arrays(max_rows=30), st.sampled_from(ENCODINGS), GAIJI_TABLES,
+       st.sampled_from(sorted(STRIP_CHARS)))
+def test_fuzz_any_bytes_in_any_encoding(array: np.ndarray, encoding: str, gaiji, strip) -> None:
+    """Any bytes, any supported encoding: one value or reason per row; a value is exactly the
+    cell decoded on its own (never a replacement character), the same for a strided view."""
+    result = decode_text(array, encoding=encoding, gaiji=gaiji, strip=strip)
+    got = check_one_per_row(result, len(array))
+    for row, (value, error) in zip(array, got, strict=True):
+        if value is not None:
+            assert error is None and "\ufffd" not in value
+            text = bytes(row).decode(encoding)
+            assert value == (text.rstrip(STRIP_CHARS[strip]) if not gaiji else value)
+    again = decode_text(np.ascontiguousarray(array), encoding=encoding, gaiji=gaiji, strip=strip)
+    assert check_one_per_row(again, len(array)) == got
+
+
+@fuzz_settings()
+@given(cell_arrays(max_rows=30), GAIJI_TABLES, st.sampled_from(sorted(STRIP_CHARS)))
+def test_fuzz_cp932_any_bytes_equal_reference(array: np.ndarray, gaiji, strip) -> None:
+    check_against_reference([bytes(row) for row in array], gaiji=gaiji, strip=strip)
