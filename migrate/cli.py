@@ -246,5 +246,65 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
     sys.exit(0 if ok else 1)
 
 
+@main.command("export")
+@click.option("--from", "source", required=True, type=click.Path(path_type=Path),
+              help="A run's output folder or a plan's output folder (the --out of migrate run).")
+@click.option("--to", "to", required=True, type=click.Path(path_type=Path),
+              help="The package folder to write (new or empty).")
+@click.option("--layout", "layouts", default=None,
+              help="Only these layouts, comma-separated (e.g. juki/v1,zeimu/v1).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True, help="Format of the data files.")
+@click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default="utf-8",
+              show_default=True, help="Encoding of the CSV files.")
+@click.option("--newline", type=click.Choice(["lf", "crlf"]), default="lf", show_default=True)
+@click.option("--bom", is_flag=True, help="Start each UTF-8 CSV file with a byte order mark.")
+@click.option("--info", "info", multiple=True, metavar="KEY=VALUE",
+              help="A bag-info.txt line: Source-Organization, Contact-Name, Contact-Email, "
+                   "External-Identifier (the contract), ... Repeatable.")
+@handles_errors
+def export_command(source: Path, to: Path, layouts: str | None, fmt: str, encoding: str,
+                   newline: str, bom: bool, info: tuple[str, ...]) -> None:
+    """Write the contract deliverable: a BagIt bag with datapackage.json, the layout YAML
+    files and the cover list 送付ファイル一覧.csv."""
+    from migrate.export.package import ExportOptions, export, parse_info
+
+    options = ExportOptions(source, to, layouts.split(",") if layouts else None, fmt, encoding,
+                            newline, bom, parse_info(info))
+    result = export(options, progress=lambda layout: stderr.print(
+        t("Exporting {layout}", layout=layout), highlight=False))
+    for exported in result.files:
+        click.echo(f"  {exported.path}  {exported.layout}  {exported.rows:,}  {exported.sha256}")
+    click.echo(t("Wrote the package {path}: {files} files, {rows} rows in {seconds} s. Check it "
+                 "with: migrate verify {path}", path=result.path, files=len(result.files),
+                 rows=f"{result.rows:,}", seconds=f"{result.seconds:.1f}"))
+
+
+@main.command("verify")
+@click.argument("package", metavar="PACKAGE", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", type=click.Path(path_type=Path), default=Path("verify.json"),
+              show_default=True, help="Where to write the findings as JSON (outside the "
+                                      "package: a file added inside it would break the bag).")
+@click.option("--all", "verbose", is_flag=True, help="List the checks that passed too.")
+@handles_errors
+def verify_command(package: Path, out_path: Path, verbose: bool) -> None:
+    """Check a package (made by migrate export or following the documented format): bag
+    fixity, row counts, every row against its layout, cross-file references and group checks.
+    Exit 0 when everything holds, 1 when something differs."""
+    import json
+
+    from migrate.export.verify import verify
+    from migrate.report.verdict import print_verdict
+    from migrate.sinks.atomic import write_text_atomic
+
+    result = verify(package, progress=lambda name: stderr.print(
+        t("Checking {file}", file=name), highlight=False))
+    document = result.as_dict()
+    write_text_atomic(out_path, json.dumps(document, ensure_ascii=False, indent=2))
+    print_verdict(document["findings"], result.ok, Console(), verbose)
+    click.echo(f"verify.json: {out_path}")
+    sys.exit(0 if result.ok else 1)
+
+
 if __name__ == "__main__":
     main()

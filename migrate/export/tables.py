@@ -1,0 +1,111 @@
+"""Read standard-layout files batch by batch, typed by the layout (bounded memory).
+
+CSV is read as text and cast column by column with the layout's dtypes, so a cell that does not
+fit its type is found (and named) instead of failing the whole read; Parquet is typed already.
+A CSV in another encoding than UTF-8 (or with a BOM) is first transcoded, streaming, to a
+temporary UTF-8 copy, because the CSV reader only reads UTF-8.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from migrate.layouts import ColumnSpec, Schema
+from migrate.sinks.atomic import private_open
+from migrate.transform.mapper import polars_dtype
+
+BATCH_ROWS = 100_000
+COPY_BYTES = 1 << 20
+UTF8_BOM = codecs.BOM_UTF8
+
+
+def cast_column(text: pl.Series, spec: ColumnSpec) -> pl.Series:
+    """A text column cast to the layout dtype of its column; cells that do not fit become null."""
+    target = polars_dtype(spec)
+    text = text.cast(pl.Utf8)
+    if target == pl.Utf8:
+        return text
+    if spec.dtype == "date":
+        return text.str.to_date("%Y-%m-%d", strict=False)
+    return text.str.strip_chars().cast(target, strict=False)
+
+
+def cast_frame(frame: pl.DataFrame, schema: Schema) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """Cast every layout column of a text frame; returns the typed frame and, per column, the
+    mask of cells that had a value which does not fit the type."""
+    typed = {}
+    bad: dict[str, pl.Series] = {}
+    for spec in schema.columns:
+        if spec.name not in frame.columns:
+            continue
+        text = frame[spec.name]
+        cast = cast_column(text, spec)
+        typed[spec.name] = cast
+        failed = text.is_not_null() & (text != "") & cast.is_null()
+        if failed.any():
+            bad[spec.name] = failed
+    return frame.with_columns(**typed), bad
+
+
+@contextmanager
+def utf8_copy(path: Path, encoding: str, scratch: Path) -> Iterator[Path]:
+    """The path of a UTF-8 (no BOM) version of a CSV file: the file itself when it is one,
+    else a temporary transcoded copy in `scratch` (removed afterwards)."""
+    with open(path, "rb") as handle:
+        starts_with_bom = handle.read(3) == UTF8_BOM
+    name = encoding.lower().replace("_", "-")
+    if name in ("utf-8", "utf8") and not starts_with_bom:
+        yield path
+        return
+    copy = scratch / f".{path.name}.utf8"
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if name in ("utf-8", "utf8")
+                                           else encoding)(errors="strict")
+    try:
+        with open(path, "rb") as source, private_open(copy, "wb") as target:
+            while block := source.read(COPY_BYTES):
+                target.write(decoder.decode(block).encode("utf-8"))
+            target.write(decoder.decode(b"", final=True).encode("utf-8"))
+        yield copy
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+def text_batches(path: Path, size: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """A UTF-8 CSV file as frames of text columns, `size` rows at a time (empty cell = null)."""
+    frame = pl.scan_csv(path, infer_schema=False)
+    yield from frame.collect_batches(chunk_size=size)
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names on the first line of a UTF-8 CSV file."""
+    return pl.scan_csv(path, infer_schema=False, n_rows=0).collect_schema().names()
+
+
+def parquet_batches(path: Path, size: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """A Parquet file as polars frames, one record batch at a time."""
+    reader = pq.ParquetFile(path)
+    for batch in reader.iter_batches(batch_size=size):
+        yield pl.from_arrow(batch)  # type: ignore[misc]
+
+
+def typed_batches(path: Path, fmt: str, schema: Schema | None,
+                  size: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """Frames typed by the layout (cells that do not fit become null); text without a layout."""
+    if fmt == "parquet":
+        yield from parquet_batches(path, size)
+        return
+    for frame in text_batches(path, size):
+        yield cast_frame(frame, schema)[0] if schema is not None else frame
+
+
+def count_rows(path: Path, fmt: str) -> int:
+    """Data rows of a UTF-8 CSV file (header excluded) or of a Parquet file."""
+    if fmt == "parquet":
+        return pq.ParquetFile(path).metadata.num_rows
+    return int(pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item())
