@@ -306,5 +306,47 @@ def verify_command(package: Path, out_path: Path, verbose: bool) -> None:
     sys.exit(0 if result.ok else 1)
 
 
+@main.command("diff")
+@click.argument("a", metavar="A", type=click.Path(path_type=Path))
+@click.argument("b", metavar="B", type=click.Path(path_type=Path))
+@click.option("--key", "key", default=None,
+              help="Key column(s), comma-separated (default: the layout's primary key).")
+@click.option("--layout", default=None,
+              help="The layout of A and B (e.g. juki/v1): picks one file of a plan or package, "
+                   "and types bare CSV files.")
+@click.option("--ignore", default=None, help="Columns not to compare, comma-separated.")
+@click.option("--tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Numbers that differ by at most this much are equal.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."),
+              show_default=True, help="Folder for diff.json and diff.html.")
+@handles_errors
+def diff_command(a: Path, b: Path, key: str | None, layout: str | None, ignore: str | None,
+                 tolerance: float, out_dir: Path) -> None:
+    """Compare two standardized datasets by key (run folders, packages, Parquet or CSV files):
+    rows only in A, only in B, changed rows per column. Exit 0 when equal, 1 when they differ."""
+    import json
+
+    from migrate.export.diff import DiffOptions, diff
+    from migrate.report.diffpage import write_diff_html
+    from migrate.sinks.atomic import write_text_atomic
+
+    result = diff(DiffOptions(a, b, key.split(",") if key else None, layout,
+                              ignore.split(",") if ignore else [], tolerance))
+    document = result.document
+    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_text_atomic(out_dir / "diff.json", json.dumps(document, ensure_ascii=False, indent=2))
+    html = write_diff_html(document, out_dir / "diff.html")
+    click.echo(t("rows: A {a}, B {b}; only in A {only_a}, only in B {only_b}, changed {changed}",
+                 a=f"{document['a']['rows']:,}", b=f"{document['b']['rows']:,}",
+                 only_a=f"{document['only_in_a']['count']:,}",
+                 only_b=f"{document['only_in_b']['count']:,}",
+                 changed=f"{document['changed']['count']:,}"))
+    for column, entry in document["changed"]["by_column"].items():
+        click.echo(f"  {column}: {entry['count']:,}")
+    click.echo(t("The datasets are equal.") if result.equal else t("The datasets differ."))
+    click.echo(f"diff.json: {out_dir / 'diff.json'}\ndiff.html: {html}")
+    sys.exit(0 if result.equal else 1)
+
+
 if __name__ == "__main__":
     main()

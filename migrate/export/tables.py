@@ -25,15 +25,20 @@ COPY_BYTES = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
 
 
-def cast_column(text: pl.Series, spec: ColumnSpec) -> pl.Series:
+def cast_expr(text: pl.Expr, spec: ColumnSpec) -> pl.Expr:
     """A text column cast to the layout dtype of its column; cells that do not fit become null."""
     target = polars_dtype(spec)
-    text = text.cast(pl.Utf8)
     if target == pl.Utf8:
         return text
     if spec.dtype == "date":
         return text.str.to_date("%Y-%m-%d", strict=False)
     return text.str.strip_chars().cast(target, strict=False)
+
+
+def cast_column(text: pl.Series, spec: ColumnSpec) -> pl.Series:
+    """cast_expr on one Series."""
+    return text.to_frame("v").select(cast_expr(pl.col("v").cast(pl.Utf8), spec)).to_series() \
+        .alias(text.name)
 
 
 def cast_frame(frame: pl.DataFrame, schema: Schema) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
