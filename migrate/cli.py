@@ -34,9 +34,14 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             stderr.print(t("Interrupted; no output was saved."))
             sys.exit(130)
-        except Exception as error:  # a bug, not bad input
+        except Exception as error:  # a bug, not bad input — unless the environment failed
             if os.environ.get("MIGRATE_DEBUG"):
                 raise
+            translated = _environment_error(error)
+            if translated is not None:
+                stderr.print(f"[bold red]{t('error')}:[/bold red] {format_error(translated)}",
+                             highlight=False, soft_wrap=True)
+                sys.exit(translated.exit_code)
             stderr.print(f"[bold red]{t('internal error')}:[/bold red] "
                          f"{type(error).__name__}: {error}. "
                          + t("No output was saved. Run again with MIGRATE_DEBUG=1 to see "
@@ -44,6 +49,20 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(3)
 
     return wrapper
+
+
+def _environment_error(error: BaseException) -> MigrateError | None:
+    """An exception that is about the machine, not a bug: a database that is full, read-only,
+    locked or unreachable (its driver's words kept), or memory that ran out."""
+    if isinstance(error, MemoryError):
+        return UsageError("the computer ran out of memory",
+                          hint="Run again with a smaller --chunk-mb or fewer --workers, or "
+                               "close other programs.")
+    if type(error).__module__.startswith(("sqlalchemy", "adbc_driver", "sqlite3", "psycopg")):
+        from migrate.sinks.sql import environment_error
+
+        return environment_error(error)
+    return None
 
 
 @click.group()

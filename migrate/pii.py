@@ -55,3 +55,38 @@ def mask(value: str | None, kind: str | None) -> str | None:
 
 def _mask_text(text: str) -> str:
     return "".join(c if c in " \u3000-/:" else "*" for c in text)
+
+
+_SECRET_PARAMS = re.compile(
+    r"(?i)\b(password|passwd|pwd|pass|sslpassword|sslkey_password|secret|token|api_?key)"
+    r"(\s*=\s*)('[^']*'|\"[^\"]*\"|[^&;\s]*)")
+MASK = "***"
+
+
+def mask_url(url: str) -> str:
+    """A database URL or connection string with every password masked, in whatever form it was
+    written: `scheme://user:pw@host`, `user:pw@host` without a scheme, a password holding `@`
+    (everything up to the last `@` is hidden), `?password=…` query parameters and libpq
+    `password=…` keywords. When unsure it hides too much rather than too little."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        user, colon, _secret = userinfo.partition(":")
+        rest = f"{user}:{MASK}@{host}" if colon else f"{userinfo}@{host}"
+    elif not sep and ":" in rest and "=" not in rest:
+        # `user:password` with neither scheme nor host: anything after the colon may be secret
+        rest = rest.partition(":")[0] + ":" + MASK
+    rest = _SECRET_PARAMS.sub(lambda m: m.group(1) + m.group(2) + MASK, rest)
+    return scheme + sep + rest
+
+
+_EMBEDDED_URL = re.compile(r"(\w[\w+.-]*://[^\s:/@]*):[^\s@]*@")
+
+
+def mask_secrets(text: str) -> str:
+    """Free text (a driver's error message) with the passwords of any URLs and `password=`
+    keywords in it masked; the rest is left readable."""
+    text = _EMBEDDED_URL.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
+    return _SECRET_PARAMS.sub(lambda m: m.group(1) + m.group(2) + MASK, text)

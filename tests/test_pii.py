@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from migrate.pii import mask, show_bytes
+import pytest
+
+from migrate.pii import mask, mask_secrets, mask_url, show_bytes
 
 
 def test_my_number_keeps_last_four():
@@ -23,3 +25,47 @@ def test_codec_traps_shown_as_bytes():
 
 def test_non_personal_values_pass():
     assert mask("07", None) == "07"
+
+
+# ---------------------------------------------------------------- passwords in URLs
+
+SECRET = "s3cr#t"
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql://user:{SECRET}@db/town",
+    f"postgresql+psycopg://user:{SECRET}@db:5432/town",
+    f"user:{SECRET}@db",                        # no scheme
+    f"user:{SECRET}",                           # no scheme, no host
+    f"postgresql://user:{SECRET}@with@at@db/town",  # an unescaped @ in the password
+    f"postgresql://user:{SECRET}@db:abc/town",   # a port that is not a number
+    f"postgresql://user@db/town?password={SECRET}&sslmode=require",
+    f"host=db user=user password={SECRET} dbname=town",
+    f"host=db password='{SECRET} x' dbname=town",
+])
+def test_passwords_masked_in_every_url_form(url):
+    masked = mask_url(url)
+    assert SECRET not in masked and "***" in masked
+    assert "with@at" not in masked
+
+
+def test_urls_without_password_unchanged():
+    for url in ("sqlite:///out/migrate.db", "postgresql+psycopg://user@db:5432/town", "none"):
+        assert mask_url(url) == url
+
+
+def test_driver_messages_keep_their_words():
+    text = f'connection to server at "db", port 5432 failed: password={SECRET} for ' \
+           f"postgresql://u:{SECRET}@db/x"
+    masked = mask_secrets(text)
+    assert SECRET not in masked and masked.startswith('connection to server at "db", port 5432')
+
+
+def test_safe_url_of_every_form():
+    from sqlalchemy.engine import make_url
+
+    from migrate.sinks.sql import safe_url
+
+    for url in (f"postgresql://u:{SECRET}@db/x", f"u:{SECRET}@db"):
+        assert SECRET not in safe_url(url)
+    assert SECRET not in safe_url(make_url(f"postgresql://u:{SECRET}@db/x"))

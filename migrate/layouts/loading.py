@@ -3,13 +3,33 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from migrate.errors import LayoutError, UsageError
-from migrate.layouts.yamlpos import LocatedDict, LocatedList, load_yaml
+from migrate.layouts.yamlpos import (
+    MAX_YAML_BYTES,
+    LocatedDict,
+    LocatedList,
+    NotUtf8Error,
+    TooLargeError,
+    YamlLimitError,
+    load_yaml,
+)
+
+# Names that become file names or SQL identifiers (layouts → tables and output files, columns,
+# mapping ids): lower-case ASCII, so they never need quoting, never contain '.', '/' or '"', and
+# mean the same on every file system and database. A layout name leaves room for the longest
+# derived name within PostgreSQL's 63 bytes: `<layout>__staging_pkey`.
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
+LAYOUT_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+LAYOUT_ID = re.compile(r"[a-z][a-z0-9_]{0,39}(/v[0-9]{1,4})?")
+MAX_INTEGER = 1 << 30  # offsets, lengths, counts: a record is never a gigabyte
+MAX_NUMBER = 1e18  # min/max bounds of a column
+MAPPING_ID = re.compile(r"[a-z][a-z0-9_]{0,62}(/[a-z][a-z0-9_]{0,62}){0,2}")
 
 
 class _Ctx:
@@ -47,11 +67,67 @@ class _Ctx:
             raise self.fail(node, None, "'{key}' is missing in {what}", key=key, what=what)
         return node[key]
 
+    def identifier(self, node: Any, at: str | None, value: Any, what: str,
+                   pattern: re.Pattern[str] = IDENTIFIER) -> str:
+        """`value` as a name that may become a file name or an SQL identifier; else the error
+        at `node`/`at`."""
+        name = str(value)
+        if not isinstance(value, str) or not pattern.fullmatch(name):
+            hint = ("Names of layouts, tables and columns become file names and SQL "
+                    "identifiers: use lower-case ASCII letters, digits and _, starting with a "
+                    "letter (at most 63 characters; a layout name at most 40).")
+            if pattern is LAYOUT_ID:
+                hint = ("A layout id is a name and a version, such as juki/v1: lower-case "
+                        "ASCII letters, digits and _, starting with a letter, at most 40 "
+                        "characters.")
+            elif pattern is MAPPING_ID:
+                hint = ("A mapping id is one to three names separated by /, such as "
+                        "vendor_a/juki: lower-case ASCII letters, digits and _, starting with a "
+                        "letter.")
+            raise self.fail(node, at, "{what} '{name}' is not a safe name", hint,
+                            what=what, name=name)
+        return name
+
+    def names(self, node: LocatedDict, key: str) -> tuple[str, ...]:
+        """A list of names or codes (a single one is a list of one)."""
+        value = node.get(key)
+        if value is None:
+            return ()
+        items = value if isinstance(value, list) else [value]
+        if any(not isinstance(item, str | int) or isinstance(item, bool) for item in items):
+            raise self.fail(node, key, "'{key}' must be a value or a list of values",
+                            key=key)
+        return tuple(str(item) for item in items)
+
+    def titles(self, node: LocatedDict, default: str) -> tuple[str, str]:
+        """`title: {ja: …, en: …}` (either may be left out)."""
+        title = node.get("title") or LocatedDict()
+        if not isinstance(title, dict):
+            raise self.fail(node, "title", "'title' must map ja and en to a title")
+        return str(title.get("ja", default)), str(title.get("en", default))
+
+    def number(self, node: LocatedDict, key: str, what: str, *, whole: bool = False,
+               minimum: float | None = None) -> Any:
+        """An optional number (None when left out)."""
+        value = node.get(key)
+        if value is None:
+            return None
+        if whole:
+            return self.integer(node, key, what, int(minimum or 0))
+        if not isinstance(value, int | float) or isinstance(value, bool) or value != value \
+                or abs(value) > MAX_NUMBER:
+            raise self.fail(node, key, "'{key}' in {what} must be a number", key=key,
+                            what=what)
+        return value
+
     def integer(self, node: LocatedDict, key: str, what: str, minimum: int = 0) -> int:
         value = self.require(node, key, what)
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             raise self.fail(node, key, "'{key}' in {what} must be a whole number ≥ {minimum}",
                             key=key, what=what, minimum=minimum)
+        if value > MAX_INTEGER:
+            raise self.fail(node, key, "'{key}' in {what} is larger than {maximum}",
+                            key=key, what=what, maximum=f"{MAX_INTEGER:,}")
         return value
 
 
@@ -60,16 +136,32 @@ def _read_yaml(path: Path) -> LocatedDict:
         data = load_yaml(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        hint = "Check indentation and quoting around this line."
+        if isinstance(exc, YamlLimitError):
+            hint = ("Write the values out: a layout needs neither deep nesting nor aliases "
+                    "(*name) that expand to that much.")
         raise LayoutError("the YAML cannot be parsed: {problem}",
-                          {"problem": getattr(exc, "problem", str(exc))}, file=path,
-                          line=mark.line + 1 if mark else None,
-                          hint="Check indentation and quoting around this line.") from None
+                          {"problem": getattr(exc, "problem", None) or type(exc).__name__},
+                          file=path, line=mark.line + 1 if mark else None, hint=hint) from None
+    except NotUtf8Error as exc:
+        raise LayoutError("the file is not UTF-8 text; it looks like {encoding}",
+                          {"encoding": exc.encoding or "binary data"}, file=path, line=exc.line,
+                          hint="Save it as UTF-8, e.g. iconv -f {source} -t UTF-8.",
+                          hint_params={"source": (exc.encoding or "CP932").upper()}) from None
+    except TooLargeError as exc:
+        if exc.size is None:
+            raise LayoutError("the file is a device or a pipe, not a YAML file", file=path,
+                              hint="Give the mapping, schema or plan YAML file itself.") from None
+        raise LayoutError("the file is {size} bytes, more than the {limit} a YAML file may have",
+                          {"size": f"{exc.size:,}", "limit": f"{MAX_YAML_BYTES:,}"}, file=path,
+                          hint="Give the mapping, schema or plan YAML file itself.") from None
     except OSError as exc:
         raise UsageError("cannot read {path}: {reason}", {"path": path, "reason": exc.strerror},
                          hint="Check the path and its permissions.") from None
     if not isinstance(data, LocatedDict):
         raise LayoutError("the file must hold a YAML mapping at the top level", file=path, line=1)
     return data
+
 
 def _as_values(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)

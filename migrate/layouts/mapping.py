@@ -11,7 +11,7 @@ from typing import Any
 
 from migrate.errors import LayoutError, UsageError
 from migrate.layouts.bundled import bundled_dir
-from migrate.layouts.loading import _as_values, _Ctx, _read_yaml
+from migrate.layouts.loading import MAPPING_ID, _as_values, _Ctx, _read_yaml
 from migrate.layouts.schema import Schema, load_schema
 from migrate.layouts.source import (
     AGGREGATES,
@@ -273,10 +273,11 @@ def load_mapping(ref: str | Path) -> Mapping:
                            "Map its fields with from: {record}.field (and where:), or its "
                            "records would be counted but their values lost.",
                            record=child.name)
-    title = data.get("title") or {}
-    mapping_id = str(ctx.require(data, "mapping", "the mapping"))
-    return Mapping(mapping_id, int(data.get("version", 1)), str(title.get("ja", mapping_id)),
-                   str(title.get("en", mapping_id)), target, source, header, trailer, fields,
+    mapping_id = ctx.identifier(data, "mapping", ctx.require(data, "mapping", "the mapping"),
+                                "mapping id", MAPPING_ID)
+    title_ja, title_en = ctx.titles(data, mapping_id)
+    version = ctx.integer(data, "version", "the mapping", minimum=1) if "version" in data else 1
+    return Mapping(mapping_id, version, title_ja, title_en, target, source, header, trailer, fields,
                    tuple(columns), path, children)
 
 

@@ -85,6 +85,13 @@ def _folders(inputs: list[PlanInput], path: Path) -> list[PlanInput]:
             named.append(item)
             continue
         stems = [i.input.stem for i in same]
+        if item.input.stem.startswith(".") or not item.input.stem:
+            raise LayoutError(
+                "the input file name {name} cannot name an output folder",
+                {"name": item.input.name}, file=path, line=item.line,
+                hint="Several inputs of the layout {layout} get a folder named after each "
+                     "file; rename the file so that it does not start with a dot.",
+                hint_params={"layout": item.mapping.target.id})
         if len(set(stems)) != len(stems):
             raise LayoutError(
                 "two inputs of the layout {layout} have the same file name {stem}",

@@ -12,7 +12,7 @@ from typing import Any
 
 from migrate.errors import LayoutError, UsageError
 from migrate.layouts.bundled import bundled_dir
-from migrate.layouts.loading import _as_list, _as_values, _Ctx, _read_yaml
+from migrate.layouts.loading import LAYOUT_ID, _as_list, _as_values, _Ctx, _read_yaml
 from migrate.layouts.tables import read_csv_table
 from migrate.layouts.yamlpos import LocatedDict
 
@@ -181,8 +181,9 @@ def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
     ctx.only_keys(node, ("name", "ja", "en", "dtype", "required", "length", "max_length",
                          "precision", "scale", "min", "max", "codes", "checks", "pii",
                          "references"), "a column")
-    name = str(ctx.require(node, "name", "a column"))
-    dtype = str(ctx.require(node, "dtype", f"column {name}"))
+    name = ctx.identifier(node, "name", ctx.require(node, "name", "a column"), "column name")
+    what = f"column {name}"
+    dtype = str(ctx.require(node, "dtype", what))
     if dtype not in DTYPES:
         raise ctx.fail(node, "dtype", "unknown dtype '{dtype}'", "Known dtypes: {known}.",
                        dtype=dtype, known=", ".join(DTYPES))
@@ -197,9 +198,12 @@ def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
         codes = tuple(r["code"] for r in rows)
     return ColumnSpec(
         name=name, ja=str(node.get("ja", name)), en=str(node.get("en", name)), dtype=dtype,
-        required=bool(node.get("required", False)), length=node.get("length"),
-        max_length=node.get("max_length"), precision=node.get("precision"),
-        scale=int(node.get("scale", 0)), minimum=node.get("min"), maximum=node.get("max"),
+        required=bool(node.get("required", False)),
+        length=ctx.number(node, "length", what, whole=True, minimum=1),
+        max_length=ctx.number(node, "max_length", what, whole=True, minimum=1),
+        precision=ctx.number(node, "precision", what, whole=True, minimum=1),
+        scale=ctx.number(node, "scale", what, whole=True) or 0,
+        minimum=ctx.number(node, "min", what), maximum=ctx.number(node, "max", what),
         codes=codes, code_table=code_table, checks=_load_checks(ctx, node), pii=pii,
         references=_load_reference(ctx, node), line=node.line)
 
@@ -216,9 +220,10 @@ def _load_reference(ctx: _Ctx, node: LocatedDict) -> Reference | None:
     found = str(ref.get("unless_found", "warning"))
     if found not in ("warning", "error"):
         raise ctx.fail(ref, "unless_found", "unless_found must be 'warning' or 'error'")
-    return Reference(str(ctx.require(ref, "layout", "references")),
-                     str(ctx.require(ref, "column", "references")), node.line_of("references"),
-                     unless, found)
+    column = ctx.identifier(ref, "column", ctx.require(ref, "column", "references"),
+                            "referenced column")
+    return Reference(str(ctx.require(ref, "layout", "references")), column,
+                     node.line_of("references"), unless, found)
 
 
 def _check_references(ctx: _Ctx, layout_id: str, columns: tuple[ColumnSpec, ...],
@@ -233,11 +238,15 @@ def _check_references(ctx: _Ctx, layout_id: str, columns: tuple[ColumnSpec, ...]
             if ref.layout == layout_id:
                 target_id, target_columns, target_pk = layout_id, [c.name for c in columns], pk
             else:
-                other = _read_yaml(find_schema(ref.layout, base))
-                target_id = str(other.get("layout", ref.layout))
-                target_columns = [str(c.get("name")) for c in other.get("columns") or []
-                                  if isinstance(c, dict)]
-                target_pk = tuple(str(k) for k in other.get("primary_key") or ())
+                other_path = find_schema(ref.layout, base)
+                other = _read_yaml(other_path)
+                target_id = _Ctx(other_path).identifier(
+                    other, "layout", other.get("layout", ref.layout), "layout id", LAYOUT_ID)
+                other_columns = other.get("columns")
+                target_columns = [str(c.get("name")) for c in other_columns
+                                  if isinstance(c, dict)] if isinstance(other_columns, list) \
+                    else []
+                target_pk = tuple(str(k) for k in _as_list(other.get("primary_key") or []))
             if ref.column not in target_columns or target_pk != (ref.column,):
                 raise LayoutError(
                     "column {column} refers to {layout}.{target}, which is not the primary key "
@@ -256,8 +265,9 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
     data = _read_yaml(path)
     ctx.only_keys(data, ("layout", "title", "primary_key", "columns", "rules", "group_checks"),
                   "a schema")
-    layout_id = str(ctx.require(data, "layout", "the schema"))
-    title = data.get("title") or {}
+    layout_id = ctx.identifier(data, "layout", ctx.require(data, "layout", "the schema"),
+                               "layout id", LAYOUT_ID)
+    title_ja, title_en = ctx.titles(data, layout_id)
     raw_columns = ctx.require(data, "columns", "the schema")
     if not isinstance(raw_columns, list) or not raw_columns:
         raise ctx.fail(data, "columns", "'columns' must be a non-empty list")
@@ -267,7 +277,7 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ctx.fail(data, "columns", "column(s) declared twice: {names}", names=", ".join(dupes))
-    pk = tuple(str(k) for k in data.get("primary_key") or ())
+    pk = ctx.names(data, "primary_key")
     for key in pk:
         if key not in names:
             raise ctx.fail(data, "primary_key", "primary key column '{key}' is not a column",
@@ -281,15 +291,17 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
                                       "column '{col}'", {"column": spec.name, "col": col},
                                       file=path, line=spec.references.line)
     rules = []
+    if not isinstance(data.get("rules") or [], list):
+        raise ctx.fail(data, "rules", "'rules' must be a list")
     for raw in data.get("rules") or []:
         node = ctx.mapping(raw, "rules", data)
         ctx.only_keys(node, ("name", "ja", "en", "when", "when_present", "require", "forbid",
                              "compare"), "a rule")
         when = {str(k): _as_values(v) for k, v in ctx.mapping(
             node.get("when") or LocatedDict(), "when", node).items()}
-        when_present = tuple(str(c) for c in _as_list(node.get("when_present") or []))
-        require = tuple(str(c) for c in node.get("require") or ())
-        forbid = tuple(str(c) for c in node.get("forbid") or ())
+        when_present = ctx.names(node, "when_present")
+        require = ctx.names(node, "require")
+        forbid = ctx.names(node, "forbid")
         compare = _load_compare(ctx, node)
         if not (require or forbid or compare):
             raise ctx.fail(node, None, "a rule needs require, forbid or compare")
@@ -300,8 +312,7 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
         rules.append(RuleSpec(str(ctx.require(node, "name", "a rule")), str(node.get("ja", "")),
                               str(node.get("en", "")), when, require, forbid, node.line,
                               when_present, compare))
-    return Schema(layout_id, str(title.get("ja", layout_id)), str(title.get("en", layout_id)),
-                  columns, pk, tuple(rules), path, _load_group_checks(ctx, data, names))
+    return Schema(layout_id, title_ja, title_en, columns, pk, tuple(rules), path, _load_group_checks(ctx, data, names))
 
 
 COMPARE_OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
@@ -329,7 +340,8 @@ def _load_group_checks(ctx: _Ctx, data: LocatedDict, names: list[str]
         ctx.only_keys(node, ("name", "ja", "en", "group_by", "among", "count_where", "exactly",
                              "severity"), "a group check")
         name = str(ctx.require(node, "name", "a group check"))
-        group_by = tuple(str(c) for c in _as_list(ctx.require(node, "group_by", "a group check")))
+        ctx.require(node, "group_by", "a group check")
+        group_by = ctx.names(node, "group_by")
         where = {str(k): _as_values(v) for k, v in ctx.mapping(
             ctx.require(node, "count_where", "a group check"), "count_where", node).items()}
         among = {str(k): _as_values(v) for k, v in ctx.mapping(

@@ -216,6 +216,10 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
         raise ctx.fail(node, "newline", "newline must be crlf, lf or none"
                        if not delimited else "newline must be crlf or lf")
     eof = node.get("eof_marker")
+    if eof is not None and (not isinstance(eof, int) or isinstance(eof, bool)
+                            or not 0 <= eof <= 0xFF):
+        raise ctx.fail(node, "eof_marker", "eof_marker must be one byte value from 0 to 255",
+                       "Write it as a number, e.g. eof_marker: 0x1a for the MS-DOS EOF byte.")
     record_types = _load_record_types(ctx, node, delimited)
     delimiter, quote = b"", None
     if delimited:
@@ -227,7 +231,7 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
     else:
         record_length = ctx.integer(node, "record_length", "source", minimum=1)
     gaiji_file = base / str(node["gaiji"]) if node.get("gaiji") else None
-    unknown = tuple(str(v) for v in node.get("unknown_date_parts") or ("00",))
+    unknown = ctx.names(node, "unknown_date_parts") or ("00",)
     for part in unknown:
         if not can_mark_unknown(part):
             raise ctx.fail(node, "unknown_date_parts", "'{part}' cannot mark an unknown month "
@@ -235,7 +239,7 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
                            "00 or 99", part=part)
     return SourceSpec(
         format=fmt, encoding=encoding, record_length=record_length,
-        newline=newlines[newline_name], eof_marker=int(eof) if eof is not None else None,
+        newline=newlines[newline_name], eof_marker=eof,
         record_types=record_types, eras=_load_eras(ctx, node.get("eras"), node),
         unknown_date_parts=unknown,
         gaiji=load_gaiji_table(gaiji_file) if gaiji_file else {}, gaiji_file=gaiji_file,

@@ -5,10 +5,14 @@ character): small UTF-8 CSV files a mapping names.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from migrate.errors import LayoutError, UsageError
+from migrate.layouts.yamlpos import NotUtf8Error, TooLargeError, read_text
+
+MAX_TABLE_BYTES = 16 * 1024 * 1024  # the bundled tables are < 10 kB
 
 
 @dataclass(frozen=True)
@@ -19,24 +23,58 @@ class CodeTable:
     mapping: dict[str, str]
 
 def read_csv_table(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    """Read a small UTF-8 CSV table (code tables, gaiji tables), insisting on its columns."""
+    """Read a small UTF-8 CSV table (code tables, gaiji tables), insisting on its columns.
+    Its size is bounded (MAX_TABLE_BYTES): a path to a device or a huge file is refused
+    before it is read."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in columns if c not in (reader.fieldnames or [])]
-            if missing:
-                raise LayoutError("the table lacks the column(s) {missing}",
-                                  {"missing": ", ".join(missing)}, file=path, line=1,
-                                  hint="The first line must name the columns: {columns}.",
-                                  hint_params={"columns": ",".join(columns)})
-            return [row for row in reader]
+        text = read_text(path, MAX_TABLE_BYTES)
     except FileNotFoundError:
         raise UsageError("the table {path} does not exist", {"path": path},
                          hint="Fix the path in the mapping; it is relative to the mapping file."
                          ) from None
-    except UnicodeDecodeError:
-        raise LayoutError("the table is not UTF-8 text", file=path,
+    except IsADirectoryError:
+        raise LayoutError("the table {path} is a folder, not a CSV file", {"path": path},
+                          file=path, hint="Fix the path in the mapping; it is relative to the "
+                                          "mapping file.") from None
+    except OSError as exc:
+        raise UsageError("cannot read {path}: {reason}", {"path": path, "reason": exc.strerror},
+                         hint="Check the path and its permissions.") from None
+    except TooLargeError as exc:
+        if exc.size is None:
+            raise LayoutError("the table is a device or a pipe, not a file", file=path,
+                              hint="Fix the path in the mapping; it is relative to the mapping "
+                                   "file.") from None
+        raise LayoutError("the table is {size} bytes, more than the {limit} a table may have",
+                          {"size": f"{exc.size:,}", "limit": f"{MAX_TABLE_BYTES:,}"}, file=path,
+                          hint="A code or gaiji table is a small CSV file; fix the path in "
+                               "the mapping.") from None
+    except NotUtf8Error as exc:
+        raise LayoutError("the table is not UTF-8 text; it looks like {encoding}",
+                          {"encoding": exc.encoding or "binary data"}, file=path, line=exc.line,
                           hint="Save it as UTF-8 (with or without BOM).") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise LayoutError("the table lacks the column(s) {missing}",
+                              {"missing": ", ".join(missing)}, file=path, line=1,
+                              hint="The first line must name the columns: {columns}.",
+                              hint_params={"columns": ",".join(columns)})
+        rows = []
+        for row in reader:
+            if any(row.get(c) is None for c in columns):
+                raise LayoutError("line {line} of the table does not have the columns of its "
+                                  "first line", {"line": reader.line_num}, file=path,
+                                  line=reader.line_num,
+                                  hint="Every line needs a value for {columns}.",
+                                  hint_params={"columns": ",".join(columns)})
+            rows.append(row)
+        return rows
+    except csv.Error as exc:
+        raise LayoutError("the table is not a valid CSV file: {reason}", {"reason": str(exc)},
+                          file=path, line=reader.line_num,
+                          hint="Save it as plain comma-separated UTF-8 text.") from None
+
 
 def load_code_table(path: Path) -> CodeTable:
     rows = read_csv_table(path, ("source", "standard"))

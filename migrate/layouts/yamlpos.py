@@ -1,11 +1,45 @@
-"""YAML loading that remembers line numbers, so every layout error can say `file:line`."""
+"""YAML loading that remembers line numbers, so every layout error can say `file:line`.
+
+A mapping or schema may come from anyone, so reading one is bounded: the file's size, how deep
+its nodes nest (the composer and the constructor recurse) and how many nodes its aliases expand
+to (an "alias bomb" of nested anchors is tiny on disk but exponential once `str()` walks it).
+Breaking a bound is a `yaml.YAMLError` like any parse error, with the line where it happened.
+"""
 
 from __future__ import annotations
 
+import codecs
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+MAX_YAML_BYTES = 8 * 1024 * 1024  # the bundled files are < 50 kB
+MAX_DEPTH = 64  # nesting of mappings/sequences; the bundled files need 6
+MAX_NODES = 200_000  # nodes after expanding every alias; the bundled files have < 3,000
+
+# The encodings a misconfigured editor typically saves a Japanese YAML file in, in the order
+# they are tried when the file is not UTF-8 (EUC-JP first: its byte pairs are stricter).
+_GUESSES = ("utf-16", "euc_jp", "cp932")
+
+
+class NotUtf8Error(ValueError):
+    """The file is not UTF-8 text; `encoding` is a guess (None when nothing fits)."""
+
+    def __init__(self, encoding: str | None, line: int):
+        super().__init__(encoding)
+        self.encoding = encoding
+        self.line = line
+
+
+class TooLargeError(ValueError):
+    """The file is larger than MAX_YAML_BYTES, or not a regular file."""
+
+    def __init__(self, size: int | None):
+        super().__init__(size)
+        self.size = size
 
 
 class LocatedDict(dict):
@@ -25,8 +59,55 @@ class LocatedList(list):
     item_lines: list[int]
 
 
+class YamlLimitError(yaml.composer.ComposerError):
+    """Nesting or alias expansion beyond the bounds."""
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    """SafeLoader with bounded nesting and alias expansion."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise YamlLimitError(
+                    None, None, f"nesting deeper than {MAX_DEPTH} levels",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self) -> Any:
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand to more than MAX_NODES nodes (linear: each
+    distinct node is sized once; nesting is already bounded, so recursion is too)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a recursive alias counts once here; the constructor refuses it
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        if total > MAX_NODES:
+            raise YamlLimitError(None, None, f"aliases expand to more than {MAX_NODES:,} nodes",
+                                 node.start_mark)
+        sizes[id(node)] = total
+        return total
+
+    size(root)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
@@ -61,7 +142,38 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+def read_text(path: Path, limit: int = MAX_YAML_BYTES) -> str:
+    """A small UTF-8 text file (a leading BOM is dropped). Raises TooLargeError for a file over
+    `limit` bytes or a device/FIFO (never read to the end), NotUtf8Error naming a guess."""
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise TooLargeError(None)
+        if info.st_size > limit:
+            raise TooLargeError(info.st_size)
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # grew while being read
+        raise TooLargeError(len(data))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise NotUtf8Error(guess_encoding(data), line) from None
+
+
+def guess_encoding(data: bytes) -> str | None:
+    """The first of the usual Japanese encodings the bytes decode in without error."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in _GUESSES[1:]:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return None
+
+
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file into LocatedDict / LocatedList nodes (plain scalars otherwise)."""
-    with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load(read_text(path), Loader=_Loader)  # noqa: S506 - SafeLoader subclass

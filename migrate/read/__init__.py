@@ -71,9 +71,13 @@ def _column_index(spec: FieldSpec, names: list[str] | None, path: Path) -> int:
     """The column of a field given by its header-line name."""
     assert names is not None  # the loader insists on header_line for fields by name
     if spec.column_name not in names:
+        # Line 1's cells are not shown: when the header line is missing, line 1 is a
+        # resident's record, and its cells are personal data.
         raise InputFormatError(
             "the header line has no column named '{name}' (field {field})",
             {"name": spec.column_name, "field": spec.name}, file=path, record=1, offset=0,
-            hint="The header line names: {names}. Fix the name in the mapping or use "
-                 "column: with the 0-based position.", hint_params={"names": ", ".join(names)})
+            hint="Line 1 has {count} cells and none of them is '{name}'. If the file has no "
+                 "header line, set source.header_line: false and give each field's column: "
+                 "(0-based position); otherwise fix the name in the mapping.",
+            hint_params={"count": len(names), "name": spec.column_name})
     return names.index(spec.column_name)

@@ -36,6 +36,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import make_url
 
 from migrate.errors import UsageError
@@ -45,6 +46,9 @@ from migrate.pii import mask
 from migrate.reconcile.ledger import Invariant
 from migrate.sinks.sql import _adbc_sqlite, connect, create_engine, default_sqlite_url, safe_url
 
+# SQL run through ADBC is text: names are quoted by SQLAlchemy's SQLite rules (a `"` doubled),
+# never pasted in raw (the layout loader also refuses names that would need quoting).
+_SQLITE_QUOTE = sqlite_dialect().identifier_preparer.quote_identifier
 BATCH_ROWS = 50_000
 DIFF_LIMIT = 20  # keys listed per kind of difference
 HASH_SEED = 0x6D696772  # fixed: both sides are hashed in this process
@@ -186,9 +190,9 @@ def _sqlite_adbc_texts(adbc: Any, database: str, schema: Schema, table: str,
     names = list(text_schema)
     sources = [*schema.primary_key, *schema.column_names]
     first = ", ".join(["0 AS migrate_sentinel"] + [f"'' AS c{i}" for i in range(len(names))])
-    texts = ", ".join(f'CAST("{c}" AS TEXT)' for c in sources)
+    texts = ", ".join(f"CAST({_SQLITE_QUOTE(c)} AS TEXT)" for c in sources)
     where = f" WHERE rowid BETWEEN {int(rowids[0])} AND {int(rowids[1])}" if rowids else ""
-    sql = f'SELECT {first} UNION ALL SELECT 1, {texts} FROM "{table}"{where}'
+    sql = f"SELECT {first} UNION ALL SELECT 1, {texts} FROM {_SQLITE_QUOTE(table)}{where}"
     with adbc.connect(database) as connection, connection.cursor() as cursor:
         cursor.execute(sql)
         for batch in cursor.fetch_record_batch():
@@ -214,7 +218,7 @@ def _db_fingerprint(engine: sa.Engine, schema: Schema, table: str) -> str:
     database = engine.url.database
     if adbc:
         with adbc.connect(database) as connection, connection.cursor() as cursor:
-            cursor.execute(f'SELECT min(rowid), max(rowid) FROM "{table}"')
+            cursor.execute(f"SELECT min(rowid), max(rowid) FROM {_SQLITE_QUOTE(table)}")
             low, high = cursor.fetchone()
         if low is not None:
             text_schema = _text_schema(schema)

@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 from migrate.errors import UsageError
 from migrate.layouts import ColumnSpec, Schema
+from migrate.pii import mask_secrets, mask_url
 from migrate.sinks.atomic import private_open
 
 BATCH_ROWS = 20_000  # executemany batch (SQLite, other drivers)
@@ -98,12 +99,52 @@ def default_sqlite_url(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'migrate.db').resolve()}"
 
 
-def safe_url(url: str) -> str:
-    """The URL for messages: the password never appears."""
+def safe_url(url: str | sa.URL) -> str:
+    """The URL for messages and run.json: no password, in whatever form it was written (the
+    text is masked as given, not parsed: `u:pw@host` without a scheme, or a password with an
+    unescaped `@`, would otherwise leak part of it)."""
+    text = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    return mask_url(text)
+
+
+def _parse_url(url: str) -> sa.URL:
+    """The URL parsed, or a UsageError that shows it masked."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
+        return make_url(url)
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+        hint = ("Use e.g. sqlite:///out/migrate.db or postgresql+psycopg://user@host:5432/db, "
+                "or none.")
+        if isinstance(exc, ValueError) and "int()" in str(exc):
+            raise UsageError("the port in the database URL {url} is not a number",
+                             {"url": mask_url(url)}, hint=hint) from None
+        raise UsageError("'{url}' is not a database URL", {"url": mask_url(url)},
+                         hint=hint) from None
+
+
+def _sqlite_file(parsed: sa.URL) -> None:
+    """A SQLite database file is created owner-only first; a folder, a missing or read-only
+    parent is a UsageError, before anything else runs."""
+    if parsed.database in (None, "", ":memory:") or parsed.database.startswith("file:"):
+        return
+    path = Path(parsed.database)
+    hint = ("Give a database file whose folder exists and is writable, e.g. "
+            "sqlite:///out/migrate.db.")
+    if path.is_dir():
+        raise UsageError("the SQLite database {path} is a folder", {"path": path},
+                         hint="Name a file in it, e.g. sqlite:///{path}/migrate.db.",
+                         hint_params={"path": path})
+    if path.exists():
+        if not path.is_file():
+            raise UsageError("the SQLite database {path} is not a regular file", {"path": path},
+                             hint=hint)
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        private_open(path, "wb").close()
+    except OSError as exc:
+        raise UsageError("cannot create the SQLite database {path}: {reason}",
+                         {"path": path, "reason": exc.strerror or type(exc).__name__},
+                         hint=hint) from None
 
 
 def _sqlite_transactions(engine: sa.Engine) -> None:
@@ -124,18 +165,10 @@ def _sqlite_transactions(engine: sa.Engine) -> None:
 
 def create_engine(url: str) -> sa.Engine:
     """An engine for a URL; a new SQLite file is created owner-only first."""
-    try:
-        parsed = make_url(url)
-    except sa.exc.ArgumentError:
-        raise UsageError("'{url}' is not a database URL", {"url": url},
-                         hint="Use e.g. sqlite:///out/migrate.db or "
-                              "postgresql+psycopg://user@host/db.") from None
+    parsed = _parse_url(url)
     backend = parsed.get_backend_name()
-    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            private_open(path, "wb").close()
+    if backend == "sqlite":
+        _sqlite_file(parsed)
     kwargs: dict[str, Any] = {}
     if backend == "postgresql" and parsed.get_driver_name() == "psycopg":
         kwargs["connect_args"] = {"client_encoding": "utf8"}
@@ -151,9 +184,9 @@ def create_engine(url: str) -> sa.Engine:
         raise UsageError("cannot use the database URL {url}: {reason}",
                          {"url": safe_url(url), "reason": str(exc)},
                          hint="Check the URL and that its driver is installed.") from None
-    except sa.exc.ArgumentError as exc:
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
         raise UsageError("cannot use the database URL {url}: {reason}",
-                         {"url": safe_url(url), "reason": str(exc)},
+                         {"url": safe_url(url), "reason": mask_secrets(str(exc))},
                          hint="Check the URL and that its driver is installed.") from None
     if backend == "sqlite":
         _sqlite_transactions(engine)
@@ -164,12 +197,67 @@ def connect(engine: sa.Engine) -> sa.Connection:
     """A connection, or a UsageError that says which server did not answer (no password)."""
     try:
         return engine.connect()
-    except sa.exc.OperationalError as exc:
-        raise UsageError("cannot connect to the database {url}: {reason}",
-                         {"url": engine.url.render_as_string(hide_password=True),
-                          "reason": str(exc.orig).strip().splitlines()[0]},
-                         hint="Check that the server runs and the URL, user and password are "
-                              "right.") from None
+    except sa.exc.DBAPIError as exc:
+        raise database_error(exc, safe_url(engine.url)) from None
+
+
+# What a driver's message says → why, and what to do (SQLite's and PostgreSQL's wording).
+_DATABASE_CAUSES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("database or disk is full", "no space left", "disk full", "could not extend file",
+      "file too large"), "disk"),
+    (("readonly database", "read-only", "permission denied", "attempt to write a readonly"),
+     "permission"),
+    (("unable to open database", "could not open", "no such file"), "open"),
+    (("database is locked", "could not obtain lock", "lock timeout"), "locked"),
+    (("could not connect", "connection refused", "connection failed", "could not translate host",
+      "timeout expired", "name or service not known", "server closed the connection",
+      "password authentication failed", "no password supplied"), "connect"),
+    (("file is not a database", "database disk image is malformed"), "corrupt"),
+)
+
+
+def _cause(reason: str) -> str | None:
+    lowered = reason.lower()
+    return next((c for words, c in _DATABASE_CAUSES if any(w in lowered for w in words)), None)
+
+
+def environment_error(exc: BaseException) -> UsageError | None:
+    """A database error that reached the command line, as a UsageError when its cause is the
+    environment (a full disk, permissions, a lock, the server); None when it looks like a bug."""
+    if not isinstance(exc, sa.exc.DBAPIError) or _cause(_first_line(exc)) is None:
+        return None
+    return database_error(exc)
+
+
+def database_error(exc: BaseException, url: str | None = None) -> UsageError:
+    """A database failure that is about the environment (full disk, permissions, locks, an
+    unreachable server, a file that is not a database) as a UsageError that keeps the driver's
+    own first line — "database or disk is full" stays visible — and says what to do. Passwords
+    are masked in it."""
+    reason = mask_secrets(_first_line(exc))
+    cause = _cause(reason)
+    hint = ("Nothing in the database was replaced. Check the URL and that the database can be "
+            "written, then run again.")
+    if cause == "disk":
+        hint = ("The disk of the database is full. Nothing in the database was replaced; free "
+                "space there (or give another --db), then run again.")
+    elif cause == "permission":
+        hint = ("The database may not be written by this user. Nothing in the database was "
+                "replaced; fix its permissions (or give another --db), then run again.")
+    elif cause == "open":
+        hint = "Check that the database file and its folder exist and are writable."
+    elif cause == "locked":
+        hint = ("Another program or run is using the database. Wait until it is done, then "
+                "run again.")
+    elif cause == "connect":
+        hint = ("Check that the server runs and the URL, user and password are right.")
+    elif cause == "corrupt":
+        hint = ("The file is not a usable SQLite database. Give another --db (or move the file "
+                "away), then run again.")
+    if url is None:
+        return UsageError("the database reported: {reason}", {"reason": reason}, hint=hint)
+    return UsageError("the database {url} reported: {reason}", {"url": url, "reason": reason},
+                      hint=hint)
 
 
 def _csv(frame: pl.DataFrame) -> bytes:
