@@ -266,8 +266,9 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
 
 
 @main.command("export")
-@click.option("--from", "source", required=True, type=click.Path(path_type=Path),
-              help="A run's output folder or a plan's output folder (the --out of migrate run).")
+@click.option("--from", "source", required=True,
+              help="A run's output folder or a plan's output folder (the --out of migrate run), "
+                   "or a database URL (sqlite:///out/migrate.db, postgresql+psycopg://…).")
 @click.option("--to", "to", required=True, type=click.Path(path_type=Path),
               help="The package folder to write (new or empty).")
 @click.option("--layout", "layouts", default=None,
@@ -282,7 +283,7 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
               help="A bag-info.txt line: Source-Organization, Contact-Name, Contact-Email, "
                    "External-Identifier (the contract), ... Repeatable.")
 @handles_errors
-def export_command(source: Path, to: Path, layouts: str | None, fmt: str, encoding: str,
+def export_command(source: str, to: Path, layouts: str | None, fmt: str, encoding: str,
                    newline: str, bom: bool, info: tuple[str, ...]) -> None:
     """Write the contract deliverable: a BagIt bag with datapackage.json, the layout YAML
     files and the cover list 送付ファイル一覧.csv."""
@@ -326,8 +327,8 @@ def verify_command(package: Path, out_path: Path, verbose: bool) -> None:
 
 
 @main.command("diff")
-@click.argument("a", metavar="A", type=click.Path(path_type=Path))
-@click.argument("b", metavar="B", type=click.Path(path_type=Path))
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
 @click.option("--key", "key", default=None,
               help="Key column(s), comma-separated (default: the layout's primary key).")
 @click.option("--layout", default=None,
@@ -339,9 +340,10 @@ def verify_command(package: Path, out_path: Path, verbose: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="Folder for diff.json and diff.html.")
 @handles_errors
-def diff_command(a: Path, b: Path, key: str | None, layout: str | None, ignore: str | None,
+def diff_command(a: str, b: str, key: str | None, layout: str | None, ignore: str | None,
                  tolerance: float, out_dir: Path) -> None:
-    """Compare two standardized datasets by key (run folders, packages, Parquet or CSV files):
+    """Compare two standardized datasets by key (run folders, packages, Parquet or CSV files,
+    database URLs with --layout):
     rows only in A, only in B, changed rows per column. Exit 0 when equal, 1 when they differ."""
     import json
 

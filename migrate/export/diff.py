@@ -14,14 +14,15 @@ from __future__ import annotations
 import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from migrate.errors import UsageError
-from migrate.export.source import Dataset, find_datasets
+from migrate.export.source import Dataset, batches, find_datasets
 from migrate.export.tables import cast_expr, utf8_copy
 from migrate.layouts import Schema, load_schema
 from migrate.pii import mask
@@ -34,8 +35,8 @@ NUMERIC = ("int", "decimal", "flag")
 
 @dataclass(frozen=True)
 class DiffOptions:
-    a: Path
-    b: Path
+    a: Path | str  # a folder, a file or a database URL
+    b: Path | str
     key: list[str] | None = None
     layout: str | None = None
     ignore: list[str] = field(default_factory=list)
@@ -51,7 +52,7 @@ class DiffResult:
         return bool(self.document["equal"])
 
 
-def _side(path: Path, layout: str | None) -> Dataset:
+def _side(path: Path | str, layout: str | None) -> Dataset:
     schema = load_schema(layout) if layout else None
     found = find_datasets(path, [schema.id] if schema else None, layout=schema)
     if len(found) != 1:
@@ -64,6 +65,17 @@ def _side(path: Path, layout: str | None) -> Dataset:
 
 def _lazy(dataset: Dataset, stack: ExitStack, scratch: Path) -> pl.LazyFrame:
     """The dataset as canonical text columns (typed by its layout first, when known)."""
+    if dataset.format == "database":  # spooled to Parquet: scanned twice, never held whole
+        spool = scratch / f"{dataset.name}-{id(dataset)}.parquet"
+        writer = None
+        for batch in batches(dataset):
+            if writer is None:
+                writer = pq.ParquetWriter(spool, batch.to_arrow().schema)
+            writer.write_table(batch.to_arrow())
+        if writer is None:
+            raise UsageError("the table {table} is empty", {"table": dataset.name})
+        writer.close()
+        dataset = replace(dataset, path=spool, format="parquet")
     if dataset.format == "parquet":
         frame = pl.scan_parquet(dataset.path)
     else:

@@ -34,8 +34,8 @@ import pyarrow.parquet as pq
 
 from migrate import __version__
 from migrate.errors import UsageError
-from migrate.export.source import PACKAGE_DESCRIPTOR, Dataset, find_datasets
-from migrate.export.tables import UTF8_BOM, typed_batches
+from migrate.export.source import PACKAGE_DESCRIPTOR, Dataset, batches, find_datasets
+from migrate.export.tables import UTF8_BOM
 from migrate.export.tableschema import table_schema
 from migrate.layouts import Schema
 from migrate.pii import mask
@@ -52,7 +52,7 @@ FORMATS = ("csv", "parquet")
 
 @dataclass(frozen=True)
 class ExportOptions:
-    source: Path
+    source: Path | str  # a folder, or a database URL
     to: Path
     layouts: list[str] | None = None
     format: str = "csv"
@@ -167,7 +167,7 @@ def _write_csv(dataset: Dataset, columns: list[str], target: Path,
         if options.bom:
             out.write(UTF8_BOM)
         header = True
-        for frame in typed_batches(dataset.path, dataset.format, dataset.schema):
+        for frame in batches(dataset):
             frame = frame.select(columns)
             text = frame.write_csv(include_header=header, line_terminator=newline)
             try:
@@ -187,7 +187,7 @@ def _write_parquet(dataset: Dataset, columns: list[str], target: Path,
     rows = 0
     writer = None
     with private_open(target, "wb") as handle:
-        for frame in typed_batches(dataset.path, dataset.format, dataset.schema):
+        for frame in batches(dataset):
             frame = frame.select(columns)
             if writer is None:
                 extra = encodings(dataset.schema, frame) if dataset.schema else {}

@@ -9,11 +9,15 @@ may have been moved or copied).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from migrate.errors import UsageError
+from migrate.export.tables import typed_batches
 from migrate.layouts import Schema, load_schema
 
 PACKAGE_DESCRIPTOR = "datapackage.json"
@@ -29,6 +33,7 @@ class Dataset:
     format: str  # parquet | csv
     encoding: str = "utf-8"
     rows: int | None = None
+    url: str | None = None  # format "database": the tables of this database URL
 
     @property
     def layout(self) -> str:
@@ -100,11 +105,31 @@ def _package_datasets(root: Path) -> list[Dataset]:
     return datasets
 
 
-def find_datasets(source: Path, layouts: list[str] | None = None,
+def batches(dataset: Dataset) -> Iterator[pl.DataFrame]:
+    """The rows of a dataset, typed by its layout, in batches."""
+    if dataset.format == "database":
+        from migrate.export.database import database_batches
+
+        assert dataset.url is not None and dataset.schema is not None
+        return database_batches(dataset.url, dataset.schema)
+    return typed_batches(dataset.path, dataset.format, dataset.schema)
+
+
+def find_datasets(source: Path | str, layouts: list[str] | None = None,
                   layout: Schema | None = None) -> list[Dataset]:
     """The standard-layout files of SOURCE, in the order of the run (a plan's dependency order).
 
-    `layouts` keeps only those layout ids; `layout` types a bare CSV or Parquet file."""
+    SOURCE may also be a database URL (sqlite:///…, postgresql+psycopg://…). `layouts` keeps
+    only those layout ids; `layout` types a bare CSV or Parquet file."""
+    from migrate.export.database import is_database_url
+
+    if is_database_url(source):
+        from migrate.export.database import database_layouts
+
+        url = str(source)
+        return [Dataset(schema.name, schema, Path(schema.name), "database", url=url)
+                for schema in database_layouts(url, layouts)]
+    source = Path(source)
     if not source.exists():
         raise UsageError("{path} does not exist", {"path": source})
     if source.is_file():

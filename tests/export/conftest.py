@@ -28,3 +28,16 @@ def package(plan_out, tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("pkg") / "package"
     export(ExportOptions(plan_out, target, info={"External-Identifier": "R7-契約-001"}))
     return target
+
+
+@pytest.fixture(scope="session")
+def db_out(tmp_path_factory) -> Path:
+    """A smaller vendor_a set converted into its SQLite database (the default --db)."""
+    from migrate.layouts.plan import load_plan
+    from migrate.run.plan import run_plan
+    from migrate.synth.sets import generate_set
+
+    root = tmp_path_factory.mktemp("dbset")
+    generate_set(root / "input", 150, seed=4, defects=0)
+    run_plan(load_plan(root / "input" / "migration.yaml"), root / "out", workers=1)
+    return root / "out"

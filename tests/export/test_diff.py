@@ -110,3 +110,9 @@ def test_cli_writes_json_and_html_and_exit_codes(runner, sides, plan_out, tmp_pa
     assert done.exit_code == 0, done.output
     done = runner.invoke(main, ["diff", str(tmp_path / "x"), str(a)])
     assert done.exit_code == 2 and "Traceback" not in done.output
+
+
+def test_a_database_table_against_its_run_folder(db_out):
+    document = diff(DiffOptions(f"sqlite:///{db_out / 'migrate.db'}", db_out,
+                                layout="kokuho_fuka/v1")).document
+    assert document["equal"] is True and document["a"]["rows"] > 0

@@ -143,3 +143,23 @@ def test_cli_refuses_a_non_empty_target_and_bad_info(runner, plan_out, tmp_path)
                                 "--layout", "juki/v1", "--info", "Contact-Name=山田"])
     assert done.exit_code == 0, done.output
     assert not list(tmp_path.glob(".p.tmp-*"))
+
+
+def test_export_from_the_database_equals_the_export_from_the_files(db_out, tmp_path):
+    from migrate.export.verify import verify
+
+    url = f"sqlite:///{db_out / 'migrate.db'}"
+    from_db = export(ExportOptions(url, tmp_path / "db"))
+    from_files = export(ExportOptions(db_out, tmp_path / "files"))
+    assert {f.path: f.sha256 for f in from_db.files} == \
+        {f.path: f.sha256 for f in from_files.files}
+    assert verify(tmp_path / "db").ok
+    one = export(ExportOptions(url, tmp_path / "one", layouts=["zeimu/v1"]))
+    assert [f.layout for f in one.files] == ["zeimu/v1"]
+
+
+def test_a_missing_database_is_a_usage_error(runner, tmp_path):
+    done = runner.invoke(main, ["export", "--from", f"sqlite:///{tmp_path / 'no.db'}", "--to",
+                                str(tmp_path / "p")])
+    assert done.exit_code == 2 and "does not exist" in done.output
+    assert not (tmp_path / "no.db").exists()
