@@ -8,6 +8,14 @@ which consumes outcomes in input order.
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import os
+import select
+import signal
+import sys
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,9 +174,77 @@ def group_partials_in_worker(first_record: int, n: int, *where: int) -> list[pl.
 
 
 def init_worker(context: ChunkContext) -> None:
-    """Process-pool initializer: build the worker state once per process."""
+    """Process-pool initializer: tie the process's life to its parent's, then build the worker
+    state once per process."""
     global _WORKER
+    guard_parent_death()
     _WORKER = ChunkWorker(context)
+
+
+_PR_SET_PDEATHSIG = 1
+PARENT_GONE_EXIT = 70  # exit status of a worker that ended because its parent died
+_GUARDED = False
+
+
+def guard_parent_death() -> None:
+    """End this process when the process that started it dies, however it dies (SIGKILL too).
+
+    A pool worker blocks reading its task pipe, whose write end its siblings also hold, so it
+    would otherwise wait forever: an orphan holding hundreds of MB and partial personal data.
+    Two guards, either one enough:
+
+    * on Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills this process when the
+      parent *thread* that spawned it ends. Workers are spawned by the thread that submits
+      chunks, the one that runs the conversion, and the pool is shut down before that thread
+      returns, so the signal only fires when the parent dies;
+    * a daemon thread waiting for the parent's exit (a pidfd, else multiprocessing's parent
+      sentinel, else polling) that calls ``os._exit``: it does not depend on which thread
+      spawned us, and works where prctl does not.
+
+    Does nothing in a process that multiprocessing did not start (the main process).
+    """
+    global _GUARDED
+    parent = multiprocessing.parent_process()
+    if _GUARDED or parent is None or parent.pid is None:
+        return
+    _GUARDED = True
+    pid = parent.pid
+    if sys.platform.startswith("linux") and os.getppid() == pid:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl: the watcher alone
+            pass
+        if os.getppid() != pid:  # the parent died before the signal was armed
+            os._exit(PARENT_GONE_EXIT)
+    threading.Thread(target=_watch_parent, args=(pid, getattr(parent, "sentinel", None)),
+                     name="migrate-parent-watch", daemon=True).start()
+
+
+def _watch_parent(pid: int, sentinel: int | None) -> None:
+    """Block until process `pid` has ended, then end this process at once."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(PARENT_GONE_EXIT)
+    except (OSError, AttributeError):  # no pidfd (old kernel, not Linux)
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+    elif sentinel is not None:
+        from multiprocessing.connection import wait
+
+        wait([sentinel])
+    else:
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+            time.sleep(0.5)
+    os._exit(PARENT_GONE_EXIT)
 
 
 def process_in_worker(first_record: int, n: int, *where: int) -> ChunkOutcome:

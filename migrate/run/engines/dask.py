@@ -33,7 +33,7 @@ from typing import Any
 
 from migrate import __version__
 from migrate.errors import MigrateError, UsageError
-from migrate.run.chunkwork import ChunkContext, ChunkOutcome, ChunkWorker
+from migrate.run.chunkwork import ChunkContext, ChunkOutcome, ChunkWorker, guard_parent_death
 
 CONNECT_TIMEOUT = 20.0   # seconds to reach the scheduler given with --scheduler
 WORKERS_TIMEOUT = 120.0  # seconds to wait for a first worker on that scheduler
@@ -134,6 +134,21 @@ def process_chunk(job: ChunkJob, first_record: int, n: int, *where: int
         return ChunkFailed(error)
 
 
+def _parent_guard() -> Any:
+    """A worker plugin that ties each worker process of a LocalCluster to this process: its
+    workers end when `migrate run` dies, even by SIGKILL (see guard_parent_death). A class made
+    here because `distributed` is imported only when the engine runs; Dask ships it by value."""
+    from distributed import WorkerPlugin
+
+    class ParentGuard(WorkerPlugin):
+        name = "migrate-parent-guard"
+
+        def setup(self, worker: Any) -> None:
+            guard_parent_death()
+
+    return ParentGuard()
+
+
 def forget(token: str) -> None:
     """Drop a finished run's state from this worker process (run on every worker)."""
     with _STATES_LOCK:
@@ -195,6 +210,7 @@ def dask_outcomes(context: ChunkContext, plan: list[tuple[int, ...]], file_size:
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster, set_as_default=False)
+        client.register_plugin(_parent_guard())
     else:
         client = _connect(scheduler)
     window: deque = deque()
