@@ -137,6 +137,17 @@ def _sqlite_file(parsed: sa.URL) -> None:
         if not path.is_file():
             raise UsageError("the SQLite database {path} is not a regular file", {"path": path},
                              hint=hint)
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(16)
+        except OSError as exc:
+            raise UsageError("cannot read the SQLite database {path}: {reason}",
+                             {"path": path, "reason": exc.strerror or type(exc).__name__},
+                             hint=hint) from None
+        if head and head != b"SQLite format 3\x00":
+            raise UsageError("{path} is not a SQLite database", {"path": path},
+                             hint="Give another --db, or move the file away; it is left as it "
+                                  "is.")
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
