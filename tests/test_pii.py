@@ -69,3 +69,128 @@ def test_safe_url_of_every_form():
     for url in (f"postgresql://u:{SECRET}@db/x", f"u:{SECRET}@db"):
         assert SECRET not in safe_url(url)
     assert SECRET not in safe_url(make_url(f"postgresql://u:{SECRET}@db/x"))
+
+
+# ---------------------------------------------------------------- every message of the catalogue
+
+# The policy for messages (docs: this test is the rule). A message id never quotes an input
+# value directly: each {placeholder} is named from one of the two lists below, in both
+# languages. NOT_PERSONAL placeholders are filled from what staff wrote or the machine says —
+# the mapping, schema and code tables, the command line, file names and paths, counts, record
+# numbers, byte offsets, reason codes, OS and driver errors (a driver's first line only: the
+# detail lines where PostgreSQL repeats key values are never shown). MASKED placeholders can
+# carry record content or secrets, so each place that fills one must mask it (pii.mask with the
+# column's kind, pii.mask_url / safe_url, pii.mask_secrets, or a key shown through the masked
+# key display): the test checks that the function that fills it calls a masking function, or
+# is listed in MASKED_UPSTREAM with the reason its values are already masked.
+# A new placeholder fails here until someone decides which list it belongs to.
+_NOT_PERSONAL_BY_SOURCE = {
+    "the mapping, schema, tables": ("allowed", "check", "code", "codes", "col", "column",
+                                    "columns", "dtype", "enc", "encoding", "exactly", "extra",
+                                    "field", "fmt", "format", "group", "key", "known", "layout",
+                                    "layouts", "held", "mapping", "missing", "name", "names",
+                                    "ops", "part", "pii", "quote", "ref", "reference", "table",
+                                    "target", "type", "what", "width"),
+    "the command line and files": ("address", "engine", "file", "files", "folder", "input",
+                                   "module", "out", "pair", "path", "plan", "report", "sink",
+                                   "source", "stem", "worker"),
+    "counts, sizes, positions": ("a", "b", "bytes", "changed", "count", "defects", "end",
+                                 "guess", "hits", "length", "limit", "line", "max", "maximum",
+                                 "minimum", "most", "n", "nl", "offset", "only_a", "only_b",
+                                 "rate", "record", "records", "rejected", "rest", "rows",
+                                 "seconds", "size", "start", "stated", "stride"),
+    "the program and the machine": ("error", "found", "items", "pid", "problem", "reason",
+                                    "sha", "status", "tool", "version", "where"),
+}
+NOT_PERSONAL = frozenset(n for names in _NOT_PERSONAL_BY_SOURCE.values() for n in names)
+MASKED = frozenset({"value", "char", "url", "keys", "expected", "actual"})
+MASKERS = frozenset({"mask", "mask_url", "mask_secrets", "safe_url", "_key_display", "_masked"})
+# (file, function) → why the values it puts into MASKED placeholders are already masked
+MASKED_UPSTREAM = {
+    ("migrate/reconcile/verify_db.py", "describe"):
+        "url is DbCheck.url (safe_url); expected/actual are invariants built with _masked; "
+        "keys come from RowDiff, built with _key_display",
+    ("migrate/read/delimited.py", "_check_newlines"): "expected/found are crlf or lf",
+}
+
+
+def _catalogue_messages() -> list[tuple[str, str]]:
+    from importlib.resources import files
+
+    from babel.messages.pofile import read_po
+
+    po = files("migrate.i18n") / "locale" / "ja" / "LC_MESSAGES" / "migrate.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    return [(str(m.id), str(m.string)) for m in catalog if m.id]
+
+
+def test_every_placeholder_of_every_message_is_classified():
+    import re
+
+    placeholder = re.compile(r"\{(\w+)\}")
+    both = NOT_PERSONAL & MASKED
+    assert not both, both
+    unknown = {}
+    for msgid, msgstr in _catalogue_messages():
+        for text in (msgid, msgstr):  # English and Japanese
+            for name in placeholder.findall(text):
+                if name not in NOT_PERSONAL | MASKED:
+                    unknown.setdefault(name, text)
+    assert not unknown, f"classify these placeholders (NOT_PERSONAL or MASKED): {unknown}"
+
+
+def _filled_placeholders(call) -> dict[str, object]:
+    """placeholder → the expression that fills it, in a t()/error/fail() call."""
+    import ast
+
+    filled: dict[str, object] = {k.arg: k.value for k in call.keywords
+                                 if k.arg and k.arg not in ("hint", "file", "line", "record",
+                                                            "offset", "field_name")}
+    for node in [*call.args[1:2], *(k.value for k in call.keywords if k.arg == "hint_params")]:
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    filled[key.value] = value
+    return filled
+
+
+def test_masked_placeholders_are_filled_with_masked_values():
+    import ast
+
+    from migrate.i18n.extract import ERROR_CLASSES, PACKAGE
+
+    def calls_a_masker(node: ast.AST) -> bool:
+        return any(isinstance(n, ast.Call) and getattr(n.func, "id", getattr(n.func, "attr", ""))
+                   in MASKERS for n in ast.walk(node))
+
+    unmasked = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = str(path.relative_to(PACKAGE.parent))
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for call in ast.walk(function):
+                if not isinstance(call, ast.Call):
+                    continue
+                name = getattr(call.func, "id", getattr(call.func, "attr", ""))
+                if name not in ("t", "_", "fail", *ERROR_CLASSES):
+                    continue
+                for placeholder, value in _filled_placeholders(call).items():
+                    if placeholder not in MASKED or (rel, function.name) in MASKED_UPSTREAM:
+                        continue
+                    if not (calls_a_masker(value) or calls_a_masker(function)):
+                        unmasked.append(f"{rel}:{call.lineno} {function.name}: {placeholder}")
+    assert not unmasked, "mask these values, or say in MASKED_UPSTREAM why they are masked " \
+                         "already:\n" + "\n".join(sorted(set(unmasked)))
+
+
+def test_the_policy_would_catch_a_leak(tmp_path):
+    """The checker itself: a message filling {value} from a raw cell is found."""
+    import ast
+
+    source = "def f(cell):\n    raise InputFormatError('bad {value}', {'value': cell})\n"
+    call = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call))
+    filled = _filled_placeholders(call)
+    assert set(filled) == {"value"} and isinstance(filled["value"], ast.Name)
