@@ -44,6 +44,29 @@ def test_non_kana_untouched_and_nulls_kept() -> None:
     assert convert(values) == values
 
 
+# Written by hand, not derived from jaconv (which the table is built from): every half-width
+# katakana character of U+FF61..U+FF9F, and the 26 two-character voiced spellings.
+HAND_SINGLES = dict(zip(
+    "｡｢｣､･ｦｧｨｩｪｫｬｭｮｯｰｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝﾞﾟ",
+    "。「」、・ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホ"
+    "マミムメモヤユヨラリルレロワン゛゜", strict=True))
+HAND_PAIRS = {
+    "ｶﾞ": "ガ", "ｷﾞ": "ギ", "ｸﾞ": "グ", "ｹﾞ": "ゲ", "ｺﾞ": "ゴ",
+    "ｻﾞ": "ザ", "ｼﾞ": "ジ", "ｽﾞ": "ズ", "ｾﾞ": "ゼ", "ｿﾞ": "ゾ",
+    "ﾀﾞ": "ダ", "ﾁﾞ": "ヂ", "ﾂﾞ": "ヅ", "ﾃﾞ": "デ", "ﾄﾞ": "ド",
+    "ﾊﾞ": "バ", "ﾋﾞ": "ビ", "ﾌﾞ": "ブ", "ﾍﾞ": "ベ", "ﾎﾞ": "ボ",
+    "ﾊﾟ": "パ", "ﾋﾟ": "ピ", "ﾌﾟ": "プ", "ﾍﾟ": "ペ", "ﾎﾟ": "ポ",
+    "ｳﾞ": "ヴ",
+}
+
+
+def test_table_equals_hand_written_pairs() -> None:
+    assert len(HAND_SINGLES) == 63 and set(HAND_SINGLES) == set(HALFWIDTH)
+    assert dict(KANA_TABLE) == {**HAND_PAIRS, **HAND_SINGLES}
+    assert convert(["ﾀﾞ", "ｳﾞ", "ﾊﾟ", "ﾞ", "ﾟ", "ｰ", "｡｢｣､･"]) == \
+        ["ダ", "ヴ", "パ", "゛", "゜", "ー", "。「」、・"]
+
+
 def test_table_comes_from_jaconv_with_pairs_first() -> None:
     keys = list(KANA_TABLE)
     first_single = next(i for i, k in enumerate(keys) if len(k) == 1)

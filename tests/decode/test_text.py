@@ -348,12 +348,6 @@ def test_copy_rows_copies_a_strided_field_exactly():
     assert np.array_equal(copy_rows(reversed_bytes), reversed_bytes)
 
 
-def test_allocator_tuning_is_idempotent():
-    from migrate.run.allocator import keep_freed_buffers
-
-    assert keep_freed_buffers() is keep_freed_buffers()
-
-
 # ---------------------------------------------------------------- fuzz: arbitrary bytes
 
 ENCODINGS = ["cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004",
