@@ -397,12 +397,13 @@ def load_frame(url: str, schema, frame, chunk_rows: int):
     """One full life of the SQL sink, as a run has it: staging table, the rows chunk by chunk,
     swap on commit (abort on any error). Returns the committed sink."""
     from migrate.sinks.sql import SqlSink
+    from migrate.sinks.swap import load_table
 
     sink = SqlSink(url, schema)
     try:
         for part in frame.iter_slices(n_rows=chunk_rows):
             sink.write(part)
-        sink.commit()
+        load_table(sink)
     except BaseException:
         sink.abort()
         raise

@@ -10,6 +10,7 @@ from migrate.read.fixed import FixedWidthReader
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.sql import SqlSink
+from migrate.sinks.swap import load_table
 from migrate.transform.mapper import RECORD_COL, ChunkMapper, decode_field, decode_header
 from migrate.validate.rows import Validator
 
@@ -96,7 +97,7 @@ def test_sink_sqlite(benchmark, bench_mapping, mapped, tmp_path):
     def write():
         sink = SqlSink(f"sqlite:///{tmp_path / 'bench.db'}", bench_mapping.target)
         sink.write(accepted)
-        sink.commit()
+        load_table(sink)
         count = sink.count()
         sink.close()
         return count

@@ -37,7 +37,8 @@ def inline_mapping(tmp_path: Path):
 @pytest.fixture
 def convert():
     """Run one file through the pipeline (one process, files only); returns the result, the
-    standard rows and the rejects, all read back as text."""
+    standard rows and the rejects, all read back as text. A run that does not reconcile
+    publishes no rows (None); its rejects are in its failed-run folder."""
     import polars as pl
 
     from migrate.run.pipeline import RunOptions, run
@@ -45,8 +46,10 @@ def convert():
     def go(mapping: Mapping, path: Path, out: Path, chunk_bytes: int = 1 << 20):
         result = run(RunOptions(mapping, path, out, db_url="none", chunk_bytes=chunk_bytes,
                                 workers=1))
-        rows = pl.read_csv(out / f"{mapping.target.name}.csv", infer_schema=False)
-        rejects = pl.read_csv(out / "rejects.csv", infer_schema=False)
+        folder = result.run_json.parent
+        rows = (pl.read_csv(folder / f"{mapping.target.name}.csv", infer_schema=False)
+                if result.exit_code == 0 else None)
+        rejects = pl.read_csv(folder / "rejects.csv", infer_schema=False)
         return result, rows, rejects
 
     return go

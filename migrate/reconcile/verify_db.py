@@ -384,21 +384,25 @@ def _diff(conn: sa.Connection, schema: Schema, table: str, path: list[Path],
 
 
 def verify_database(url: str, schema: Schema, parquet_path: Path | list[Path], accepted: int,
-                    *, table: str | None = None, diff_limit: int = DIFF_LIMIT) -> DbCheck:
+                    *, table: str | None = None, diff_limit: int = DIFF_LIMIT,
+                    staged: str | None = None) -> DbCheck:
     """Re-count and re-hash the table in the database and compare it with the Parquet file
-    (or the Parquet files of all the inputs that loaded the table, in a migration plan)."""
-    table = table or schema.name
+    (or the Parquet files of all the inputs that loaded the table, in a migration plan).
+    staged: read this run's staging table instead (before it replaces the table); the
+    invariants keep the table's own name."""
+    name = table or schema.name
+    table = staged or name
     parquet_path = [parquet_path] if isinstance(parquet_path, Path) else list(parquet_path)
     engine = create_engine(url)
-    check = DbCheck(table, safe_url(url), [])
+    check = DbCheck(name, safe_url(url), [])
     inv = check.invariants
     try:
         with connect(engine) as conn, ThreadPoolExecutor(3, "verify") as pool:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET DateStyle TO 'ISO, YMD'")  # CAST(date AS TEXT)
             if not sa.inspect(conn).has_table(table):
-                inv.append(Invariant(f"db_table:{table}", False, "present", "missing",
-                                     f"table {table} exists in the database"))
+                inv.append(Invariant(f"db_table:{name}", False, "present", "missing",
+                                     f"table {name} exists in the database"))
                 return check
             # The four reads are independent and each waits on a database or on native code
             # that releases the GIL: run them at once (the row hashes on a connection of their
@@ -409,18 +413,18 @@ def verify_database(url: str, schema: Schema, parquet_path: Path | list[Path], a
                 lambda: _fingerprint(_parquet_texts(schema, parquet_path), schema))
             db_rows, db_totals = _db_totals(conn, schema, table)
             pq_rows, pq_totals = pq_totals_job.result()
-            inv.append(Invariant(f"db_rows:{table}", db_rows == accepted, accepted, db_rows,
+            inv.append(Invariant(f"db_rows:{name}", db_rows == accepted, accepted, db_rows,
                                  "rows counted in the database = records accepted"))
-            inv.append(Invariant(f"parquet_rows:{table}", pq_rows == accepted, accepted, pq_rows,
+            inv.append(Invariant(f"parquet_rows:{name}", pq_rows == accepted, accepted, pq_rows,
                                  "rows in the Parquet file = records accepted"))
             for spec in schema.columns:
                 expected, actual = pq_totals[spec.name], db_totals[spec.name]
                 inv.append(Invariant(
-                    f"db_totals:{table}.{spec.name}", expected == actual,
+                    f"db_totals:{name}.{spec.name}", expected == actual,
                     _masked(expected, spec), _masked(actual, spec),
                     "non-null count, sum, min/max of the column: Parquet = database"))
             pq_print, db_print = pq_print_job.result(), db_print_job.result()
-            inv.append(Invariant(f"db_row_hash:{table}", pq_print == db_print, pq_print,
+            inv.append(Invariant(f"db_row_hash:{name}", pq_print == db_print, pq_print,
                                  db_print, "order-independent hash of all rows: Parquet = "
                                  "database (rows:sum of high 32 bits:sum of low 32 bits)"))
             if not check.ok and schema.primary_key:

@@ -66,6 +66,9 @@ def print_summary(result: RunResult, console: Console) -> None:
     else:
         console.print("[bold red]" + t("NOT reconciled: see the FAILED lines above and "
                                        "run.json.") + "[/bold red]")
+        console.print(t("Nothing was published: the output folder and the database are as "
+                        "they were. The evidence of this run is in {folder}.",
+                        folder=result.run_json.parent), highlight=False)
 
 
 def print_plan_summary(result: Any, console: Console) -> None:
@@ -111,3 +114,6 @@ def print_plan_summary(result: Any, console: Console) -> None:
     else:
         console.print("[bold red]" + t("NOT reconciled: see the FAILED lines above and "
                                        "run.json.") + "[/bold red]")
+        console.print(t("Nothing was published: the output folder and the database are as "
+                        "they were. The evidence of this run is in {folder}.",
+                        folder=result.run_json.parent), highlight=False)

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from migrate.layouts import Mapping
 from migrate.read.fixed import DEFAULT_CHUNK_BYTES
@@ -35,6 +36,19 @@ class RunOptions:
     db_append: bool = False
     db_verify: bool = True
     db_parts: tuple[tuple[Path, int], ...] = ()  # (Parquet output, rows) of the earlier files
+    # Set by the one publish point (migrate.run.pipeline.run, migrate.run.plan): out_dir is then
+    # inside the staging folder; `published` = (staging folder, OUT) turns a path into where
+    # it will be; run_id names this run's staging tables; private_db: the database is the
+    # staging folder's own SQLite file (its tables are published as soon as they verify).
+    published: tuple[Path, Path] | None = None
+    run_id: str = "run"
+    private_db: bool = False
+
+    def final_path(self, path: Path) -> Path:
+        """Where a path the run writes will be once published."""
+        if self.published is None or not path.is_relative_to(self.published[0]):
+            return path
+        return self.published[1] / path.relative_to(self.published[0])
 
 
 @dataclass
@@ -45,6 +59,9 @@ class RunResult:
     run_json: Path
     outputs: dict[str, Path] = field(default_factory=dict)
     max_rejects_exceeded: bool = False
+    sql_sink: Any = None  # the database sink, staged and verified, until the publish point
+    document: dict[str, Any] = field(default_factory=dict)  # what run.json holds
+    written_to: Path | None = None  # where the files are until published (the staging folder)
 
     @property
     def exit_code(self) -> int:

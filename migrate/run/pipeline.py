@@ -1,7 +1,8 @@
 """Wire the stages: read → decode/map → validate → keys → write → reconcile, chunk by chunk.
 
-Memory is bounded by the chunk size. Outputs are staged under temporary names and committed only
-when the whole input went through; an input error mid-way leaves nothing that looks complete.
+Memory is bounded by the chunk size. Everything a run writes goes into a staging folder and
+staging tables, and is published at one point (migrate.run.publishing) only when the whole input
+went through and reconciles; an input error mid-way leaves nothing that looks complete.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing
+import shutil
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,11 +45,19 @@ from migrate.run.chunkwork import (
     process_in_worker,
 )
 from migrate.run.options import RunOptions, RunResult, default_workers
+from migrate.run.publishing import (
+    clean_database,
+    private_database,
+    settle,
+    still_published,
+)
 from migrate.sinks import BackgroundSink
 from migrate.sinks.atomic import write_text_atomic
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
+from migrate.sinks.publish import Staging
 from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
+from migrate.sinks.swap import publish_tables
 from migrate.transform.mapper import (
     OFFSET_COL,
     RECORD_COL,
@@ -57,6 +68,7 @@ from migrate.transform.mapper import (
 from migrate.validate.crossfile import FILE_SHIFT, CrossFile, check_references
 from migrate.validate.groupcheck import find_failing_groups, group_problems, merge_partials
 
+WORK_DIR = ".work"  # temporary files of a run, inside its staging folder
 PROBLEM_COLUMNS = ["record", "offset", "field", "column", "reason", "message", "value", "detail"]
 
 
@@ -97,7 +109,10 @@ class Pipeline:
         self.context = ChunkContext(self.mapping, options.input, options.chunk_bytes,
                                     self.header)
         self.own_cross = options.cross is None
-        self.cross = options.cross or CrossFile(options.out_dir)
+        # temporary files (key indexes, group checks) live in the staging folder: removed
+        # with it, never published
+        self.work_dir = options.out_dir / WORK_DIR
+        self.cross = options.cross or CrossFile(self.work_dir)
         self.file_index = self.cross.add_file(options.input.name, self.schema.id)
         self.keys = self.cross.tracker(self.schema)
         self.failing_groups: list = []
@@ -289,7 +304,7 @@ class Pipeline:
                 sinks.append(BackgroundSink(SqlSink(
                     db_url, self.schema,
                     foreign_keys={self.schema.id} | self.cross.layouts_done,
-                    append=options.db_append)))
+                    append=options.db_append, run_id=options.run_id)))
                 staged.append(sinks[-1])
             done = 0
             self.failing_groups = self._group_pass()
@@ -325,7 +340,7 @@ class Pipeline:
             return []
         plan = self.reader.plan()
         pool = self._pool(len(plan)) if self.options.engine == "local" else None
-        spill = self.options.out_dir
+        spill = self.work_dir
         if pool is None:
             chunks = (self.reader.read_chunk(*task) for task in plan)
             return find_failing_groups(self.mapping, self.header, chunks, spill)
@@ -356,6 +371,7 @@ class Pipeline:
     def _reconcile(self, sinks: list, started: datetime, seconds: float) -> RunResult:
         ledger = self.ledger
         out = self.options.out_dir
+        final_path = self.options.final_path
         ledger.check_counts()
         count, totals = self._trailer()
         ledger.check_trailer(count, totals, self.mapping.trailer is not None)
@@ -363,15 +379,19 @@ class Pipeline:
         ledger.check_output_totals({name: csv_sink.column_sum(column)
                                     for name, column in self.output_total_columns.items()
                                     if name in totals})
+        sql_sink = None
         for sink in sinks:
             ledger.check_sink(sink.name, sink.count())
+            if getattr(sink, "url", None):
+                sql_sink = sink.sink
             if getattr(sink, "url", None) and self.options.db_verify:
-                # a database: re-count, re-total, re-hash the whole table
+                # a database: re-count, re-total, re-hash the whole staging table before it
+                # replaces anything
                 parts = [*self.options.db_parts, (out / f"{self.schema.name}.parquet",
                                                   ledger.rows)]
                 ledger.invariants += verify_database(
                     sink.url, self.schema, [path for path, _ in parts],
-                    sum(rows for _, rows in parts)).invariants
+                    sum(rows for _, rows in parts), staged=sink.staging.name).invariants
         for sink in sinks:
             if hasattr(sink, "close"):
                 sink.close()
@@ -383,7 +403,15 @@ class Pipeline:
                 outputs[sink.name] = path
         outputs["rejects"] = out / "rejects.csv"
         outputs["warnings"] = out / "warnings.csv"
-        result = RunResult(ledger, out / "run.json", outputs, exceeded)
+        result = RunResult(ledger, final_path(out / "run.json"),
+                           {key: final_path(path) for key, path in outputs.items()},
+                           exceeded, sql_sink)
+        if sql_sink is not None and self.options.private_db and result.exit_code == 0 \
+                and self.options.db_verify:
+            # the staging folder's own database: nobody sees it before the folder is published,
+            # so the table is put in place as soon as it verifies (and the file hashed below)
+            publish_tables(sql_sink.url, [sql_sink])
+        db_label = self._final_url(self.db_url)
         document = {
             "tool": {"name": "migrate", "version": __version__},
             "status": "reconciled" if result.exit_code == 0 else "failed",
@@ -401,21 +429,64 @@ class Pipeline:
             "header": {k: (str(v) if v is not None else None) for k, v in self.header.items()
                        if not k.endswith(".__error")},
             "trailer": {"count": count, "control_totals": totals},
-            "database": {"url": safe_url(self.db_url)} if self.db_url != "none" else None,
+            "database": {"url": safe_url(db_label)} if self.db_url != "none" else None,
             "max_rejects": max_rejects,
             "max_rejects_exceeded": exceeded,
             "reconciliation": ledger.as_dict(),
             "outputs": {
-                key: {"path": str(path), "sha256": file_sha256(path),
+                key: {"path": str(result.outputs[key]), "sha256": file_sha256(path),
                       "bytes": path.stat().st_size}
+                if key != "database" or self.options.private_db
+                else {"path": str(path)}  # a database others may write: verified by content
                 for key, path in outputs.items()
             },
         }
-        write_text_atomic(result.run_json, json.dumps(document, ensure_ascii=False, indent=2))
-        outputs["report"] = write_report(document, out, rejects_csv=outputs["rejects"])
+        result.document = document
+        result.written_to = out
+        write_text_atomic(out / "run.json", json.dumps(document, ensure_ascii=False, indent=2))
+        write_report(document, out, rejects_csv=outputs["rejects"])
+        result.outputs["report"] = final_path(out / "report.html")
         return result
 
 
+    def _final_url(self, url: str) -> str:
+        """The database URL as it will be once published (a SQLite file in the staging
+        folder is named by its place in OUT)."""
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            return f"sqlite:///{self.options.final_path(path)}"
+        return url
+
+
 def run(options: RunOptions) -> RunResult:
-    """Convert one legacy file; raises MigrateError for input errors before any commit."""
-    return Pipeline(options).run()
+    """Convert one legacy file and publish all its outputs (files, run.json, report, database
+    table) at one point when it reconciles; a run that does not publishes nothing and keeps
+    its evidence in OUT.failed-<time>-<id>. MigrateError for input errors, nothing published."""
+    stage = Staging(options.out_dir)
+    private_db = options.db_url is None
+    external = None if private_db or options.db_url == "none" else options.db_url
+    stage.begin(still_published(external))
+    try:
+        clean_database(external, [options.mapping.target.name])
+        if private_db:
+            private_database(stage.out, stage.path, {options.mapping.target.name})
+        work = replace(options, out_dir=stage.path, published=(stage.path, stage.out),
+                       run_id=stage.run_id, private_db=private_db)
+        result = Pipeline(work).run()
+        _remove_work_dir(stage.path)
+    except BaseException:
+        stage.discard()
+        raise
+    # the default database lives in the staging folder and its table is already in place
+    shared = [] if private_db or result.sql_sink is None else [result.sql_sink]
+    folder = settle(stage, result.exit_code == 0, external, shared)
+    if folder != stage.out:
+        result.run_json = folder / "run.json"
+        result.outputs = {key: folder / path.name for key, path in result.outputs.items()
+                          if (folder / path.name).is_file()}
+    return result
+
+
+def _remove_work_dir(folder: Path) -> None:
+    """Temporary files of the run (key indexes, group checks) never reach a published folder."""
+    shutil.rmtree(folder / WORK_DIR, ignore_errors=True)

@@ -10,6 +10,7 @@ each file also keeps its own folder with its outputs, rejects and report.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,9 +23,12 @@ from migrate.errors import MigrateError
 from migrate.i18n import t
 from migrate.layouts.plan import Plan, PlanInput, referenced_layouts
 from migrate.read.fixed import DEFAULT_CHUNK_BYTES, file_sha256
-from migrate.run.pipeline import RunOptions, RunResult, run
+from migrate.run.pipeline import WORK_DIR, Pipeline, RunOptions, RunResult
+from migrate.run.publishing import clean_database, private_database, settle, still_published
 from migrate.sinks.atomic import write_text_atomic
+from migrate.sinks.publish import Staging
 from migrate.sinks.sql import default_sqlite_url, safe_url
+from migrate.sinks.swap import discard_tables
 from migrate.validate.crossfile import CrossFile
 
 
@@ -54,21 +58,30 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
              on_done: Callable[[PlanInput, RunResult], None] | None = None) -> PlanResult:
     """Convert every file of the plan into OUT/<layout>/ and one database; write OUT/run.json.
 
-    A file whose input cannot be read is reported and the files that refer to its layout
-    (directly or not) are skipped — their references could not be checked; the other files
-    still run, and files already converted keep their committed outputs.
+    The plan has one publish point: every file's outputs and every table are published
+    together when all files reconcile; otherwise nothing is, and the evidence goes to
+    OUT.failed-<time>-<id>. A file whose input cannot be read is reported and the files that
+    refer to its layout (directly or not) are skipped — their references could not be
+    checked; the other files still run, so that the report shows every problem at once.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    stage = Staging(out_dir)
+    private_db = db_url is None
+    external = None if private_db or db_url == "none" else db_url
+    stage.begin(still_published(external))
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    db_url = db_url or default_sqlite_url(out_dir)
-    cross = CrossFile(out_dir)
+    tables = sorted({item.mapping.target.name for item in plan.inputs})
+    work_db = default_sqlite_url(stage.path) if private_db else str(db_url)
     results: list[tuple[PlanInput, RunResult]] = []
     failed: list[tuple[PlanInput, MigrateError]] = []
     skipped: list[tuple[PlanInput, str]] = []
     broken: set[str] = set()
     loaded: dict[str, list[tuple[Path, int]]] = {}  # layout → (Parquet, rows) of its files
+    cross = CrossFile(stage.path / WORK_DIR)
     try:
+        clean_database(external, tables)
+        if private_db:
+            private_database(stage.out, stage.path, set(tables))
         for item in plan.inputs:
             layout = item.mapping.target.id
             blocked = sorted((referenced_layouts(item) | {layout}) & broken)
@@ -78,40 +91,52 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
                 continue
             earlier = loaded.setdefault(layout, [])
             last = item is [i for i in plan.inputs if i.mapping.target.id == layout][-1]
-            options = RunOptions(item.mapping, item.input, out_dir / item.name, db_url,
+            options = RunOptions(item.mapping, item.input, stage.path / item.name, work_db,
                                  max_rejects, chunk_bytes, progress(item) if progress else None,
                                  workers, engine, scheduler, cross, db_append=bool(earlier),
-                                 db_verify=last, db_parts=tuple(earlier))
+                                 db_verify=last, db_parts=tuple(earlier),
+                                 published=(stage.path, stage.out), run_id=stage.run_id,
+                                 private_db=private_db)
             try:
-                result = run(options)
+                result = Pipeline(options).run()
             except MigrateError as error:
                 failed.append((item, error))
                 broken.add(item.mapping.target.id)
                 continue
             results.append((item, result))
-            earlier.append((out_dir / item.name / f"{item.mapping.target.name}.parquet",
+            earlier.append((stage.path / item.name / f"{item.mapping.target.name}.parquet",
                             result.ledger.rows))
             if on_done:
                 on_done(item, result)
-    finally:
         cross.close()
-    result = PlanResult(results, out_dir / "run.json", failed=failed, skipped=skipped)
-    document = result.document = plan_document(plan, result, db_url, started,
-                                               time.perf_counter() - clock)
-    write_text_atomic(result.run_json, json.dumps(document, ensure_ascii=False, indent=2))
-    from migrate.report.html import write_plan_report
+        shutil.rmtree(stage.path / WORK_DIR, ignore_errors=True)
+        result = PlanResult(results, stage.out / "run.json", failed=failed, skipped=skipped)
+        label = default_sqlite_url(stage.out) if private_db else str(db_url)
+        document = result.document = plan_document(plan, result, label, started,
+                                                   time.perf_counter() - clock)
+        write_text_atomic(stage.path / "run.json",
+                          json.dumps(document, ensure_ascii=False, indent=2))
+        from migrate.report.html import write_plan_report
 
-    result.report = write_plan_report(document, out_dir)
+        write_plan_report(document, stage.path)
+    except BaseException:
+        cross.close()
+        if external:
+            discard_tables(external, [r.sql_sink for _, r in results if r.sql_sink])
+        stage.discard()
+        raise
+    sinks = [] if private_db else [r.sql_sink for _, r in results if r.sql_sink is not None]
+    folder = settle(stage, result.exit_code == 0, external, sinks)
+    result.run_json = folder / "run.json"
+    result.report = folder / "report.html"
     return result
-
 
 
 def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime,
                   seconds: float) -> dict[str, Any]:
     """The plan's run.json: per file the reconciliation figures, plus the cross-file checks."""
     files = []
-    documents = {item.name: json.loads(run_result.run_json.read_text(encoding="utf-8"))
-                 for item, run_result in result.results}
+    documents = {item.name: run_result.document for item, run_result in result.results}
     for item, run_result in result.results:
         doc = documents[item.name]
         rec = doc["reconciliation"]
@@ -207,8 +232,8 @@ def _column_count(item: PlanInput, result: PlanResult, reasons: tuple[str, ...],
 
     for done, run_result in result.results:
         if done is item:
-            path = run_result.outputs.get("rejects")
-            if path is None or not Path(path).is_file():
+            path = (run_result.written_to or run_result.run_json.parent) / "rejects.csv"
+            if not path.is_file():
                 return 0
             frame = pl.read_csv(path, columns=["reason", "column"], infer_schema=False)
             return frame.filter(pl.col("reason").is_in(reasons)

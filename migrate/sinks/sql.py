@@ -1,19 +1,19 @@
 """Load standardized rows into a database through SQLAlchemy; tables come from the schema YAML.
 
-One connection and one transaction per run: the constructor creates a staging table, `write`
-bulk-loads each chunk into it (PostgreSQL: `COPY … FROM STDIN` in CSV format streamed from the
+A run loads each layout into a staging table named for the run (`juki__staging_<run id>`):
+`write` bulk-loads each chunk (PostgreSQL: `COPY … FROM STDIN` in CSV format streamed from the
 polars chunk; SQLite: the chunk's Arrow data through the ADBC SQLite driver, or driver-level
-executemany without it), and `commit` drops the previous table, renames
-the staging table into its place and renames its constraints, all in that same transaction. A
-failed or killed run therefore leaves the previous content of the table exactly as it was, and a
-re-run replaces the whole table: it can never duplicate rows.
+executemany without it), and `commit` commits the load, so that the staging table can be
+re-counted and re-hashed from other connections **before** it replaces anything. Only when the
+whole run (or plan) reconciles does `migrate.sinks.swap.publish_tables` replace every table by its staging table,
+in one transaction; otherwise `discard_tables` drops the staging tables and the previous tables
+stay exactly as they were. A re-run replaces a whole table: it can never duplicate rows.
 
 Constraint and index names are explicit (`<table>_pkey`, `<table>_<column>_len`,
 `<table>_<column>_fkey`) so the renamed staging table ends with the names a fresh table would
-have; on PostgreSQL an index name is unique per schema, so a left-over `juki__staging_pkey` would
-break the next run. The old table is dropped without CASCADE: foreign keys of other tables that
-point at it are dropped and re-created (and so re-validated) inside the transaction, and any other
-dependent object (a view) makes the swap fail and roll back rather than vanish silently.
+have. Old tables are dropped without CASCADE: foreign keys of other tables that point at them
+are dropped and re-created (and so re-validated) inside the publishing transaction, and any
+other dependent object (a view) makes the publish fail and roll back rather than vanish.
 """
 
 from __future__ import annotations
@@ -375,17 +375,18 @@ class _AdbcSession:
 
 
 class SqlSink:
-    """Streams chunks into a staging table and swaps it in on commit, in one transaction."""
+    """Streams chunks into this run's staging table of a layout; `commit` commits the load.
+    The table itself is replaced later, by `migrate.sinks.swap.publish_tables`."""
 
     def __init__(self, url: str, schema: Schema, foreign_keys: set[str] | None = None,
-                 append: bool = False):
+                 append: bool = False, run_id: str = "run"):
         self.name = "database"
-        # append: add the rows to the table an earlier file of the same run loaded (several
-        # files of one layout in a migration plan) instead of replacing it
+        # append: add the rows to the staging table an earlier file of the same layout loaded
+        # in this run (several files of one layout in a migration plan)
         self.append = append
-        self.appended = 0
         self.url = url
         self.schema = schema
+        self.foreign_keys = foreign_keys
         self.engine = create_engine(url)
         dialect = self.engine.dialect
         self.dialect = dialect.name
@@ -394,18 +395,20 @@ class SqlSink:
         # one B-tree insert per row) and foreign keys are validated by one query, not a
         # trigger per row; SQLite cannot add constraints later, so its staging table has them.
         self.deferred_keys = self.dialect == "postgresql"
-        self.staging = table_for(schema, sa.MetaData(), f"{schema.name}{STAGING_SUFFIX}",
+        self.staging = table_for(schema, sa.MetaData(), staging_name(schema.name, run_id),
                                  keys=not self.deferred_keys, foreign_keys=foreign_keys)
-        self.final = table_for(schema, sa.MetaData(), self.table_name, foreign_keys=foreign_keys)
         self.quote = dialect.identifier_preparer.quote
         self.column_list = ", ".join(self.quote(c) for c in schema.column_names)
         self.date_columns = [c.name for c in schema.columns if c.dtype == "date"]
         self.decimal_columns = [c.name for c in schema.columns if c.dtype == "decimal"]
         self.rows = 0
+        self.published = False  # set once publish_tables has put the staging table in place
         database = self.engine.url.database
         adbc = _adbc_sqlite(self.engine)
         self.session: _Session | _AdbcSession | None = (
             _AdbcSession(adbc, database, dialect) if adbc else _Session(self.engine))
+        if append:
+            return
         try:
             self.session.create(self.staging)
         except sa.exc.DBAPIError as exc:
@@ -476,99 +479,28 @@ class SqlSink:
         for start in range(0, frame.height, BATCH_ROWS):
             conn.exec_driver_sql(sql, frame.slice(start, BATCH_ROWS).rows())
 
-    # ------------------------------------------------------------------ swap
+    # ------------------------------------------------------------------ staged
 
     def commit(self) -> None:
-        """Replace the table by the staging table (or add the staged rows to it when
-        appending), in the transaction that loaded it."""
+        """Commit the load: the staging table is complete and visible to other connections
+        (the re-verification reads it), and still replaces nothing."""
         assert self.session is not None, "commit after commit/abort"
         try:
-            if self.append:
-                self._append_rows()
-            else:
-                self._swap_tables()
-            if self.dialect == "sqlite":
-                self._sqlite_check_foreign_keys()
             self.session.commit()
         except sa.exc.DBAPIError as exc:
             self.abort()
-            raise self._cannot_replace(_first_line(exc)) from None
+            raise UsageError("cannot load the database table {table}: {reason}",
+                             {"table": self.table_name, "reason": _first_line(exc)},
+                             hint="Nothing in the database was changed. Check that the disk "
+                                  "of the database has free space.") from None
         except BaseException:
             self.abort()
             raise
         self._close_session()
 
-    def _swap_tables(self) -> None:
-        run, quote = self.session.execute, self.quote
-        dependents = self._dependent_foreign_keys()
-        for child, name, _definition in dependents:
-            run(f"ALTER TABLE {child} DROP CONSTRAINT {quote(name)}")
-        run(f"DROP TABLE IF EXISTS {quote(self.table_name)}")  # never CASCADE
-        run(f"ALTER TABLE {quote(self.staging.name)} RENAME TO {quote(self.table_name)}")
-        if self.dialect == "postgresql":
-            self._rename_constraints()
-        if self.deferred_keys:
-            for constraint in self.final.constraints:
-                if isinstance(constraint, sa.PrimaryKeyConstraint | sa.ForeignKeyConstraint) \
-                        and constraint.columns:
-                    run(str(sa.schema.AddConstraint(constraint).compile(
-                        dialect=self.engine.dialect)))
-        for child, name, definition in dependents:
-            run(f"ALTER TABLE {child} ADD CONSTRAINT {quote(name)} {definition}")
-
-    def _append_rows(self) -> None:
-        """Add the staged rows to the table; the table's keys check them (the pipeline has
-        already rejected duplicates across the files)."""
-        run, quote = self.session.execute, self.quote
-        columns = self.column_list
-        self.appended = int(run(f"SELECT COUNT(*) FROM {quote(self.staging.name)}")[0][0])
-        run(f"INSERT INTO {quote(self.table_name)} ({columns}) "
-            f"SELECT {columns} FROM {quote(self.staging.name)}")
-        run(f"DROP TABLE {quote(self.staging.name)}")
-
-    def _cannot_replace(self, reason: str) -> UsageError:
-        return UsageError("the database table {table} cannot be replaced: {reason}",
-                          {"table": self.table_name, "reason": reason},
-                          hint="Nothing in the database was changed. The new rows may break a "
-                               "key of the layout (a duplicate or a reference to a missing "
-                               "row), or another object depends on the table (a view, or rows "
-                               "of another table that refer to keys this run no longer has).")
-
-    def _rename_constraints(self) -> None:
-        """PostgreSQL keeps constraint and index names through a table rename."""
-        stage, final = self.staging.name, self.table_name
-        for constraint in self.staging.constraints:
-            if not isinstance(constraint.name, str) or not constraint.name.startswith(stage):
-                continue
-            new = final + constraint.name[len(stage):]
-            self.session.execute(f"ALTER TABLE {self.quote(final)} RENAME CONSTRAINT "
-                                 f"{self.quote(constraint.name)} TO {self.quote(new)}")
-
-    def _dependent_foreign_keys(self) -> list[tuple[str, str, str]]:
-        """(table, constraint, definition) of other tables' foreign keys into the old table."""
-        if self.dialect != "postgresql":
-            return []
-        rows = self.session.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c WHERE c.contype = 'f' AND c.confrelid = to_regclass(%s) "
-            "AND c.conrelid <> c.confrelid ORDER BY 1, 2", (self.quote(self.table_name),))
-        return [(str(table), str(name), str(definition)) for table, name, definition in rows]
-
-    def _sqlite_check_foreign_keys(self) -> None:
-        """SQLite enforces foreign keys only when asked per connection; check them once here,
-        for the new table and for the tables that refer to it."""
-        fk = any(c.references for c in self.schema.columns)
-        literal = "'" + self.table_name.replace("'", "''") + "'"
-        children = [row[0] for row in self.session.execute(
-            "SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
-            f"WHERE m.type = 'table' AND f.\"table\" = {literal}")]
-        for table in ([self.table_name] if fk else []) + children:
-            bad = self.session.execute(f"PRAGMA foreign_key_check({self.quote(table)})")
-            if bad:
-                raise self._cannot_replace(
-                    f"FOREIGN KEY constraint failed ({bad[0][0]} → {bad[0][2]})")
-
     def abort(self) -> None:
+        """Roll the load back; a staging table already committed is dropped by
+        `migrate.sinks.swap.discard_tables`."""
         self._close_session()
         self.engine.dispose()
 
@@ -577,15 +509,15 @@ class SqlSink:
             session, self.session = self.session, None
             session.close()
 
-    # ------------------------------------------------------------------ re-count
-
     def count(self) -> int:
-        """Rows in the table — or, when appending, the rows this sink added to it."""
+        """Rows this sink loaded, re-counted from the staging table or, once published, the
+        table (when appending: the rows it added)."""
         if self.append:
-            return self.appended
+            return self.rows
+        table = self.table_name if self.published else self.staging.name
         with connect(self.engine) as conn:
             return int(conn.execute(sa.text(
-                f"SELECT COUNT(*) FROM {self.quote(self.table_name)}")).scalar())
+                f"SELECT COUNT(*) FROM {self.quote(table)}")).scalar())
 
     def outputs(self) -> list[Path]:
         parsed = make_url(self.url)
@@ -596,3 +528,8 @@ class SqlSink:
     def close(self) -> None:
         self._close_session()
         self.engine.dispose()
+
+
+def staging_name(table: str, run_id: str) -> str:
+    """The staging table of a layout in one run: unique per run, so runs never share one."""
+    return f"{table}{STAGING_SUFFIX}_{run_id}"

@@ -161,6 +161,7 @@ def test_columns_that_start_with_nulls(tmp_path, loaded, juki_mapping):
     from the first rows; PostgreSQL's COPY is parsed in batches) still hash the same."""
     out, url, _ = loaded
     from migrate.sinks.sql import SqlSink
+    from migrate.sinks.swap import load_table
 
     base = pl.read_parquet(out / "juki.parquet")
     frame = pl.concat([base.with_columns(pl.format("{}{}", pl.lit(i), pl.col("atena_no"))
@@ -171,7 +172,7 @@ def test_columns_that_start_with_nulls(tmp_path, loaded, juki_mapping):
     frame.write_parquet(parquet)
     sink = SqlSink(url, juki_mapping.target)
     sink.write(frame)
-    sink.commit()
+    load_table(sink)
     sink.close()
     check = verify_database(url, juki_mapping.target, parquet, frame.height)
     assert check.ok, [i for i in check.invariants if not i.ok]
@@ -204,6 +205,7 @@ def test_decimals_are_exact_in_both_databases(tmp_path, db_url):
 
     from migrate.layouts import load_schema
     from migrate.sinks.sql import SqlSink
+    from migrate.sinks.swap import load_table
 
     (tmp_path / "zei.yaml").write_text(ZEI, encoding="utf-8")
     schema = load_schema(tmp_path / "zei.yaml")
@@ -218,7 +220,7 @@ def test_decimals_are_exact_in_both_databases(tmp_path, db_url):
     frame.write_parquet(parquet)
     sink = SqlSink(db_url, schema)
     sink.write(frame)
-    sink.commit()
+    load_table(sink)
     sink.close()
     check = verify_database(db_url, schema, parquet, 5)
     assert check.ok, [i for i in check.invariants if not i.ok]

@@ -32,10 +32,9 @@ def _run(tmp_path_factory, mapping, *, rows=ROWS, defects=DEFECTS, edit=None, **
     generate(mapping, source, rows, seed=11, defects=defects)
     if edit:
         source.write_bytes(edit(source.read_bytes(), mapping.source.stride))
-    out = base / "out"
-    result = run(RunOptions(mapping, source, out, **options))
+    result = run(RunOptions(mapping, source, base / "out", **options))
     document = json.loads(result.run_json.read_text(encoding="utf-8"))
-    return out, result, document
+    return result.run_json.parent, result, document  # OUT, or the failed-run folder
 
 
 @pytest.fixture(scope="module")

@@ -177,7 +177,12 @@ def test_trailer_count_mismatch_fails(tmp_path, juki_mapping):
     assert res.exit_code == 1
     failed = [inv for inv in res.ledger.invariants if not inv.ok]
     assert [inv.name for inv in failed] == ["trailer_count"]
-    assert json.loads((tmp_path / "out" / "run.json").read_text())["status"] == "failed"
+    # nothing is published: the evidence is in the failed-run folder beside OUT
+    assert not (tmp_path / "out").exists()
+    assert res.run_json.parent.name.startswith("out.failed-")
+    assert json.loads(res.run_json.read_text())["status"] == "failed"
+    assert sorted(p.name for p in res.run_json.parent.iterdir()) == [
+        "rejects.csv", "report.html", "run.json", "warnings.csv"]
 
 
 def test_missing_trailer_fails(tmp_path, juki_mapping):
@@ -206,11 +211,9 @@ def test_broken_framing_mid_file_commits_nothing(tmp_path, juki_mapping):
     with pytest.raises(InputFormatError) as info:
         run(RunOptions(juki_mapping, path, out, chunk_bytes=stride * 64))
     assert info.value.record == 300
-    assert sorted(p.name for p in out.iterdir()) == ["migrate.db"]  # empty DB file only
-    engine = sa.create_engine(f"sqlite:///{out / 'migrate.db'}")
-    with engine.connect() as conn:
-        assert sa.inspect(conn).get_table_names() == []
-    engine.dispose()
+    assert not out.exists()  # nothing published, and no staging folder left behind
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "in.dat.defects.json") \
+        == [".out.lock", "in.dat"]
 
 
 def test_failed_rerun_keeps_previous_outputs(tmp_path, juki_mapping, generated):

@@ -314,8 +314,13 @@ def test_a_broken_file_skips_only_the_files_that_refer_to_it(tmp_path: Path) -> 
     assert [item.mapping.target.id for item, _ in result.failed] == ["zeimu/v1"]
     assert "zeimu/v1" not in {item.mapping.target.id for item, _ in result.results}
     assert "kokuho/v1" in {item.mapping.target.id for item, _ in result.results}
-    document = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    # one publish point: nothing is published, the evidence is in the failed-run folder
+    assert not (tmp_path / "out").exists()
+    assert result.run_json.parent.name.startswith("out.failed-")
+    document = json.loads(result.run_json.read_text(encoding="utf-8"))
     assert document["status"] == "failed"
+    assert not list(result.run_json.parent.rglob("*.csv")) or all(
+        p.name in ("rejects.csv", "warnings.csv") for p in result.run_json.parent.rglob("*.csv"))
     zeimu = next(c for c in document["cross_file"] if c["layout"] == "zeimu/v1"
                  and c["check"] == "reference")
     assert (zeimu["checked"], zeimu["why"]) == (False, "file not converted")
@@ -323,7 +328,7 @@ def test_a_broken_file_skips_only_the_files_that_refer_to_it(tmp_path: Path) -> 
     (tmp_path / "juki.dat").write_bytes((tmp_path / "juki.dat").read_bytes()[:1000])
     again = run_plan(load_plan(tmp_path / "migration.yaml"), tmp_path / "out2", db_url="none")
     assert again.results == [] and len(again.skipped) == len(FILES) - 1
-    document = json.loads((tmp_path / "out2" / "run.json").read_text(encoding="utf-8"))
+    document = json.loads(again.run_json.read_text(encoding="utf-8"))
     assert all(f["status"] == "error" for f in document["files"])
 
 
@@ -339,6 +344,8 @@ def test_bad_plans_give_a_clear_error_and_no_traceback(tmp_path: Path, runner) -
     missing = runner.invoke(main, ["run", str(plan), "--out", str(tmp_path / "b")])
     assert missing.exit_code == 2 and "nowhere.dat" in missing.output
     assert "Traceback" not in missing.output
-    assert not (tmp_path / "b" / "juki" / "juki.csv").exists()  # nothing that looks complete
-    document = json.loads((tmp_path / "b" / "run.json").read_text(encoding="utf-8"))
+    assert not (tmp_path / "b").exists()  # nothing that looks complete
+    failed = next(tmp_path.glob("b.failed-*"))
+    assert not (failed / "juki" / "juki.csv").exists()
+    document = json.loads((failed / "run.json").read_text(encoding="utf-8"))
     assert document["status"] == "failed" and document["files"][0]["status"] == "error"

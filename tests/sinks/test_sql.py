@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from migrate.errors import LayoutError, UsageError
 from migrate.layouts import load_schema
 from migrate.sinks.sql import SqlSink
+from migrate.sinks.swap import load_table
 from migrate.transform.mapper import polars_dtype
 
 
@@ -46,7 +47,7 @@ def load(url, schema, *frames) -> SqlSink:
     sink = SqlSink(url, schema)
     for frame in frames:
         sink.write(frame)
-    sink.commit()
+    load_table(sink)
     sink.close()
     return sink
 
@@ -105,7 +106,7 @@ def test_database_enforces_lengths(db_url, schema, column, value):
     sink = SqlSink(db_url, schema)
     with pytest.raises((sa.exc.DBAPIError, UsageError)):
         sink.write(rows(schema, range(2), **{column: value}))
-        sink.commit()
+        load_table(sink)
     sink.abort()
     assert "juki" not in table_names(db_url)
 
@@ -161,7 +162,7 @@ def test_failed_load_keeps_the_previous_table(db_url, schema):
     sink.write(rows(schema, range(100, 110)))
     with pytest.raises((sa.exc.IntegrityError, UsageError)):  # a duplicate key in the new
         sink.write(rows(schema, [105]))  # rows: SQLite finds it here, PostgreSQL when the
-        sink.commit()  # primary key is built at the swap
+        load_table(sink)  # primary key is built at the swap
     sink.abort()
     assert table(db_url, schema).equals(before)
     assert table_names(db_url) == {"juki"}
@@ -183,7 +184,7 @@ def test_view_on_the_table_blocks_the_swap_and_keeps_the_data(pg_url, schema):
     sink = SqlSink(pg_url, schema)
     sink.write(rows(schema, range(100, 110)))
     with pytest.raises(UsageError) as info:
-        sink.commit()
+        load_table(sink)
     assert "juki" in str(info.value)
     assert table(pg_url, schema).equals(before)
 
@@ -262,7 +263,7 @@ def test_orphan_reference_fails_the_load_and_keeps_the_table(db_url, family):
     sink = SqlSink(db_url, kazoku)
     with pytest.raises((sa.exc.IntegrityError, UsageError)):
         sink.write(children((10, 1), (11, 9)))  # PostgreSQL checks here,
-        sink.commit()  # SQLite when the table is swapped in
+        load_table(sink)  # SQLite when the table is swapped in
     sink.abort()
     assert count(db_url, "kazoku") == 1
 
@@ -276,12 +277,12 @@ def test_reloading_the_referenced_table(db_url, family):
     sink = SqlSink(db_url, oya)
     sink.write(keys(1, 3))  # would orphan child 11
     with pytest.raises(UsageError):
-        sink.commit()
+        load_table(sink)
     assert count(db_url, "oya") == 4 and count(db_url, "kazoku") == 2
     sink = SqlSink(db_url, kazoku)  # the foreign key still guards the child table
     with pytest.raises((sa.exc.IntegrityError, UsageError)):
         sink.write(children((10, 7)))
-        sink.commit()
+        load_table(sink)
     sink.abort()
 
 

@@ -1,0 +1,143 @@
+"""The one publish point of a run or a plan: its database tables and its output folder are
+published together when everything reconciles, and nothing is published otherwise.
+
+Order, and what a kill at each point leaves (the next run into the same OUT cleans up):
+
+1. everything is written into the staging folder; database rows into staging tables, committed
+   and re-verified there → OUT and the tables untouched; the staging leftovers are removed;
+2. a run that does not reconcile (exit 1): staging tables dropped, the evidence (run.json,
+   report, rejects) moved to OUT.failed-<time>-<id> → OUT and the tables untouched;
+3. the database publish: one transaction replaces every table by its staging table;
+4. the folder publish: OUT is exchanged with the staging folder in one rename.
+
+Between 3 and 4 the staging folder carries a marker naming its staging tables; a run that dies
+there is rolled forward by the next one (the tables are gone from the database, so they were
+published: the folder is published too). With the default database (SQLite inside OUT), the
+database file itself lives in the staging folder, so 3 and 4 are one step for everyone else.
+Ctrl-C is held back during 3 and 4 so that they finish.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from migrate.errors import MigrateError
+from migrate.sinks.publish import Staging
+from migrate.sinks.sql import SqlSink, safe_url
+from migrate.sinks.swap import (
+    discard_tables,
+    drop_leftover_staging,
+    publish_tables,
+    staging_tables_exist,
+)
+
+DB_FILE = "migrate.db"
+
+
+def private_database(out: Path, staged: Path, tables: set[str]) -> None:
+    """The default SQLite database of OUT, as the staging folder's own copy: a fresh file when
+    the old one holds only tables this run replaces (or none), else a copy made with SQLite's
+    backup API (other tables are kept)."""
+    old = out / DB_FILE
+    if not old.is_file():
+        return
+    try:
+        with sqlite3.connect(f"file:{old}?mode=ro", uri=True) as source:
+            names = {row[0] for row in source.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%'")}
+            if names <= tables or all(n in tables or "__staging" in n for n in names):
+                return
+            target = sqlite3.connect(staged / DB_FILE)
+            try:
+                source.backup(target)
+                for name in sorted(n for n in names if "__staging" in n):
+                    target.execute(f'DROP TABLE "{name.replace(chr(34), chr(34) * 2)}"')
+                target.commit()
+            finally:
+                target.close()
+    except sqlite3.DatabaseError:
+        return  # not a database we can read: the run starts a new one, the old file goes
+    (staged / DB_FILE).chmod(0o600)
+
+
+def still_published(db_url: str | None):
+    """For `Staging.begin`: whether a dead run's staging tables were published (they are no
+    longer in this run's database)."""
+
+    def check(info: dict[str, Any]) -> bool:
+        if db_url is None or info.get("database") != safe_url(db_url):
+            return False
+        tables = [str(t) for t in info.get("staging_tables") or []]
+        try:
+            return bool(tables) and not staging_tables_exist(db_url, tables)
+        except MigrateError:
+            return False
+
+    return check
+
+
+def clean_database(db_url: str | None, tables: list[str]) -> None:
+    """Staging tables of these layouts that dead runs left in an external database."""
+    if db_url is not None and db_url != "none":
+        with suppress(MigrateError):
+            drop_leftover_staging(db_url, tables)
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C waits until the publish has finished (then it interrupts as usual)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def settle(stage: Staging, ok: bool, db_url: str | None, sinks: list[SqlSink]) -> Path:
+    """Publish everything (ok) or nothing. `sinks`: the staged tables of a database outside
+    the staging folder (db_url). Returns the folder the run's run.json is in now: OUT, or
+    the failed-run folder."""
+    if not ok:
+        if sinks and db_url:
+            discard_tables(db_url, sinks)
+        return stage.fail()
+    try:
+        with interrupts_held():
+            if sinks and db_url:
+                stage.mark_publishing({"database": safe_url(db_url), "staging_tables": sorted(
+                    {s.staging.name for s in sinks})})
+                publish_tables(db_url, sinks)
+            return stage.publish()
+    except MigrateError as error:
+        if sinks and db_url:
+            discard_tables(db_url, sinks)
+        failed = stage.fail()
+        _mark_failed(failed, error)
+        raise
+
+
+def _mark_failed(folder: Path, error: MigrateError) -> None:
+    """run.json of a run whose publish was refused says so (it was written before)."""
+    run_json = folder / "run.json"
+    try:
+        document = json.loads(run_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    document["status"] = "failed"
+    document["exit_code"] = error.exit_code
+    document["publish_error"] = str(error)
+    run_json.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
