@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from migrate.errors import UsageError
 from migrate.export.source import Dataset, batches, find_datasets
-from migrate.export.tables import cast_expr, utf8_copy
+from migrate.export.tables import BATCH_ROWS, cast_expr, utf8_copy
 from migrate.layouts import Schema, load_schema
 from migrate.pii import mask
 
@@ -111,6 +111,14 @@ def _differs(name: str, numeric: bool, tolerance: float) -> pl.Expr:
     return a.ne_missing(b)
 
 
+def _rows_of(frame: pl.LazyFrame, wanted: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The rows of a side whose keys are wanted, filtered batch by batch as the file streams
+    past (a lazy semi-join would hold far more of the file at once)."""
+    parts = [batch.join(wanted, on=keys, how="semi")
+             for batch in frame.collect_batches(chunk_size=BATCH_ROWS)]
+    return pl.concat(parts) if parts else frame.clear().collect()
+
+
 def diff(options: DiffOptions) -> DiffResult:
     """Compare A and B; the result is diff.json's document."""
     started = time.perf_counter()
@@ -160,9 +168,9 @@ def diff(options: DiffOptions) -> DiffResult:
         changed_keys: list[pl.DataFrame] = []
         for start in range(0, candidates.height, KEY_BATCH):
             batch = candidates.slice(start, KEY_BATCH)
-            pair = lazy_a.join(batch.lazy(), on=keys, how="semi").join(
-                lazy_b.join(batch.lazy(), on=keys, how="semi"), on=keys, how="inner",
-                suffix="_b").rename({c: f"{c}_a" for c in compared}).collect(engine="streaming")
+            pair = _rows_of(lazy_a, batch, keys).join(
+                _rows_of(lazy_b, batch, keys), on=keys, how="inner", suffix="_b"
+            ).rename({c: f"{c}_a" for c in compared})
             flags = pair.select(*keys, *[_differs(c, c in numeric, options.tolerance).alias(c)
                                          for c in compared])
             changed = flags.filter(pl.any_horizontal(compared)) if compared else flags.clear()

@@ -120,10 +120,14 @@ class _Digest:
         self.hash = hashlib.sha256()
         self.bytes = 0
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> int:
         self.handle.write(data)
         self.hash.update(data)
         self.bytes += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.handle.flush()
 
 
 def _unencodable(frame: pl.DataFrame, before: int, dataset: Dataset, encoding: str
@@ -169,12 +173,15 @@ def _write_csv(dataset: Dataset, columns: list[str], target: Path,
         header = True
         for frame in batches(dataset):
             frame = frame.select(columns)
-            text = frame.write_csv(include_header=header, line_terminator=newline)
-            try:
-                data = text.encode(options.encoding)
-            except UnicodeEncodeError:
-                raise _unencodable(frame, rows, dataset, options.encoding) from None
-            out.write(data)
+            if options.encoding == "utf-8":  # straight into the file: no text copy of a batch
+                frame.write_csv(out, include_header=header, line_terminator=newline)
+            else:
+                text = frame.write_csv(include_header=header, line_terminator=newline)
+                try:
+                    data = text.encode(options.encoding)
+                except UnicodeEncodeError:
+                    raise _unencodable(frame, rows, dataset, options.encoding) from None
+                out.write(data)
             rows += frame.height
             header = False
         if header:

@@ -20,7 +20,7 @@ from migrate.layouts import ColumnSpec, Schema
 from migrate.sinks.atomic import private_open
 from migrate.transform.mapper import polars_dtype
 
-BATCH_ROWS = 100_000
+BATCH_ROWS = 50_000
 COPY_BYTES = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
 
