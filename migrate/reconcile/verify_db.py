@@ -37,14 +37,20 @@ import polars as pl
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
-from sqlalchemy.engine import make_url
 
 from migrate.errors import UsageError
 from migrate.i18n import t
 from migrate.layouts import ColumnSpec, Schema, load_schema
 from migrate.pii import mask
 from migrate.reconcile.ledger import Invariant
-from migrate.sinks.sql import _adbc_sqlite, connect, create_engine, default_sqlite_url, safe_url
+from migrate.sinks.sql import (
+    _adbc_sqlite,
+    connect,
+    create_engine,
+    default_sqlite_url,
+    parse_url,
+    safe_url,
+)
 
 # SQL run through ADBC is text: names are quoted by SQLAlchemy's SQLite rules (a `"` doubled),
 # never pasted in raw (the layout loader also refuses names that would need quoting).
@@ -445,9 +451,13 @@ def reconcile_all(out_dir: Path, db_url: str | None = None) -> list[DbCheck]:
         return [reconcile_out_dir(out_dir, db_url)]
     url = db_url or recorded_url(doc) or default_sqlite_url(out_dir)
     by_layout: dict[str, list[dict[str, Any]]] = {}
-    for f in doc["files"]:
-        if f.get("status") != "error":
-            by_layout.setdefault(f["layout"], []).append(f)
+    try:
+        for f in doc["files"]:
+            if f.get("status") != "error":
+                by_layout.setdefault(str(f["layout"]), []).append(
+                    {"name": str(f["name"]), "rows": int(f.get("rows") or 0)})
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise _edited(out_dir) from None
     checks = []
     for files in by_layout.values():
         if len(files) == 1:
@@ -456,8 +466,29 @@ def reconcile_all(out_dir: Path, db_url: str | None = None) -> list[DbCheck]:
         # several files loaded one table: compare it with all their Parquet outputs at once
         schema = _schema_of(_run_document(out_dir / files[0]["name"]))
         parquets = [out_dir / f["name"] / f"{schema.name}.parquet" for f in files]
-        checks.append(verify_database(url, schema, parquets, sum(int(f["rows"]) for f in files)))
+        _check_parquet(parquets)
+        checks.append(verify_database(url, schema, parquets, sum(f["rows"] for f in files)))
     return checks
+
+
+def _edited(out_dir: Path) -> UsageError:
+    return UsageError("{path} lacks what the run recorded (its reconciliation or files)",
+                      {"path": out_dir / "run.json"},
+                      hint="Give the folder that `migrate run --out` wrote, with its run.json "
+                           "as the run left it.")
+
+
+def _check_parquet(paths: list[Path]) -> None:
+    """Each Parquet output is readable (a damaged file is the folder's problem, not a bug)."""
+    for path in paths:
+        try:
+            pq.read_metadata(path)
+        except (OSError, ValueError) as exc:
+            raise UsageError("{path} is not a readable Parquet file: {reason}",
+                             {"path": path, "reason": str(exc).splitlines()[0] if str(exc)
+                              else type(exc).__name__},
+                             hint="Restore it from a copy of the run's folder; run.json holds "
+                                  "its SHA-256.") from None
 
 
 def _schema_of(doc: dict[str, Any]) -> Schema:
@@ -498,13 +529,17 @@ def reconcile_out_dir(out_dir: Path, db_url: str | None = None) -> DbCheck:
         raise UsageError("{path} does not exist", {"path": parquet},
                          hint="The Parquet output of the run is what the database is compared "
                               "with; restore it from the run's folder.")
+    _check_parquet([parquet])
     url = db_url or recorded_url(doc) or default_sqlite_url(out_dir)
-    parsed = make_url(url) if "://" in url else None
+    parsed = parse_url(url)
     if parsed is not None and parsed.get_backend_name() == "sqlite" and \
             parsed.database and not Path(parsed.database).is_file():
         raise UsageError("the database file {path} does not exist", {"path": parsed.database},
                          hint="Give the database of the run with --db URL.")
-    accepted = int(doc["reconciliation"].get("rows", doc["reconciliation"]["accepted"]))
+    try:
+        accepted = int(doc["reconciliation"].get("rows", doc["reconciliation"]["accepted"]))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise _edited(out_dir) from None
     return verify_database(url, schema, parquet, accepted)
 
 

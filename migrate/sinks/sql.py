@@ -107,7 +107,7 @@ def safe_url(url: str | sa.URL) -> str:
     return mask_url(text)
 
 
-def _parse_url(url: str) -> sa.URL:
+def parse_url(url: str) -> sa.URL:
     """The URL parsed, or a UsageError that shows it masked."""
     try:
         return make_url(url)
@@ -176,7 +176,7 @@ def _sqlite_transactions(engine: sa.Engine) -> None:
 
 def create_engine(url: str) -> sa.Engine:
     """An engine for a URL; a new SQLite file is created owner-only first."""
-    parsed = _parse_url(url)
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         _sqlite_file(parsed)

@@ -93,13 +93,15 @@ def juki_file(tmp: Path, rows: int = 20) -> Path:
     return path
 
 
-def juki(tmp: Path, edit: Callable[[str], str] | None = None, db: str = "none") -> list[str]:
-    """`migrate run` of a clean export with the (edited) vendor_a resident mapping."""
+def juki(tmp: Path, edit: Callable[[str], str] | None = None, db: str | None = "none"
+         ) -> list[str]:
+    """`migrate run` of a clean export with the (edited) vendor_a resident mapping (db None:
+    the default database, OUT/migrate.db)."""
     mapping = town(tmp) / "vendor_a" / "juki.yaml"
     if edit is not None:
         mapping.write_text(edit(mapping.read_text(encoding="utf-8")), encoding="utf-8")
     return ["run", "-m", str(mapping), str(juki_file(tmp)), "--out", str(tmp / "out"),
-            "--db", db, "--workers", "1"]
+            *(["--db", db] if db else []), "--workers", "1"]
 
 
 def schema_edit(tmp: Path, old: str, new: str, layout: str = "juki") -> list[str]:
@@ -607,6 +609,62 @@ def chunk_size_zero(tmp: Path) -> list[str]:
 def legacy_file_without_mapping(tmp: Path) -> list[str]:
     args = juki(tmp)
     return ["run", args[3], "--out", str(tmp / "out")]
+
+
+# ---------------------------------------------------------------- migrate reconcile of a run folder
+
+
+def finished_run(tmp: Path) -> Path:
+    """A run folder of a clean run with its SQLite database."""
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, juki(tmp, db=None))
+    assert result.exit_code == 0, result.output
+    return tmp / "out"
+
+
+def _edit_run_json(out: Path, edit: Callable[[dict], None]) -> None:
+    document = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    edit(document)
+    (out / "run.json").write_text(json.dumps(document), encoding="utf-8")
+
+
+@case(2, "lacks what the run recorded")
+def reconcile_run_json_without_counts(tmp: Path) -> list[str]:
+    out = finished_run(tmp)
+    _edit_run_json(out, lambda d: d.pop("reconciliation"))
+    return ["reconcile", str(out)]
+
+
+@case(2, "cannot read")
+def reconcile_run_json_not_json(tmp: Path) -> list[str]:
+    out = finished_run(tmp)
+    (out / "run.json").write_bytes(b"\x00\xff not json")
+    return ["reconcile", str(out)]
+
+
+@case(2, "is not a readable Parquet file")
+def reconcile_parquet_damaged(tmp: Path) -> list[str]:
+    out = finished_run(tmp)
+    (out / "juki.parquet").write_bytes(b"PAR1 truncated")
+    return ["reconcile", str(out)]
+
+
+@case(2, "is not a SQLite database")
+def reconcile_database_replaced_by_junk(tmp: Path) -> list[str]:
+    out = finished_run(tmp)
+    (out / "migrate.db").write_bytes(b"junk" * 100)
+    return ["reconcile", str(out)]
+
+
+@case(2, "the port in the database URL", never=(SECRET,))
+def reconcile_db_port_not_a_number(tmp: Path) -> list[str]:
+    return ["reconcile", str(finished_run(tmp)), "--db", f"postgresql://u:{SECRET}@db:x/town"]
+
+
+@case(2, "does not exist")
+def reconcile_folder_missing(tmp: Path) -> list[str]:
+    return ["reconcile", str(tmp / "nowhere")]
 
 
 # ---------------------------------------------------------------- the test
