@@ -1,14 +1,21 @@
-"""The byte-exact reader: framing checks, record kinds, record numbers, chunking, EOF byte."""
+"""The byte-exact reader: framing checks, record kinds, record numbers, chunking, EOF byte; and
+any file (fuzz) is framed exactly or refused with an InputFormatError, never a crash."""
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fuzz.profile import fuzz_settings
+from hypothesis import given, note
+from hypothesis import strategies as st
 
-from migrate.errors import InputFormatError, UsageError
-from migrate.read.fixed import DATA, HEADER, TRAILER, UNKNOWN, FixedWidthReader
+from migrate.errors import InputFormatError, MigrateError, UsageError
+from migrate.layouts import RecordTypes
+from migrate.read.fixed import CHILD, DATA, HEADER, TRAILER, UNKNOWN, FixedWidthReader
 
 
 def record(kind: bytes, length: int = 430) -> bytes:
@@ -103,3 +110,86 @@ def test_split_fields_equals_slicing_every_field(juki_mapping):
         for spec, cells in zip(specs, split_fields(records, specs), strict=True):
             assert cells.flags.c_contiguous
             assert np.array_equal(cells, records[:, spec.offset:spec.end]), spec.name
+
+
+# ---------------------------------------------------------------- fuzz: any file
+
+
+@st.composite
+def framings(draw: st.DrawFn, base) -> object:
+    """A small source framing: record length, newline, EOF byte, record types (with children)."""
+    length = draw(st.integers(1, 12))
+    rt = None
+    if draw(st.booleans()):
+        code_length = draw(st.integers(1, min(2, length)))
+        codes = draw(st.lists(st.text("129378AZ", min_size=code_length, max_size=code_length),
+                              min_size=4, max_size=4, unique=True))
+        rt = RecordTypes(offset=draw(st.integers(0, length - code_length)), length=code_length,
+                         data=codes[0], header=draw(st.sampled_from([codes[1], None])),
+                         trailer=draw(st.sampled_from([codes[2], None])),
+                         children=draw(st.sampled_from([(), ((codes[3], "child"),)])))
+    return replace(base, record_length=length,
+                   newline=draw(st.sampled_from([b"\r\n", b"\n", b""])),
+                   eof_marker=draw(st.sampled_from([None, 0x1A])), record_types=rt)
+
+
+@st.composite
+def files(draw: st.DrawFn, source) -> bytes:
+    """Arbitrary bytes, or records of the framing (codes mostly right) with some damage."""
+    if draw(st.integers(0, 4)) == 0:
+        return draw(st.binary(max_size=80))
+    rt = source.record_types
+    codes = [c for c in (rt.header, rt.data, rt.trailer, *(c for c, _ in rt.children))
+             if c] if rt else []
+    records = []
+    for _ in range(draw(st.integers(0, 12))):
+        body = bytearray(draw(st.binary(min_size=source.record_length,
+                                        max_size=source.record_length)))
+        if codes:
+            code = draw(st.sampled_from(codes)).encode("ascii")
+            body[rt.offset:rt.offset + rt.length] = code
+        records.append(bytes(body) + source.newline)
+    body = b"".join(records)
+    if body and draw(st.integers(0, 3)) == 0:  # damage: a byte changed, added or removed
+        at = draw(st.integers(0, len(body) - 1))
+        body = draw(st.sampled_from([body[:at] + b"\n" + body[at + 1:], body[:at] + body[at + 1:],
+                                     body[:at] + b"\r" + body[at:]]))
+    if draw(st.booleans()):
+        body += b"\x1a"
+    return body
+
+
+@fuzz_settings()
+@given(st.data(), st.integers(1, 64))
+def test_fuzz_any_file_is_framed_or_refused(juki_mapping, data, chunk_bytes: int) -> None:
+    """Whatever the bytes: the reader refuses them with the project's own error, or frames
+    them exactly (every record once, in order, byte for byte, with a valid kind)."""
+    source = data.draw(framings(juki_mapping.source))
+    body = data.draw(files(source))
+    note(f"{source.record_length=} {source.newline=} {source.eof_marker=} {source.record_types=}")
+    with tempfile.TemporaryDirectory(prefix="migrate-fuzz-") as folder:
+        path = Path(folder) / "in.dat"
+        path.write_bytes(body)
+        try:
+            reader = FixedWidthReader(path, source, chunk_bytes=chunk_bytes)
+            reader.header_record()
+            reader.trailer_record()
+            chunks = list(reader.chunks())
+        except MigrateError as error:
+            assert isinstance(error, InputFormatError), error
+            assert error.file == path and str(error)
+            return
+    size = len(body) - (body.endswith(b"\x1a") and source.eof_marker == 0x1A)
+    assert reader.n_records * source.stride == size
+    numbers = np.concatenate([c.record_numbers for c in chunks]) if chunks else []
+    assert list(numbers) == list(range(1, reader.n_records + 1))
+    if chunks:
+        records = np.concatenate([c.records for c in chunks])
+        framed = np.frombuffer(body[:size], np.uint8).reshape(-1, source.stride)
+        assert np.array_equal(records, framed[:, :source.record_length])
+        kinds = np.concatenate([c.kinds for c in chunks])
+        children = len(source.record_types.children) if source.record_types else 0
+        assert set(kinds.tolist()) <= {DATA, HEADER, TRAILER, UNKNOWN,
+                                       *range(CHILD, CHILD + children)}
+        assert (np.flatnonzero(kinds == HEADER) == 0).all()
+        assert (np.flatnonzero(kinds == TRAILER) == reader.n_records - 1).all()
