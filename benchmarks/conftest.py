@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from oracle import Reference, reference_run
 
 from migrate.layouts import load_mapping
 from migrate.synth.generate import generate
@@ -30,3 +31,9 @@ def bench_file(tmp_path_factory, bench_mapping, request) -> Path:
     path = tmp_path_factory.mktemp("bench") / "juki.dat"
     generate(bench_mapping, path, rows, seed=11, defects=max(rows // 1000, 1))
     return path
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory, bench_mapping, bench_file) -> Reference:
+    """The plain test path on the benchmark file: what every stage's output is checked against."""
+    return reference_run(bench_mapping, bench_file, tmp_path_factory.mktemp("reference") / "out")

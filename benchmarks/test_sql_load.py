@@ -3,7 +3,8 @@
 Sized by --bench-rows; the rows come from one real run over the generated file, so they are
 exactly what `migrate run` loads. The PostgreSQL case needs MIGRATE_TEST_PG_URL (skipped without
 it on a workstation, failing under CI, like the tests). Each round is a full sink life: staging
-table, chunk-by-chunk bulk load (COPY / executemany), swap, re-count.
+table, chunk-by-chunk bulk load (COPY / executemany), swap, re-count. After the rounds, the table
+is re-read and its rows' fingerprint compared with the Parquet input's (no timing is asserted).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from compare import load_frame  # benchmarks/compare.py, beside this file
+from oracle import frame_fingerprint, table_fingerprint
 
 from migrate.run.pipeline import RunOptions, run
 
@@ -22,7 +24,7 @@ def accepted(tmp_path_factory, bench_mapping, bench_file) -> pl.DataFrame:
     out = tmp_path_factory.mktemp("sql_load")
     result = run(RunOptions(bench_mapping, bench_file, out, db_url="none"))
     assert result.ledger.accepted > 0
-    return pl.read_parquet(out / f"{bench_mapping.target.name}.parquet")
+    return pl.read_parquet(result.run_json.parent / f"{bench_mapping.target.name}.parquet")
 
 
 def _load(url: str, schema, frame: pl.DataFrame) -> int:
@@ -36,6 +38,9 @@ def test_load_rows_per_second(benchmark, db_url, bench_mapping, accepted):
     counted = benchmark.pedantic(_load, args=(db_url, bench_mapping.target, accepted),
                                  rounds=3, iterations=1, warmup_rounds=0)
     assert counted == accepted.height
+    columns = bench_mapping.target.column_names
+    assert table_fingerprint(db_url, bench_mapping.target.name, columns) == \
+        frame_fingerprint(accepted.select(columns))
     if benchmark.stats:  # None with --benchmark-disable
         seconds = benchmark.stats.stats.min
         benchmark.extra_info["rows"] = accepted.height

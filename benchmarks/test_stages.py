@@ -1,11 +1,16 @@
-"""Per-stage benchmarks of the hot path on generated vendor_a/juki data."""
+"""Per-stage benchmarks of the hot path on generated vendor_a/juki data.
+
+Each one also checks its stage's output against the plain test path on the same rows (the
+`reference` fixture, benchmarks/oracle.py), so a wrong output fails; no timing is asserted."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
 import pytest
+from oracle import frame_fingerprint, table_fingerprint
 
+from migrate.decode import to_fullwidth_kana
 from migrate.read.fixed import FixedWidthReader
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
@@ -40,31 +45,50 @@ def test_read_and_slice(benchmark, bench_mapping, bench_file):
     assert benchmark(read) > 0
 
 
+def _same_as_reference(mapping, mapped, reference, field, values):
+    """The decoded cells of `field` (one per data record, in order) are the values the plain
+    path wrote for its column, on every accepted record."""
+    column = next(cm for cm in mapping.columns if cm.kind == "field" and cm.source == field)
+    assert column.codes is None
+    if column.kana == "fullwidth":
+        values = to_fullwidth_kana(values)
+    frame = pl.DataFrame([mapped.rows["src_record"], values.alias(column.column)])
+    reference.expect(frame, [column.column])
+
+
 @pytest.mark.parametrize("field", ["shimei", "shimei_kana", "addr_town"])
-def test_decode_text(benchmark, bench_mapping, chunk, field):
+def test_decode_text(benchmark, bench_mapping, chunk, mapped, reference, field):
     spec = bench_mapping.fields[field]
     cells = chunk.records[1:-1, spec.offset:spec.end]
     result = benchmark(decode_field, spec, cells, bench_mapping.source)
-    assert result.values.len() == len(cells)
+    assert result.values.len() == len(cells) == mapped.rows.height
+    _same_as_reference(bench_mapping, mapped, reference, field, result.values)
 
 
 @pytest.mark.parametrize("field", ["atena_no", "setai_order", "birth", "shori_date"])
-def test_decode_numbers_and_dates(benchmark, bench_mapping, chunk, field):
+def test_decode_numbers_and_dates(benchmark, bench_mapping, chunk, mapped, reference, field):
     spec = bench_mapping.fields[field]
     cells = chunk.records[1:-1, spec.offset:spec.end]
     result = benchmark(decode_field, spec, cells, bench_mapping.source)
-    assert result.values.len() == len(cells)
+    assert result.values.len() == len(cells) == mapped.rows.height
+    _same_as_reference(bench_mapping, mapped, reference, field, result.values)
 
 
-def test_map(benchmark, mapper, chunk):
+def test_map(benchmark, bench_mapping, mapper, chunk, reference):
     result = benchmark(mapper.map, chunk)
     assert result.rows.height == len(chunk.records) - 2
+    reference.expect(result.rows, bench_mapping.target.column_names)
+    assert set(result.errors["record"].to_list()) <= reference.rejected_records
 
 
-def test_validate(benchmark, bench_mapping, mapped):
+def test_validate(benchmark, bench_mapping, mapped, reference):
     validator = Validator(bench_mapping.target, {})
     errors, _ = benchmark(validator.validate, mapped.rows)
-    assert errors.height < mapped.rows.height
+    # every record the plain path rejected, but for keys repeated across chunks (not a row check)
+    rejected = set(errors["record"].to_list()) | set(mapped.errors["record"].to_list())
+    later = set(reference.rejects.filter(pl.col("reason") == "duplicate_key")["record"]
+                .cast(pl.Int64).to_list())
+    assert rejected == reference.rejected_records - later
 
 
 def test_sink_csv(benchmark, bench_mapping, mapped, tmp_path):
@@ -75,6 +99,9 @@ def test_sink_csv(benchmark, bench_mapping, mapped, tmp_path):
         return sink.count()
 
     assert benchmark(write) == mapped.rows.height
+    written = pl.read_csv(tmp_path / "juki.csv", infer_schema=False)
+    columns = bench_mapping.target.column_names
+    assert written.equals(mapped.rows.select(pl.col(c).cast(pl.Utf8) for c in columns))
 
 
 def test_sink_parquet(benchmark, bench_mapping, mapper, mapped, tmp_path):
@@ -87,15 +114,17 @@ def test_sink_parquet(benchmark, bench_mapping, mapper, mapped, tmp_path):
         return sink.count()
 
     assert benchmark(write) == mapped.rows.height
+    assert pl.read_parquet(tmp_path / "juki.parquet").equals(mapped.rows.select(columns))
 
 
 def test_sink_sqlite(benchmark, bench_mapping, mapped, tmp_path):
     bad = mapped.errors["record"].implode()
     accepted = mapped.rows.filter(~pl.col(RECORD_COL).is_in(bad)) \
         .unique("atena_no", keep="first", maintain_order=True)
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
 
     def write():
-        sink = SqlSink(f"sqlite:///{tmp_path / 'bench.db'}", bench_mapping.target)
+        sink = SqlSink(url, bench_mapping.target)
         sink.write(accepted)
         load_table(sink)
         count = sink.count()
@@ -103,3 +132,6 @@ def test_sink_sqlite(benchmark, bench_mapping, mapped, tmp_path):
         return count
 
     assert benchmark(write) == accepted.height
+    columns = bench_mapping.target.column_names
+    assert table_fingerprint(url, bench_mapping.target.name, columns) == \
+        frame_fingerprint(accepted.select(columns))
