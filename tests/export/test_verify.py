@@ -92,11 +92,14 @@ def test_parquet_package_passes_and_a_flipped_byte_fails(plan_out, tmp_path):
 @pytest.mark.parametrize("relative", [
     "data/juki.csv", "data/kokuho_fuka.csv", "data/datapackage.json",
     "data/schemas/juki/v1.yaml", "data/schemas/juki/codes/sex.csv", f"data/{COVER_LIST}",
-    "bag-info.txt", "bagit.txt",
+    "bag-info.txt", "bagit.txt", "tagmanifest-sha256.txt",
 ])
 def test_a_flipped_byte_in_each_file_kind_is_named(copy, relative):
     _flip(copy / relative)
     failed = _failed(copy)
+    if relative == "tagmanifest-sha256.txt":  # names the tag file whose line was changed
+        assert any(check == "bag" and not file.startswith("data/") for check, file in failed)
+        return
     assert any(file == relative for _, file in failed) or \
         (relative == "bagit.txt" and ("bag", "bagit.txt") in failed), failed
 
@@ -211,3 +214,37 @@ def test_cli_exit_codes_and_verify_json(runner, package, copy, tmp_path):
     assert document["ok"] is False and document["failed"]
     done = runner.invoke(main, ["verify", str(tmp_path / "nowhere"), "--out", str(report)])
     assert done.exit_code == 2 and "Traceback" not in done.output
+
+
+def test_a_package_made_by_another_tool_following_the_readme_passes(plan_out, tmp_path):
+    """Built by hand from the README's format with bagit alone: a minimal datapackage.json (no
+    titles, constraints or keys), the layout YAML, the cover list in the documented columns,
+    CRLF line ends and a file name of the vendor's choosing."""
+    import bagit
+
+    from migrate.layouts import load_schema
+
+    root = tmp_path / "vendor_b"
+    data = root
+    (data / "schemas" / "kokuho_setai").mkdir(parents=True)
+    schema = load_schema("kokuho_setai/v1")
+    shutil.copy(schema.path, data / "schemas" / "kokuho_setai" / "v1.yaml")
+    rows = pl.read_csv(plan_out / "kokuho_setai" / "kokuho_setai.csv", infer_schema=False)
+    rows.write_csv(data / "setai.csv", line_terminator="\r\n")
+    raw = (data / "setai.csv").read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    types = {"int": "integer", "flag": "integer", "decimal": "number", "date": "date"}
+    descriptor = {"resources": [{
+        "name": "setai", "path": "setai.csv", "format": "csv", "encoding": "utf-8",
+        "bytes": len(raw), "hash": f"sha256:{sha}", "rows": rows.height,
+        "schema": {"fields": [{"name": c.name, "type": types.get(c.dtype, "string")}
+                              for c in schema.columns]},
+        "standard_layout": {"id": "kokuho_setai/v1", "schema": "schemas/kokuho_setai/v1.yaml"},
+    }]}
+    (data / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    (data / COVER_LIST).write_text(
+        f"ファイル名,業務,レイアウト,件数,SHA-256,作成日時\r\nsetai.csv,国保世帯,kokuho_setai/v1,"
+        f"{rows.height},{sha},2027-03-31T17:00:00+09:00\r\n", encoding="utf-8-sig")
+    bagit.make_bag(str(root), {"Source-Organization": "Vendor B"}, checksums=["sha256"])
+    result = verify(root)
+    assert result.ok, [f for f in result.findings if not f.ok]
