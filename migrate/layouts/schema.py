@@ -26,6 +26,12 @@ CHECKS = (
     "zokugara_chain",
     "pattern",
 )
+# Column keys that only make sense for some dtypes (a length check on a date column would fail
+# for every row with no row to blame).
+_TEXT = ("str", "digits", "code")
+_APPLIES_TO = {"length": _TEXT, "max_length": _TEXT, "checks": _TEXT,
+               "precision": ("decimal",), "scale": ("decimal",),
+               "min": ("int", "decimal", "flag"), "max": ("int", "decimal", "flag")}
 PII_KINDS = ("my_number", "name", "address", "date", "id")
 
 @dataclass(frozen=True)
@@ -191,6 +197,11 @@ def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
     if pii is not None and pii not in PII_KINDS:
         raise ctx.fail(node, "pii", "unknown pii kind '{pii}'", "Known kinds: {known}.",
                        pii=pii, known=", ".join(PII_KINDS))
+    for key, dtypes in _APPLIES_TO.items():
+        if node.get(key) not in (None, [], 0) and dtype not in dtypes:
+            raise ctx.fail(node, key, "'{key}' does not apply to a {dtype} column",
+                           "It applies to {dtypes} columns; remove it or change the dtype.",
+                           key=key, dtype=dtype, dtypes=", ".join(dtypes))
     codes = code_table = None
     if dtype == "code":
         code_table = base / str(ctx.require(node, "codes", f"code column {name}"))

@@ -215,7 +215,7 @@ def connect(engine: sa.Engine) -> sa.Connection:
 # What a driver's message says → why, and what to do (SQLite's and PostgreSQL's wording).
 _DATABASE_CAUSES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("database or disk is full", "no space left", "disk full", "could not extend file",
-      "file too large"), "disk"),
+      "file too large", "disk i/o error", "quota exceeded"), "disk"),
     (("readonly database", "read-only", "permission denied", "attempt to write a readonly"),
      "permission"),
     (("unable to open database", "could not open", "no such file"), "open"),
@@ -369,6 +369,10 @@ class _AdbcSession:
             try:
                 self.cursor.close()
                 self.conn.rollback()
+            except self.adbc.Error:
+                # after a failed COMMIT (a full disk) SQLite has already ended the transaction:
+                # "cannot rollback" must not hide the error that is being reported
+                pass
             finally:
                 self.conn.close()
                 self.conn = None

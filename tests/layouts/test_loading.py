@@ -84,6 +84,17 @@ def test_reference_to_a_layout_with_an_unsafe_id_refused(tmp_path):
     assert caught.value.file == tmp_path / "other.yaml"
 
 
+@pytest.mark.parametrize(("dtype", "key"), [("date", "max_length: 10"), ("int", "length: 3"),
+                                            ("str", "precision: 5"), ("str", "min: 1"),
+                                            ("flag", "checks: [katakana]")])
+def test_keys_that_do_not_fit_the_dtype_refused(tmp_path, dtype, key):
+    text = SCHEMA.format(layout="list_test/v1", column="shimei").replace(
+        "    dtype: str\n    max_length: 10", f"    dtype: {dtype}\n    {key}")
+    (tmp_path / "schema.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(LayoutError, match="does not apply to a"):
+        load_schema(tmp_path / "schema.yaml")
+
+
 # ---------------------------------------------------------------- hostile YAML
 
 

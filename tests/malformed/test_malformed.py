@@ -42,17 +42,19 @@ class Case:
     rejects: bool = True  # (data) some records are rejected
     never: tuple[str, ...] = ()  # text that must not be shown
     patch: Callable[[pytest.MonkeyPatch], None] | None = None
+    file_size_limit: int | None = None  # run in a process whose files cannot grow past this
 
 
 CASES: list[Case] = []
 
 
 def case(exit_code: int, fragment: str, *, data: bool = False, rejects: bool = True,
-         never: tuple[str, ...] = (), patch: Callable[[pytest.MonkeyPatch], None] | None = None
+         never: tuple[str, ...] = (), patch: Callable[[pytest.MonkeyPatch], None] | None = None,
+         file_size_limit: int | None = None
          ) -> Callable[[Callable[[Path], list[str]]], Callable[[Path], list[str]]]:
     def register(make: Callable[[Path], list[str]]) -> Callable[[Path], list[str]]:
         CASES.append(Case(make.__name__, make, exit_code, fragment, data, rejects, never,
-                          patch))
+                          patch, file_size_limit))
         return make
     return register
 
@@ -386,6 +388,11 @@ def column_maximum_text(tmp: Path) -> list[str]:
                        "    dtype: int\n    max: lots\n    required: true")
 
 
+@case(2, "'max_length' does not apply to a date column")
+def column_dtype_changed_but_not_its_length(tmp: Path) -> list[str]:
+    return schema_edit(tmp, "    dtype: str\n    max_length: 60", "    dtype: date\n    max_length: 60")
+
+
 @case(2, "primary key column '5' is not a column")
 def primary_key_a_number(tmp: Path) -> list[str]:
     return schema_edit(tmp, "primary_key: [atena_no]", "primary_key: 5")
@@ -581,6 +588,15 @@ def db_disk_full(tmp: Path) -> list[str]:
     return juki(tmp, db=f"sqlite:///{tmp / 'db' / 'migrate.db'}")
 
 
+@case(2, "disk I/O error", file_size_limit=90 * 1024)
+def db_disk_full_for_real(tmp: Path) -> list[str]:
+    """No file may grow past 90 kB (RLIMIT_FSIZE: SQLite sees a failing write, as on a full
+    disk): the 300-row CSV, Parquet and report stay below it, the database does not."""
+    args = juki(tmp, db=f"sqlite:///{tmp / 'db' / 'migrate.db'}")
+    args[3] = str(juki_file(tmp, rows=300))
+    return args
+
+
 def _out_of_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     import migrate.run.pipeline
 
@@ -670,6 +686,23 @@ def reconcile_folder_missing(tmp: Path) -> list[str]:
 # ---------------------------------------------------------------- the test
 
 
+def _in_a_process(args: list[str], limit: int) -> tuple[int, str]:
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "LANG": "C.UTF-8"}
+    env.pop("MIGRATE_DEBUG", None)
+    done = subprocess.run([sys.executable, "-c", "from migrate.cli import main; main()", *args],
+                          preexec_fn=limit_files, capture_output=True, text=True, env=env,
+                          timeout=600, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
 def _run_json(tmp: Path) -> dict | None:
     """The run's run.json: in OUT, or in the failed-run folder beside it."""
     found = sorted((p for out in tmp.glob("out*") for p in out.rglob("run.json")),
@@ -688,10 +721,13 @@ def test_malformed(item: Case, tmp_path: Path, runner, monkeypatch):
     args = item.make(tmp_path)
     if item.patch is not None:
         item.patch(monkeypatch)
-    result = runner.invoke(main, args, catch_exceptions=False)
-    shown = result.output
+    if item.file_size_limit is not None:
+        exit_code, shown = _in_a_process(args, item.file_size_limit)
+    else:
+        result = runner.invoke(main, args, catch_exceptions=False)
+        exit_code, shown = result.exit_code, result.output
     assert "Traceback" not in shown and "internal error" not in shown, shown
-    assert result.exit_code == item.exit_code, shown
+    assert exit_code == item.exit_code, shown
     assert item.fragment in shown, shown
     for text in item.never:
         assert text not in shown, shown
