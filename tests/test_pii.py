@@ -85,7 +85,7 @@ def test_safe_url_of_every_form():
 # is listed in MASKED_UPSTREAM with the reason its values are already masked.
 # A new placeholder fails here until someone decides which list it belongs to.
 _NOT_PERSONAL_BY_SOURCE = {
-    "the mapping, schema, tables": ("allowed", "check", "code", "codes", "col", "column",
+    "the mapping, schema, tables": ("allowed", "check", "code", "codes", "col", "column", "dtypes",
                                     "columns", "dtype", "enc", "encoding", "exactly", "extra",
                                     "field", "fmt", "format", "group", "key", "known", "layout",
                                     "layouts", "held", "mapping", "missing", "name", "names",
