@@ -350,3 +350,35 @@ def test_matches_python_csv(tmp_path, rows, last_newline, chunk_bytes, block):
                 assert not missing[i, j]
             else:
                 assert missing[i, j] and got == b" " * width
+
+
+def test_missing_header_line_shows_no_cell_of_line_one(tmp_path, inline_mapping):
+    """Without its header line, line 1 is a resident's record: the error names the missing
+    column and the count of cells, never the cells themselves (both languages)."""
+    from migrate.errors import format_error
+    from migrate.read import open_reader
+
+    mapping = inline_mapping("""
+layout: list_test/v1
+primary_key: [atena_no]
+columns:
+  - {name: atena_no, ja: 宛名番号, en: Person id, dtype: digits, max_length: 8, required: true}
+  - {name: shimei, ja: 氏名, en: Name, dtype: str, max_length: 10, pii: name}
+""", """
+mapping: test/list
+target: schema.yaml
+source: {format: delimited, encoding: cp932, newline: crlf, header_line: true}
+fields:
+  atena_no: {column: 0, length: 8, type: digits}
+  shimei: {name: "氏名", length: 20, type: text}
+columns:
+  atena_no: atena_no
+  shimei: shimei
+""")
+    path = write(tmp_path, "1,山田太郎,東京都千代田区\r\n2,佐藤花子,大阪市\r\n".encode("cp932"))
+    with pytest.raises(InputFormatError) as caught:
+        open_reader(path, mapping, 1 << 20)
+    for lang in ("en", "ja"):
+        text = format_error(caught.value, lang)
+        assert "氏名" in text and "3" in text
+        assert "山田太郎" not in text and "東京都" not in text
