@@ -217,6 +217,11 @@ def _check_against_target(ctx: _Ctx, data: LocatedDict, columns: list[ColumnMapp
                            "Columns of {target}: {known}.", column=cm.column, target=target.id,
                            known=", ".join(target.column_names))
         spec = target.column(cm.column)
+        if cm.kind == "record_number" and spec.dtype != "int":
+            raise ctx.fail(cols_node, cm.column, "column {column} takes the record number, but "
+                           "its dtype in {target} is {dtype}",
+                           "A record number is a whole number: give the column dtype: int.",
+                           column=cm.column, target=target.id, dtype=spec.dtype)
         if cm.codes and spec.codes is not None:
             bad = sorted({v for v in cm.codes.mapping.values() if v and v not in spec.codes})
             if bad:

@@ -393,6 +393,11 @@ def column_dtype_changed_but_not_its_length(tmp: Path) -> list[str]:
     return schema_edit(tmp, "    dtype: str\n    max_length: 60", "    dtype: date\n    max_length: 60")
 
 
+@case(2, "column src_record takes the record number, but its dtype in juki/v1 is str")
+def record_number_into_a_text_column(tmp: Path) -> list[str]:
+    return schema_edit(tmp, "    dtype: int\n    required: true", "    dtype: str\n    required: true")
+
+
 @case(2, "primary key column '5' is not a column")
 def primary_key_a_number(tmp: Path) -> list[str]:
     return schema_edit(tmp, "primary_key: [atena_no]", "primary_key: 5")
