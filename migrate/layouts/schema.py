@@ -320,12 +320,24 @@ def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
                     *((compare[0], compare[2]) if compare else ())):
             if col not in names:
                 raise ctx.fail(node, None, "rule refers to unknown column '{col}'", col=col)
+        if compare:
+            kinds = [_KIND.get(dtype, "text") for dtype in
+                     (columns[names.index(compare[0])].dtype,
+                      columns[names.index(compare[2])].dtype)]
+            if kinds[0] != kinds[1]:
+                raise ctx.fail(node, "compare", "compare puts {left} ({a}) beside {right} ({b}), "
+                               "which cannot be compared",
+                               "Compare numbers with numbers, dates with dates, text with text.",
+                               left=compare[0], a=kinds[0], right=compare[2], b=kinds[1])
         rules.append(RuleSpec(str(ctx.require(node, "name", "a rule")), str(node.get("ja", "")),
                               str(node.get("en", "")), when, require, forbid, node.line,
                               when_present, compare))
-    return Schema(layout_id, title_ja, title_en, columns, pk, tuple(rules), path, _load_group_checks(ctx, data, names))
+    return Schema(layout_id, title_ja, title_en, columns, pk, tuple(rules), path,
+                  _load_group_checks(ctx, data, names))
 
 
+# What a compare rule may put side by side (polars compares within a kind only).
+_KIND = {"int": "number", "decimal": "number", "flag": "number", "date": "date"}
 COMPARE_OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
 
 

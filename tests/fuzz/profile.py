@@ -10,7 +10,7 @@ suite's own conftest loads):
 - `MIGRATE_FUZZ_EXAMPLES=N` overrides both (every property runs N examples, every mutation
   fuzz N per mapping): the long run.
 
-Each property passes its own weight (`fuzz_settings(heavy=True)` for a whole pipeline run per
+Each property passes its own weight (`fuzz_settings("heavy")` for a whole `migrate run` per
 example), so the suite's cost stays known.
 """
 
@@ -20,8 +20,13 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-LIGHT = {"migrate-fuzz-ci": 40, "migrate-fuzz-dev": 150}
-HEAVY = {"migrate-fuzz-ci": 4, "migrate-fuzz-dev": 12}
+# Examples per property by weight: a decoder call (light), a file through the per-chunk work
+# (medium), a whole `migrate run` (heavy).
+COUNTS = {
+    "light": {"migrate-fuzz-ci": 40, "migrate-fuzz-dev": 150},
+    "medium": {"migrate-fuzz-ci": 8, "migrate-fuzz-dev": 30},
+    "heavy": {"migrate-fuzz-ci": 4, "migrate-fuzz-dev": 12},
+}
 
 _COMMON = {
     "deadline": None,  # a run's time depends on the machine's load: never a timed assertion
@@ -30,8 +35,8 @@ _COMMON = {
                               HealthCheck.function_scoped_fixture],
 }
 
-for _name in LIGHT:
-    settings.register_profile(_name, max_examples=LIGHT[_name], **_COMMON)
+for _name, _count in COUNTS["light"].items():
+    settings.register_profile(_name, max_examples=_count, **_COMMON)
 
 PROFILE = "migrate-fuzz-ci" if os.environ.get("CI") else "migrate-fuzz-dev"
 
@@ -41,8 +46,8 @@ def _requested() -> int | None:
     return int(text) if text else None
 
 
-def fuzz_settings(*, heavy: bool = False) -> settings:
+def fuzz_settings(weight: str = "light") -> settings:
     """The settings of one fuzz property: the profile's count for its weight, or the count
     asked for in MIGRATE_FUZZ_EXAMPLES."""
-    count = _requested() or (HEAVY if heavy else LIGHT)[PROFILE]
+    count = _requested() or COUNTS[weight][PROFILE]
     return settings(settings.get_profile(PROFILE), max_examples=count)

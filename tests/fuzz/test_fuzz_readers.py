@@ -135,7 +135,7 @@ def test_fuzz_csv_is_framed_or_refused(csv_mapping, data, chunk_bytes: int) -> N
 
 
 @pytest.mark.parametrize("mapping_id", list_bundled_mappings())
-@fuzz_settings()
+@fuzz_settings("medium")
 @given(body=st.binary(max_size=600), chunk_bytes=st.integers(1, 2000))
 def test_fuzz_open_reader_takes_any_bytes(mapping_id: str, body: bytes, chunk_bytes: int) -> None:
     """Every bundled mapping's reader, on arbitrary bytes."""

@@ -398,6 +398,15 @@ def record_number_into_a_text_column(tmp: Path) -> list[str]:
     return schema_edit(tmp, "    dtype: int\n    required: true", "    dtype: str\n    required: true")
 
 
+@case(2, "compare puts birth (date) beside shimei (text)")
+def compare_rule_across_types(tmp: Path) -> list[str]:
+    schema = LIST_SCHEMA + ("  - {name: birth, ja: 生年月日, en: Birth, dtype: date}\n"
+                            "rules:\n  - {name: r1, compare: 'birth >= shimei'}\n")
+    mapping = LIST_MAPPING.replace("  shimei: shimei\n", "  shimei: shimei\n  birth: birth\n") \
+        .replace("fields:\n", "fields:\n  birth: {column: 2, length: 8, type: ymd}\n")
+    return listing(tmp, ["番号,氏名,生年月日", "1,山田,20000101"], mapping=mapping, schema=schema)
+
+
 @case(2, "primary key column '5' is not a column")
 def primary_key_a_number(tmp: Path) -> list[str]:
     return schema_edit(tmp, "primary_key: [atena_no]", "primary_key: 5")
