@@ -243,19 +243,28 @@ def demo_command(out_dir: Path, rows: int, defects: int) -> None:
               help="Database URL of the run (default: sqlite:///OUT_DIR/migrate.db).")
 @handles_errors
 def reconcile_command(out_dir: Path, db_url: str | None) -> None:
-    """Re-check a finished run's database against its Parquet output: counts, control totals,
-    row hashes; list the keys that differ. Exit 1 when something drifted."""
+    """Re-check a finished run's files against run.json (SHA-256) and its database against its
+    Parquet output (counts, control totals, row hashes; the keys that differ). A run that died
+    is settled first. Exit 1 when something drifted."""
     from rich.markup import escape
 
+    from migrate.reconcile.files import check_files
     from migrate.reconcile.verify_db import describe, reconcile_all
+    from migrate.run.publishing import recover_output
 
-    checks = reconcile_all(out_dir, db_url)
     console = Console()
+    for line in recover_output(out_dir, db_url):  # a run that died: finish or undo it first
+        console.print(t("Left by a run that stopped: {what}", what=line), highlight=False)
+    checks = reconcile_all(out_dir, db_url)
+    files = check_files(out_dir)
+    for inv in files:
+        mark = "[green]OK[/green] " if inv.ok else "[red]FAILED[/red] "
+        console.print(f"  {mark}{escape(inv.name)}: {escape(inv.detail)}", highlight=False)
     for check in checks:
         for ok, line in describe(check):
             mark = "" if ok is None else ("[green]OK[/green] " if ok else "[red]FAILED[/red] ")
             console.print(f"  {mark}{escape(line)}", highlight=False, soft_wrap=True)
-    ok = all(check.ok for check in checks)
+    ok = all(check.ok for check in checks) and all(inv.ok for inv in files)
     if ok:
         console.print("[bold green]" + t("The database matches the run's output.")
                       + "[/bold green]")
@@ -273,8 +282,11 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
               help="The package folder to write (new or empty).")
 @click.option("--layout", "layouts", default=None,
               help="Only these layouts, comma-separated (e.g. juki/v1,zeimu/v1).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
-              show_default=True, help="Format of the data files.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "fixed"]), default="csv",
+              show_default=True, help="Format of the data files; fixed: the fixed-width layout "
+                                      "of --mapping, written back from the standard data.")
+@click.option("--mapping", "-m", "mapping_ref", default=None,
+              help="With --format fixed: the mapping (id or path) whose layout is written.")
 @click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default="utf-8",
               show_default=True, help="Encoding of the CSV files.")
 @click.option("--newline", type=click.Choice(["lf", "crlf"]), default="lf", show_default=True)
@@ -283,14 +295,15 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
               help="A bag-info.txt line: Source-Organization, Contact-Name, Contact-Email, "
                    "External-Identifier (the contract), ... Repeatable.")
 @handles_errors
-def export_command(source: str, to: Path, layouts: str | None, fmt: str, encoding: str,
-                   newline: str, bom: bool, info: tuple[str, ...]) -> None:
+def export_command(source: str, to: Path, layouts: str | None, fmt: str,
+                   mapping_ref: str | None, encoding: str, newline: str, bom: bool,
+                   info: tuple[str, ...]) -> None:
     """Write the contract deliverable: a BagIt bag with datapackage.json, the layout YAML
     files and the cover list 送付ファイル一覧.csv."""
     from migrate.export.package import ExportOptions, export, parse_info
 
     options = ExportOptions(source, to, layouts.split(",") if layouts else None, fmt, encoding,
-                            newline, bom, parse_info(info))
+                            newline, bom, parse_info(info), mapping_ref)
     result = export(options, progress=lambda layout: stderr.print(
         t("Exporting {layout}", layout=layout), highlight=False))
     for exported in result.files:

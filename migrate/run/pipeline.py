@@ -46,6 +46,7 @@ from migrate.run.chunkwork import (
 )
 from migrate.run.options import RunOptions, RunResult, default_workers
 from migrate.run.publishing import (
+    DatabaseLock,
     clean_database,
     private_database,
     settle,
@@ -436,8 +437,10 @@ class Pipeline:
             "outputs": {
                 key: {"path": str(result.outputs[key]), "sha256": file_sha256(path),
                       "bytes": path.stat().st_size}
-                if key != "database" or self.options.private_db
-                else {"path": str(path)}  # a database others may write: verified by content
+                if key != "database" or (self.options.private_db and path.parent == out)
+                # a database others write too (another run's, or the plan's other areas):
+                # verified by its content, not by a hash of the file
+                else {"path": str(result.outputs[key])}
                 for key, path in outputs.items()
             },
         }
@@ -465,7 +468,17 @@ def run(options: RunOptions) -> RunResult:
     stage = Staging(options.out_dir)
     private_db = options.db_url is None
     external = None if private_db or options.db_url == "none" else options.db_url
-    stage.begin(still_published(external))
+    lock = None
+    try:
+        lock = DatabaseLock(external)
+    except BaseException:
+        stage.release()
+        raise
+    try:
+        stage.begin(still_published(external))
+    except BaseException:
+        lock.release()
+        raise
     try:
         clean_database(external, [options.mapping.target.name])
         if private_db:
@@ -476,10 +489,14 @@ def run(options: RunOptions) -> RunResult:
         _remove_work_dir(stage.path)
     except BaseException:
         stage.discard()
+        lock.release()
         raise
     # the default database lives in the staging folder and its table is already in place
     shared = [] if private_db or result.sql_sink is None else [result.sql_sink]
-    folder = settle(stage, result.exit_code == 0, external, shared)
+    try:
+        folder = settle(stage, result.exit_code == 0, external, shared)
+    finally:
+        lock.release()
     if folder != stage.out:
         result.run_json = folder / "run.json"
         result.outputs = {key: folder / path.name for key, path in result.outputs.items()

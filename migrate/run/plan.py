@@ -24,7 +24,13 @@ from migrate.i18n import t
 from migrate.layouts.plan import Plan, PlanInput, referenced_layouts
 from migrate.read.fixed import DEFAULT_CHUNK_BYTES, file_sha256
 from migrate.run.pipeline import WORK_DIR, Pipeline, RunOptions, RunResult
-from migrate.run.publishing import clean_database, private_database, settle, still_published
+from migrate.run.publishing import (
+    DatabaseLock,
+    clean_database,
+    private_database,
+    settle,
+    still_published,
+)
 from migrate.sinks.atomic import write_text_atomic
 from migrate.sinks.publish import Staging
 from migrate.sinks.sql import default_sqlite_url, safe_url
@@ -67,7 +73,15 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
     stage = Staging(out_dir)
     private_db = db_url is None
     external = None if private_db or db_url == "none" else db_url
-    stage.begin(still_published(external))
+    lock = None
+    try:
+        lock = DatabaseLock(external)
+        stage.begin(still_published(external))
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        stage.release()
+        raise
     started = datetime.now(UTC)
     clock = time.perf_counter()
     tables = sorted({item.mapping.target.name for item in plan.inputs})
@@ -124,9 +138,13 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
         if external:
             discard_tables(external, [r.sql_sink for _, r in results if r.sql_sink])
         stage.discard()
+        lock.release()
         raise
     sinks = [] if private_db else [r.sql_sink for _, r in results if r.sql_sink is not None]
-    folder = settle(stage, result.exit_code == 0, external, sinks)
+    try:
+        folder = settle(stage, result.exit_code == 0, external, sinks)
+    finally:
+        lock.release()
     result.run_json = folder / "run.json"
     result.report = folder / "report.html"
     return result

@@ -19,7 +19,9 @@ Ctrl-C is held back during 3 and 4 so that they finish.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import signal
 import sqlite3
 import threading
@@ -28,9 +30,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from migrate.errors import MigrateError
-from migrate.sinks.publish import Staging
-from migrate.sinks.sql import SqlSink, safe_url
+from migrate.errors import MigrateError, UsageError
+from migrate.sinks.publish import Staging, checkpoint, recover
+from migrate.sinks.sql import SqlSink, connect, create_engine, parse_url, safe_url
 from migrate.sinks.swap import (
     discard_tables,
     drop_leftover_staging,
@@ -84,8 +86,61 @@ def still_published(db_url: str | None):
     return check
 
 
+class DatabaseLock:
+    """One run at a time loads a database outside OUT: a lock file beside a SQLite database,
+    an advisory lock on PostgreSQL, held until `release` (or the process ends, even by kill).
+    Under it, staging tables that dead runs left can be dropped safely."""
+
+    def __init__(self, db_url: str | None):
+        self.handle: Any = None
+        if db_url is None or db_url == "none":
+            return
+        parsed = parse_url(db_url)  # a bad URL is a UsageError (masked), not a crash
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "",
+                                                                             ":memory:"):
+            path = Path(f"{parsed.database}.lock")
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                return  # the database error itself will say what is wrong with the folder
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise self._busy(db_url) from None
+            self.handle = fd
+        elif parsed.get_backend_name() == "postgresql":
+            engine = create_engine(db_url)
+            conn = connect(engine)
+            got = conn.exec_driver_sql("SELECT pg_try_advisory_lock(hashtext('migrate run'))"
+                                       ).scalar()
+            conn.commit()
+            if not got:
+                conn.close()
+                engine.dispose()
+                raise self._busy(db_url)
+            self.handle = (engine, conn)
+
+    @staticmethod
+    def _busy(db_url: str) -> UsageError:
+        return UsageError("another run is loading this database: {url}",
+                          {"url": safe_url(db_url)},
+                          hint="Wait until it ends, then run again; nothing was changed.")
+
+    def release(self) -> None:
+        if isinstance(self.handle, int):
+            os.close(self.handle)
+        elif self.handle is not None:
+            engine, conn = self.handle
+            with suppress(Exception):
+                conn.close()
+            engine.dispose()
+        self.handle = None
+
+
 def clean_database(db_url: str | None, tables: list[str]) -> None:
-    """Staging tables of these layouts that dead runs left in an external database."""
+    """Staging tables of these layouts that dead runs left in an external database (call it
+    holding the DatabaseLock)."""
     if db_url is not None and db_url != "none":
         with suppress(MigrateError):
             drop_leftover_staging(db_url, tables)
@@ -111,6 +166,7 @@ def settle(stage: Staging, ok: bool, db_url: str | None, sinks: list[SqlSink]) -
     """Publish everything (ok) or nothing. `sinks`: the staged tables of a database outside
     the staging folder (db_url). Returns the folder the run's run.json is in now: OUT, or
     the failed-run folder."""
+    checkpoint("staged")
     if not ok:
         if sinks and db_url:
             discard_tables(db_url, sinks)
@@ -120,7 +176,9 @@ def settle(stage: Staging, ok: bool, db_url: str | None, sinks: list[SqlSink]) -
             if sinks and db_url:
                 stage.mark_publishing({"database": safe_url(db_url), "staging_tables": sorted(
                     {s.staging.name for s in sinks})})
+                checkpoint("marked")
                 publish_tables(db_url, sinks)
+                checkpoint("tables-published")
             return stage.publish()
     except MigrateError as error:
         if sinks and db_url:
@@ -141,3 +199,32 @@ def _mark_failed(folder: Path, error: MigrateError) -> None:
     document["exit_code"] = error.exit_code
     document["publish_error"] = str(error)
     run_json.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def recover_output(out: Path, db_url: str | None) -> list[str]:
+    """What a run that died left beside OUT, settled under OUT's lock (for `migrate
+    reconcile`): a stranded previous folder restored, a staging folder whose tables were
+    published rolled forward, any other removed. A run still writing is a UsageError."""
+    stage = Staging(out)
+    lock = None
+    try:
+        lock = DatabaseLock(db_url)
+        done = recover(stage.out, still_published(db_url))
+        if db_url is not None and (stage.out / "run.json").is_file():
+            clean_database(db_url, _tables_of(stage.out))
+        return done
+    finally:
+        if lock is not None:
+            lock.release()
+        stage.release()
+
+
+def _tables_of(out: Path) -> list[str]:
+    """The tables a published run folder loaded (a plan: every area's)."""
+    try:
+        doc = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    layouts = [f.get("layout") for f in doc.get("files") or []] or [
+        (doc.get("schema") or {}).get("id")]
+    return sorted({str(layout).split("/")[0] for layout in layouts if layout})

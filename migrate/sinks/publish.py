@@ -26,6 +26,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,13 @@ from migrate.errors import UsageError
 MARKER = ".publishing"  # in a staging folder: its database tables are being published
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
+
+
+def checkpoint(name: str) -> None:
+    """The kill tests' hook: MIGRATE_KILL_AT=<name> ends this process by SIGKILL at that point
+    of the publish sequence (tests/run/test_kills.py proves OUT survives each one)."""
+    if os.environ.get("MIGRATE_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def new_run_id() -> str:
@@ -157,16 +165,19 @@ class Staging:
 
 
 def _publish_folder(staged: Path, out: Path, run_id: str) -> None:
-    (staged / MARKER).unlink(missing_ok=True)
     if out.exists() and _exchange(staged, out):
         _fsync_dir(out.parent)
+        checkpoint("exchanged")
+        (out / MARKER).unlink(missing_ok=True)
         _remove(staged)  # now the previous result
         return
     previous = out.parent / f".{out.name}.previous-{run_id}"
     if out.exists():
         os.replace(out, previous)
+    checkpoint("between-renames")
     os.replace(staged, out)
     _fsync_dir(out.parent)
+    (out / MARKER).unlink(missing_ok=True)
     _remove(previous)
 
 
@@ -179,6 +190,8 @@ def recover(out: Path, still_published: Callable[[dict[str, Any]], bool] | None 
     Returns what was done, for the log."""
     out = Path(os.path.abspath(out))
     done = []
+    if (out / MARKER).is_file():  # killed right after the exchange: OUT is complete
+        (out / MARKER).unlink()
     for previous in sorted(out.parent.glob(f".{out.name}.previous-*")):
         if out.exists():
             _remove(previous)
