@@ -16,13 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from migrate.errors import InputFormatError
+from migrate.errors import InputFormatError, UsageError
 from migrate.layouts import FieldSpec, Mapping
 from migrate.read.fixed import DATA, HEADER, TRAILER, FixedWidthReader
 
 
 def open_reader(path: Path, mapping: Mapping, chunk_bytes: int) -> Any:
     """A FixedWidthReader or a DelimitedReader for `path`; framing errors surface here."""
+    _check_readable(Path(path))
     source = mapping.source
     if not source.delimited:
         return FixedWidthReader(path, source, chunk_bytes)
@@ -51,6 +52,23 @@ def open_reader(path: Path, mapping: Mapping, chunk_bytes: int) -> Any:
     reader.use_columns({i: _column_index(spec, reader.header_names, path)
                         for i, spec in named.items()})
     return reader
+
+
+def _check_readable(path: Path) -> None:
+    """An input this user cannot open (permissions, a share gone away) is an exit-2 error that
+    names the cause, not an internal error: tried once here, before either reader opens it."""
+    if not path.is_file():
+        return  # the reader says that the file does not exist
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        raise UsageError(
+            "the input file {path} cannot be read: {reason}",
+            {"path": path, "reason": error.strerror or type(error).__name__}, file=path,
+            hint="Check that this user may read the file (its owner and permissions) and that "
+                 "its disk or network share is still there; or copy the export to a local "
+                 "folder.") from error
 
 
 def slot_offsets(mapping: Mapping) -> list[int]:

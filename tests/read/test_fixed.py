@@ -193,3 +193,28 @@ def test_fuzz_any_file_is_framed_or_refused(juki_mapping, data, chunk_bytes: int
                                        *range(CHILD, CHILD + children)}
         assert (np.flatnonzero(kinds == HEADER) == 0).all()
         assert (np.flatnonzero(kinds == TRAILER) == reader.n_records - 1).all()
+
+
+def test_unreadable_input_is_a_usage_error(tmp_path, juki_mapping, monkeypatch):
+    """Regression: an input the user may not read (PermissionError) ended in exit 3 "internal
+    error"; open_reader now refuses it with a UsageError naming the file and the cause, for
+    both kinds of reader."""
+    import builtins
+
+    from migrate.layouts import load_mapping
+    from migrate.read import open_reader
+
+    csv_mapping = load_mapping("vendor_a/kokuho")
+    path = write(tmp_path, record(b"1") + record(b"9"))
+    real_open = builtins.open
+
+    def refuse(file, *args, **kwargs):
+        if isinstance(file, str | Path) and Path(file) == path:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    for mapping in (juki_mapping, csv_mapping):
+        with pytest.raises(UsageError) as info:
+            open_reader(path, mapping, 1 << 20)
+        assert info.value.file == path and "Permission denied" in str(info.value)
