@@ -34,10 +34,11 @@ import pyarrow.parquet as pq
 
 from migrate import __version__
 from migrate.errors import UsageError
+from migrate.export.fixedwidth import check_reversible, write_fixed
 from migrate.export.source import PACKAGE_DESCRIPTOR, Dataset, batches, find_datasets
 from migrate.export.tables import UTF8_BOM
 from migrate.export.tableschema import table_schema
-from migrate.layouts import Schema
+from migrate.layouts import Mapping, Schema, load_mapping
 from migrate.pii import mask
 from migrate.sinks.atomic import private_open
 from migrate.sinks.parquet import encodings
@@ -47,7 +48,8 @@ COVER_HEADER = ("ファイル名", "業務", "レイアウト", "件数", "SHA-2
 SCHEMAS_DIR = "schemas"
 ENCODINGS = ("utf-8", "cp932")
 NEWLINES = {"lf": "\n", "crlf": "\r\n"}
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "parquet", "fixed")
+MAPPINGS_DIR = "mappings"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class ExportOptions:
     newline: str = "lf"
     bom: bool = False
     info: dict[str, str] = field(default_factory=dict)
+    mapping: str | None = None  # --format fixed: the mapping whose layout is written
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,15 @@ def check_options(options: ExportOptions) -> None:
     if options.bom and options.encoding != "utf-8":
         raise UsageError("--bom needs --encoding utf-8",
                          hint="A byte order mark only exists in UTF-8; leave --bom out.")
-    if options.format == "parquet" and (options.encoding != "utf-8" or options.bom
-                                        or options.newline != "lf"):
+    if options.format != "csv" and (options.encoding != "utf-8" or options.bom
+                                    or options.newline != "lf"):
         raise UsageError("--encoding, --newline and --bom apply to CSV only",
-                         hint="Parquet stores text as UTF-8; leave these options out.")
+                         hint="Parquet stores text as UTF-8, and a fixed-width file is encoded "
+                              "and framed as its mapping says; leave these options out.")
+    if (options.format == "fixed") != (options.mapping is not None):
+        raise UsageError("--format fixed and --mapping go together",
+                         hint="--format fixed --mapping vendor_a/juki writes that vendor's "
+                              "fixed-width layout.")
     target = options.to
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError("{path} already exists and is not empty", {"path": target},
@@ -225,15 +233,28 @@ def _schema_files(schemas: list[Schema]) -> tuple[Path, list[Path]]:
     return root, files
 
 
-def _copy_schemas(schemas: list[Schema], staging: Path) -> dict[str, tuple[str, str]]:
-    """Copy the layouts into data/schemas/ keeping their relative places (a code table may be
-    ../other/codes/x.csv); returns per layout id its YAML path in the package and its sha256."""
-    root, files = _schema_files(schemas)
+def _copy_tree(files: list[Path], staging: Path, folder: str, root: Path | None = None
+               ) -> Path:
+    """Copy files into data/<folder>/ keeping their places relative to `root` (default: the
+    folder they share); returns that folder."""
+    root = root or Path(os.path.commonpath([p.parent for p in files]))
     for path in files:
-        target = staging / SCHEMAS_DIR / path.relative_to(root)
+        target = staging / folder / path.relative_to(root)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open(path, "rb") as source, private_open(target, "wb") as handle:
             shutil.copyfileobj(source, handle)
+    return root
+
+
+def _copy_schemas(schemas: list[Schema], staging: Path) -> dict[str, tuple[str, str]]:
+    """Copy the layouts into data/schemas/ keeping their relative places (a code table may be
+    ../other/codes/x.csv); returns per layout id its YAML path in the package and its sha256."""
+    files = _schema_files(schemas)[1]
+    common = Path(os.path.commonpath([p.parent for p in files]))
+    # keep the layout's own folder (schemas/juki/v1.yaml), also when it is the only one
+    root = common.parent if any(Path(os.path.realpath(s.path)).parent == common
+                                for s in schemas) else common
+    _copy_tree(files, staging, SCHEMAS_DIR, root)
     placed = {}
     for schema in schemas:
         relative = Path(os.path.realpath(schema.path)).relative_to(root)
@@ -244,7 +265,7 @@ def _copy_schemas(schemas: list[Schema], staging: Path) -> dict[str, tuple[str, 
 
 def _descriptor(datasets: list[Dataset], files: list[ExportedFile],
                 placed: dict[str, tuple[str, str]], options: ExportOptions,
-                created: str) -> dict[str, Any]:
+                created: str, mapping: tuple[Mapping, str] | None = None) -> dict[str, Any]:
     from frictionless import FrictionlessException, Package
 
     resource_of = {d.layout: d.name for d in datasets}
@@ -266,10 +287,15 @@ def _descriptor(datasets: list[Dataset], files: list[ExportedFile],
         if options.format == "csv":
             resource["encoding"] = options.encoding + ("-sig" if options.bom else "")
             resource["dialect"] = {"lineTerminator": NEWLINES[options.newline], "header": True}
+        if mapping is not None:  # a legacy file: described by its mapping, not a Table Schema
+            del resource["schema"], resource["profile"]
+            resource.update(mediatype="application/octet-stream",
+                            encoding=mapping[0].source.encoding,
+                            legacy_mapping={"id": mapping[0].id, "mapping": mapping[1]})
         resources.append(resource)
     descriptor = {
         "name": "migrate-export", "title": "標準レイアウト移行データ (standard-layout data)",
-        "profile": "tabular-data-package", "created": created,
+        "profile": "data-package" if mapping else "tabular-data-package", "created": created,
         "generator": {"name": "migrate", "version": __version__},
         "resources": resources,
     }
@@ -278,6 +304,16 @@ def _descriptor(datasets: list[Dataset], files: list[ExportedFile],
     except FrictionlessException as error:  # a bug: the descriptor is built here
         raise AssertionError(f"invalid datapackage.json: {error}") from None
     return descriptor
+
+
+def _copy_mapping(mapping: Mapping, staging: Path) -> str:
+    """The mapping YAML with its code and 外字 tables into data/mappings/; its path there."""
+    files = [Path(os.path.realpath(p)) for p in (
+        mapping.path, *(cm.codes.path for cm in mapping.columns if cm.codes is not None),
+        *((mapping.source.gaiji_file,) if mapping.source.gaiji_file else ()))]
+    files = list(dict.fromkeys(files))
+    root = _copy_tree(files, staging, MAPPINGS_DIR)
+    return (Path(MAPPINGS_DIR) / files[0].relative_to(root)).as_posix()
 
 
 def _cover_list(files: list[ExportedFile], created: str) -> bytes:
@@ -307,7 +343,14 @@ def export(options: ExportOptions, progress: Callable[[str], None] | None = None
 
     started = time.perf_counter()
     check_options(options)
-    datasets = find_datasets(options.source, options.layouts)
+    mapping = None
+    layouts = options.layouts
+    if options.format == "fixed":
+        assert options.mapping is not None
+        mapping = load_mapping(options.mapping)
+        check_reversible(mapping)
+        layouts = [mapping.target.id]
+    datasets = find_datasets(options.source, layouts)
     untyped = [d.name for d in datasets if d.schema is None]
     if untyped:
         raise UsageError("the layout of {names} is not known", {"names": ", ".join(untyped)})
@@ -323,12 +366,20 @@ def export(options: ExportOptions, progress: Callable[[str], None] | None = None
             assert schema is not None
             if progress is not None:
                 progress(schema.id)
-            name = f"{dataset.name}.{options.format}"
-            write = _write_csv if options.format == "csv" else _write_parquet
-            rows, size, sha = write(dataset, schema.column_names, staging / name, options)
+            if mapping is not None:
+                name = f"{dataset.name}.dat"
+                rows, size, sha = write_fixed(batches(dataset), mapping, staging / name,
+                                              dataset.header)
+            else:
+                name = f"{dataset.name}.{options.format}"
+                write = _write_csv if options.format == "csv" else _write_parquet
+                rows, size, sha = write(dataset, schema.column_names, staging / name, options)
             files.append(ExportedFile(name, schema.id, schema.title_ja, rows, size, sha))
         placed = _copy_schemas([d.schema for d in datasets if d.schema is not None], staging)
-        descriptor = _descriptor(datasets, files, placed, options, created)
+        placed_mapping = None
+        if mapping is not None:
+            placed_mapping = (mapping, _copy_mapping(mapping, staging))
+        descriptor = _descriptor(datasets, files, placed, options, created, placed_mapping)
         import json
 
         with private_open(staging / PACKAGE_DESCRIPTOR, "wb") as handle:

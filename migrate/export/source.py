@@ -34,6 +34,7 @@ class Dataset:
     encoding: str = "utf-8"
     rows: int | None = None
     url: str | None = None  # format "database": the tables of this database URL
+    header: dict[str, Any] | None = None  # the legacy header values a run recorded
 
     @property
     def layout(self) -> str:
@@ -80,7 +81,8 @@ def run_dataset(run_json: Path) -> Dataset:
         if isinstance(entry, dict) and entry.get("path"):
             path = _resolve(str(entry["path"]), base)
             if path.is_file():
-                return Dataset(schema.name, schema, path, fmt, rows=rows)
+                return Dataset(schema.name, schema, path, fmt, rows=rows,
+                               header=doc.get("header"))
     raise UsageError("the run in {path} has no standard-layout output to export (status "
                      "{status})", {"path": base, "status": doc.get("status", "?")},
                      hint="Export a run that finished: its run.json lists a Parquet or CSV "
