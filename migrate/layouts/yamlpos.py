@@ -9,6 +9,7 @@ Breaking a bound is a `yaml.YAMLError` like any parse error, with the line where
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import stat
 from pathlib import Path
@@ -145,12 +146,15 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 def read_text(path: Path, limit: int = MAX_YAML_BYTES) -> str:
     """A small UTF-8 text file (a leading BOM is dropped). Raises TooLargeError for a file over
     `limit` bytes or a device/FIFO (never read to the end), NotUtf8Error naming a guess."""
+    mode = os.stat(path).st_mode  # before opening: opening a FIFO would wait for a writer
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if not stat.S_ISREG(mode):
+        raise TooLargeError(None)
     with open(path, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise TooLargeError(None)
-        if info.st_size > limit:
-            raise TooLargeError(info.st_size)
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise TooLargeError(size)
         data = handle.read(limit + 1)
     if len(data) > limit:  # grew while being read
         raise TooLargeError(len(data))

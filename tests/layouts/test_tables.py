@@ -54,3 +54,12 @@ def test_good_table_with_bom(tmp_path):
     path = tmp_path / "codes.csv"
     path.write_text("\ufeffsource,standard,note\n1,01,男\n2,02,\n", encoding="utf-8")
     assert load_code_table(path).mapping == {"1": "01", "2": "02"}
+
+
+def test_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    import os
+
+    fifo = tmp_path / "codes.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(LayoutError, match="device or a pipe"):
+        load_code_table(fifo)

@@ -297,6 +297,18 @@ def code_table_dev_zero(tmp: Path) -> list[str]:
     return juki(tmp, replace("codes/sex.csv", "/dev/zero"))
 
 
+@case(2, "device or a pipe")
+def code_table_is_a_fifo(tmp: Path) -> list[str]:
+    import os
+
+    args = juki(tmp)
+    os.mkfifo(tmp / "codes.fifo")
+    path = Path(args[2])
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "codes/sex.csv", str(tmp / "codes.fifo")), encoding="utf-8")
+    return args
+
+
 @case(2, "more than the")
 def code_table_huge(tmp: Path) -> list[str]:
     args = juki(tmp)
