@@ -1,0 +1,117 @@
+"""The one publish point (migrate.run.publishing, migrate.sinks.publish, migrate.sinks.swap):
+a run that does not reconcile changes neither OUT nor the database, runs never share an OUT or
+a database at once, and a plan re-run with a newer export replaces every table together."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from migrate.errors import UsageError
+from migrate.layouts.plan import load_plan
+from migrate.run.pipeline import RunOptions, run
+from migrate.run.plan import run_plan
+from migrate.run.publishing import DatabaseLock
+from migrate.sinks.publish import Staging
+from migrate.synth.generate import generate
+from migrate.synth.sets import generate_set
+
+
+def _rows(db: Path, table: str = "juki") -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def _tables(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.parametrize("external", [False, True])
+def test_a_run_that_does_not_reconcile_changes_neither_out_nor_the_database(
+        tmp_path, juki_mapping, external):
+    """--max-rejects exceeded (exit 1): OUT and the table stay byte for byte as they were."""
+    old, new = tmp_path / "old.dat", tmp_path / "new.dat"
+    generate(juki_mapping, old, 300, seed=1)
+    generate(juki_mapping, new, 400, seed=2, defects=20)
+    out = tmp_path / "out"
+    db = tmp_path / "town.db" if external else out / "migrate.db"
+    url = f"sqlite:///{db}" if external else None
+    assert run(RunOptions(juki_mapping, old, out, db_url=url, workers=1)).exit_code == 0
+    before, rows = _files(out), _rows(db)
+    result = run(RunOptions(juki_mapping, new, out, db_url=url, max_rejects=1, workers=1))
+    assert result.exit_code == 1
+    assert _files(out) == before and _rows(db) == rows == 300
+    assert _tables(db) == {"juki"}  # the staging table is gone
+    evidence = result.run_json.parent
+    assert evidence.parent == tmp_path and evidence.name.startswith("out.failed-")
+    assert json.loads(result.run_json.read_text())["max_rejects_exceeded"] is True
+    assert (evidence / "rejects.csv").is_file() and not (evidence / "juki.csv").exists()
+
+
+def test_a_plan_rerun_with_a_newer_export_replaces_every_table(tmp_path):
+    """The foreign key kokuho_setai → juki used to block the swap of juki: now the plan's
+    tables are replaced together, and the second export's rows are what the database holds."""
+    for name, seed, rows in (("first", 1, 1200), ("second", 2, 900)):
+        generate_set(tmp_path / name, rows, seed=seed)
+    out = tmp_path / "out"
+    for name in ("first", "second"):
+        result = run_plan(load_plan(tmp_path / name / "migration.yaml"), out, workers=1)
+        assert result.exit_code == 0, name
+        document = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        for f in document["files"]:
+            assert _rows(out / "migrate.db", f["layout"].split("/")[0]) == f["rows"]
+    assert {f["input_sha256"] for f in document["files"]} == {
+        json.loads((out / f["name"] / "run.json").read_text())["input"]["sha256"]
+        for f in document["files"]}
+    assert _rows(out / "migrate.db") == 900 - document["files"][0]["rejected"]
+
+
+def test_one_run_at_a_time_per_output_folder(tmp_path):
+    first = Staging(tmp_path / "out")
+    try:
+        with pytest.raises(UsageError) as info:
+            Staging(tmp_path / "out")
+        assert "another run is writing" in str(info.value)
+    finally:
+        first.release()
+    Staging(tmp_path / "out").release()  # free again once the first is done
+
+
+def test_one_run_at_a_time_per_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'town.db'}"
+    first = DatabaseLock(url)
+    try:
+        with pytest.raises(UsageError) as info:
+            DatabaseLock(url)
+        assert "another run is loading this database" in str(info.value)
+    finally:
+        first.release()
+    DatabaseLock(url).release()
+
+
+def test_the_output_must_be_a_folder(tmp_path, juki_mapping):
+    (tmp_path / "taken").write_text("not a folder")
+    with pytest.raises(UsageError) as info:
+        run(RunOptions(juki_mapping, tmp_path / "x.dat", tmp_path / "taken"))
+    assert "is not a folder" in str(info.value)
+
+
+def test_a_dead_runs_staging_folder_is_removed_by_the_next_run(tmp_path, juki_mapping):
+    source = tmp_path / "in.dat"
+    generate(juki_mapping, source, 100, seed=1)
+    leftover = tmp_path / ".out.staging-dead01"
+    leftover.mkdir()
+    (leftover / "juki.csv").write_text("partial personal data")
+    assert run(RunOptions(juki_mapping, source, tmp_path / "out", workers=1)).exit_code == 0
+    assert not leftover.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "in.dat",
+                                                         "in.dat.defects.json", "out"]
