@@ -12,7 +12,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import polars as pl
 import pytest
 import yaml
 from fuzz.profile import fuzz_settings
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 from migrate.errors import MigrateError
 from migrate.layouts import Mapping, list_bundled_mappings, load_mapping
 from migrate.read import open_reader
+from migrate.read.fixed import DATA, UNKNOWN
 from migrate.run.chunkwork import ChunkContext, ChunkWorker
 from migrate.synth.sets import generate_set
 from migrate.transform.mapper import decode_header
@@ -89,25 +89,23 @@ def test_fuzz_damaged_chunks_keep_every_record(generated, mapping_id: str,
             reader = open_reader(path, mapping, chunk_bytes)
             worker = ChunkWorker(ChunkContext(mapping, path, chunk_bytes,
                                               header_of(reader, mapping)))
-            outcomes = [worker.process(*where) for where in reader.plan()]
+            plan = reader.plan()
+            outcomes = [worker.process(*where) for where in plan]
+            chunks = [reader.read_chunk(*where) for where in plan]
         except MigrateError as error:
             event(f"refused: {error.message}")
             assert str(error)
             return
     event("mapped")
-    for outcome in outcomes:
+    for chunk, outcome in zip(chunks, outcomes, strict=True):
         rejected = set(outcome.rejected_records.to_list())
-        kept = outcome.candidates["__record"].to_list() if outcome.candidates.height else []
-        assert not rejected & set(kept)
+        kept = set(outcome.candidates["__record"].to_list())
+        assert not rejected & kept
         assert outcome.errors["reason"].null_count() == 0
         assert set(outcome.errors["record"].to_list()) == rejected
-        # every record read is a candidate row or a rejected record (children and unknown
-        # records only count on the rejected side, or inside their parent)
-        assert len(kept) + len(rejected) >= outcome.data_read - _children(outcome)
-
-
-def _children(outcome) -> int:
-    if outcome.groups is None:
-        return 0
-    groups: pl.DataFrame = outcome.groups
-    return int((groups["record"] != groups["parent"]).sum())
+        numbers = chunk.record_numbers
+        # every data record goes on as a row or is rejected with a reason; a record of an
+        # unknown type is rejected; nothing else becomes a row
+        assert set(numbers[chunk.kinds == DATA].tolist()) <= kept | rejected
+        assert set(numbers[chunk.kinds == UNKNOWN].tolist()) <= rejected
+        assert kept <= set(numbers[chunk.kinds == DATA].tolist())
