@@ -23,6 +23,7 @@ from migrate.layouts.source import (
     _load_fields,
     _load_source,
     _Slots,
+    ascii_code,
 )
 from migrate.layouts.tables import CodeTable, load_code_table
 from migrate.layouts.yamlpos import LocatedDict
@@ -188,7 +189,7 @@ def _load_children(ctx: _Ctx, data: LocatedDict, source: SourceSpec
         child = ctx.mapping(raw, str(name), node)
         what = f"record type {name}"
         ctx.only_keys(child, ("code", "belongs_to", "key", "fields"), what)
-        code = str(ctx.require(child, "code", what))
+        code = ascii_code(ctx, child, "code", str(ctx.require(child, "code", what)))
         if len(code.encode("ascii", "replace")) != rt.length:
             raise ctx.fail(child, "code", "record type code '{code}' is not {n} byte(s) long",
                            code=code, n=rt.length)

@@ -255,6 +255,14 @@ def _single_byte(ctx: _Ctx, node: LocatedDict, key: str, default: str) -> bytes:
     return value
 
 
+def ascii_code(ctx: _Ctx, node: LocatedDict, key: str, code: str) -> str:
+    """A record-type code is compared byte for byte: printable ASCII only."""
+    if not code.isascii() or not code.isprintable():
+        raise ctx.fail(node, key, "record type code '{code}' is not printable ASCII",
+                       "Record types are codes such as 1, 2, 9 or D, T.", code=code)
+    return code
+
+
 def _load_record_types(ctx: _Ctx, node: LocatedDict, delimited: bool) -> RecordTypes | None:
     if "record_type" not in node:
         return None
@@ -263,6 +271,9 @@ def _load_record_types(ctx: _Ctx, node: LocatedDict, delimited: bool) -> RecordT
     ctx.only_keys(rt, (position, "length", "header", "data", "trailer"), "record_type")
     codes = {k: (str(rt[k]) if rt.get(k) is not None else None)
              for k in ("header", "data", "trailer")}
+    for key, code in codes.items():
+        if code is not None:
+            ascii_code(ctx, rt, key, code)
     if delimited:
         column = ctx.integer(rt, "column", "record_type")
         width = max(len(c.encode("ascii", "replace")) for c in codes.values() if c)

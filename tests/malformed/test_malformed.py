@@ -284,6 +284,11 @@ def mapping_id_with_dots(tmp: Path) -> list[str]:
     return juki(tmp, replace("mapping: vendor_a/juki", "mapping: ../juki"))
 
 
+@case(2, "record type code '住' is not printable ASCII")
+def record_type_code_not_ascii(tmp: Path) -> list[str]:
+    return juki(tmp, replace('data: "2"', 'data: "住"'))
+
+
 @case(2, "unknown schema")
 def target_schema_missing(tmp: Path) -> list[str]:
     return juki(tmp, replace("target: ../schemas/juki/v1.yaml", "target: nowhere/v9"))
