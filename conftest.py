@@ -54,18 +54,24 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.hypothesis_seed = CI_SEED
 
 
+def _profile_name() -> str | None:
+    """The loaded Hypothesis profile (its public getter is newer than our lowest Hypothesis)."""
+    getter = getattr(settings, "get_current_profile_name", None)
+    return getter() if getter is not None else getattr(settings, "_current_profile", None)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     seed = config.getoption("hypothesis_seed", None)
     if seed is None:
         return None
-    return (f"hypothesis profile {settings.get_current_profile_name()!r}, seed {seed} "
+    return (f"hypothesis profile {_profile_name()!r}, seed {seed} "
             f"(reproduce with --hypothesis-seed={seed})")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The fresh-seed pass runs at most FRESH_EXAMPLES examples per property, whatever the
     test's own @settings ask for (an explicit max_examples outranks any profile)."""
-    if settings.get_current_profile_name() != "migrate-ci-fresh":
+    if _profile_name() != "migrate-ci-fresh":
         return
     for item in items:
         test = getattr(item, "obj", None)
