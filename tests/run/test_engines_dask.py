@@ -133,3 +133,36 @@ def test_scheduler_needs_the_dask_engine(tmp_path, generated):
                                        "--scheduler", "tcp://127.0.0.1:8786"])
     assert result.exit_code == 2
     assert "--scheduler needs --engine dask" in result.output
+
+
+def test_its_local_cluster_workers_end_with_this_process(monkeypatch, tmp_path, juki_mapping,
+                                                        generated):
+    """The engine's own LocalCluster registers the parent guard: every worker process is tied to
+    this one (tests/run/test_orphans.py kills a real run to see them end)."""
+    import os
+
+    import distributed
+
+    def state() -> tuple[int, bool]:
+        import multiprocessing
+
+        from migrate.run import chunkwork
+
+        return multiprocessing.parent_process().pid, chunkwork._GUARDED
+
+    seen = {}
+    register = distributed.Client.register_plugin
+
+    def spy(client, plugin, *args, **kwargs):
+        answer = register(client, plugin, *args, **kwargs)
+        seen[plugin.name] = client.run(state)
+        return answer
+
+    monkeypatch.setattr(distributed.Client, "register_plugin", spy)
+    chunk = juki_mapping.source.stride * CHUNK_RECORDS * 4
+    result = run(RunOptions(juki_mapping, generated, tmp_path / "out", db_url="none",
+                            chunk_bytes=chunk, workers=2, engine="dask"))
+    assert result.exit_code == 0
+    workers = seen["migrate-parent-guard"]
+    assert len(workers) == 2
+    assert set(workers.values()) == {(os.getpid(), True)}
