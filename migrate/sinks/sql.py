@@ -9,9 +9,12 @@ whole run (or plan) reconciles does `migrate.sinks.swap.publish_tables` replace 
 in one transaction; otherwise `discard_tables` drops the staging tables and the previous tables
 stay exactly as they were. A re-run replaces a whole table: it can never duplicate rows.
 
-Constraint and index names are explicit (`<table>_pkey`, `<table>_<column>_len`,
-`<table>_<column>_fkey`) so the renamed staging table ends with the names a fresh table would
-have. Old tables are dropped without CASCADE: foreign keys of other tables that point at them
+Constraint names are explicit and carry the final table's name from the start, in the staging
+table too (`<table>_pkey`, `<table>_<column>_len`, `_code` for a code list, `_range` for
+min/max, `_form` for a partial date, `_fkey`): CHECK and FOREIGN KEY names are per table in
+SQLite and PostgreSQL, and PostgreSQL's primary key (whose index name is per schema) is added at
+publish. Decimals are NUMERIC(p,s); SQLite has no exact decimal, so there a decimal of scale 0 is
+INTEGER and any other the exact text of the decimal. Old tables are dropped without CASCADE: foreign keys of other tables that point at them
 are dropped and re-created (and so re-validated) inside the publishing transaction, and any
 other dependent object (a view) makes the publish fail and roll back rather than vanish.
 """
@@ -38,6 +41,12 @@ STAGING_SUFFIX = "__staging"
 USE_ADBC = True  # SQLite through the ADBC driver when it is installed (tests switch it off)
 
 
+def integer_decimal(spec: ColumnSpec) -> bool:
+    """A decimal of scale 0 that fits a 64-bit integer: INTEGER in SQLite, so that it sorts,
+    compares and sums as a number (a scale above 0 is kept as its exact text there)."""
+    return spec.dtype == "decimal" and spec.scale == 0 and (spec.precision or 18) <= 18
+
+
 def sql_type(spec: ColumnSpec) -> sa.types.TypeEngine:
     """SQL column type of a standard column."""
     if spec.dtype in ("str", "digits", "code"):
@@ -47,12 +56,47 @@ def sql_type(spec: ColumnSpec) -> sa.types.TypeEngine:
         return sa.String(length) if length else sa.Text()
     if spec.dtype == "decimal":
         # SQLite has no exact decimal type: NUMERIC would turn '12.30' into the float 12.3.
-        # The exact text (always `scale` digits after the point) is kept instead.
-        return sa.Numeric(spec.precision or 18, spec.scale).with_variant(sa.Text(), "sqlite")
+        # Whole numbers (scale 0) are INTEGER there; the exact text (always `scale` digits
+        # after the point) is kept otherwise.
+        sqlite = sa.Integer() if integer_decimal(spec) else sa.Text()
+        return sa.Numeric(spec.precision or 18, spec.scale).with_variant(sqlite, "sqlite")
     return {
         "int": sa.BigInteger(), "date": sa.Date(), "partial_date": sa.String(10),
         "flag": sa.SmallInteger(),
     }[spec.dtype]
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _value_checks(spec: ColumnSpec, dialect: str | None) -> list[tuple[str, Any]]:
+    """(name suffix, condition) of the CHECKs that follow the schema's rules on values: the
+    code list, min/max and the form of a partial date (YYYY, YYYY-MM or YYYY-MM-DD, digits
+    only, as migrate.validate.rows checks it; 不詳 parts are left out, not zeroed)."""
+    col = sa.column(spec.name)
+    checks: list[tuple[str, Any]] = []
+    if spec.dtype == "code" and spec.codes:
+        checks.append(("code", col.in_(list(spec.codes))))
+    if spec.minimum is not None or spec.maximum is not None:
+        value: Any = col
+        if spec.dtype == "decimal" and dialect == "sqlite" and not integer_decimal(spec):
+            value = sa.cast(col, sa.Numeric)  # compare the text of the decimal as a number
+        bounds = []
+        if spec.minimum is not None:
+            bounds.append(value >= _number(spec.minimum))
+        if spec.maximum is not None:
+            bounds.append(value <= _number(spec.maximum))
+        checks.append(("range", sa.and_(*bounds)))
+    if spec.dtype == "partial_date":
+        if dialect == "sqlite":  # SQLite has no regular expressions: three GLOB patterns
+            year = "[0-9]" * 4
+            two = "[0-9]" * 2
+            checks.append(("form", sa.or_(*(col.op("GLOB")(pattern) for pattern in (
+                year, f"{year}-{two}", f"{year}-{two}-{two}")))))
+        elif dialect == "postgresql":
+            checks.append(("form", col.regexp_match(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")))
+    return checks
 
 
 def table_name_of(layout_id: str) -> str:
@@ -61,27 +105,35 @@ def table_name_of(layout_id: str) -> str:
 
 
 def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None, *,
-              keys: bool = True, foreign_keys: set[str] | None = None) -> sa.Table:
-    """The SQLAlchemy table of a standard layout: PK, NOT NULL, lengths, references — all from
-    the YAML. Lengths are CHECK constraints too because SQLite does not enforce VARCHAR(n).
+              keys: bool = True, foreign_keys: set[str] | None = None,
+              constraint_prefix: str | None = None, dialect: str | None = None) -> sa.Table:
+    """The SQLAlchemy table of a standard layout: PK, NOT NULL, lengths, code lists, min/max,
+    partial-date forms, references — all from the YAML. Lengths are CHECK constraints too
+    because SQLite does not enforce VARCHAR(n).
     keys=False leaves out the primary and foreign keys (added after a bulk load).
     foreign_keys: the layouts whose tables this run loads (None = all); a reference to another
     layout, or a conditional one (住登外 rows are not in the referenced table), gets no
-    FOREIGN KEY: the pipeline checks those per record instead."""
+    FOREIGN KEY: the pipeline checks those per record instead.
+    constraint_prefix: what constraint names start with (default: the table's name); a staging
+    table passes its final table's name, since CHECK and FOREIGN KEY names are per table.
+    dialect: the database ('sqlite', 'postgresql'), for the CHECKs that differ between them."""
     name = name or schema.name
+    prefix = constraint_prefix or name
     columns = [sa.Column(spec.name, sql_type(spec), nullable=not spec.required,
                          comment=spec.ja) for spec in schema.columns]
     constraints: list[sa.Constraint] = []
     if schema.primary_key and keys:
-        constraints.append(sa.PrimaryKeyConstraint(*schema.primary_key, name=f"{name}_pkey"))
+        constraints.append(sa.PrimaryKeyConstraint(*schema.primary_key, name=f"{prefix}_pkey"))
     for spec in schema.columns:
         col = sa.column(spec.name)
         if spec.dtype in ("str", "digits", "code") and spec.length:
             constraints.append(sa.CheckConstraint(sa.func.length(col) == spec.length,
-                                                  name=f"{name}_{spec.name}_len"))
+                                                  name=f"{prefix}_{spec.name}_len"))
         elif spec.dtype in ("str", "digits") and spec.max_length:
             constraints.append(sa.CheckConstraint(sa.func.length(col) <= spec.max_length,
-                                                  name=f"{name}_{spec.name}_len"))
+                                                  name=f"{prefix}_{spec.name}_len"))
+        for suffix, condition in _value_checks(spec, dialect):
+            constraints.append(sa.CheckConstraint(condition, name=f"{prefix}_{spec.name}_{suffix}"))
         ref = spec.references
         if ref is not None and keys and not ref.unless and (
                 foreign_keys is None or ref.layout in foreign_keys):
@@ -91,7 +143,7 @@ def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None, *,
             elif target not in metadata.tables:  # SQLAlchemy needs the target's column type
                 sa.Table(target, metadata, sa.Column(ref.column, sql_type(spec)))
             constraints.append(sa.ForeignKeyConstraint(
-                [spec.name], [f"{target}.{ref.column}"], name=f"{name}_{spec.name}_fkey"))
+                [spec.name], [f"{target}.{ref.column}"], name=f"{prefix}_{spec.name}_fkey"))
     return sa.Table(name, metadata, *columns, *constraints, comment=schema.title_ja)
 
 
@@ -399,12 +451,18 @@ class SqlSink:
         # one B-tree insert per row) and foreign keys are validated by one query, not a
         # trigger per row; SQLite cannot add constraints later, so its staging table has them.
         self.deferred_keys = self.dialect == "postgresql"
+        # Constraint names are per table in SQLite and, but for the primary key's index
+        # (added at publish on PostgreSQL), in PostgreSQL: the staging table carries the final
+        # names, so a DBA never sees `__staging` in them and the publish renames nothing.
         self.staging = table_for(schema, sa.MetaData(), staging_name(schema.name, run_id),
-                                 keys=not self.deferred_keys, foreign_keys=foreign_keys)
+                                 keys=not self.deferred_keys, foreign_keys=foreign_keys,
+                                 constraint_prefix=schema.name, dialect=self.dialect)
         self.quote = dialect.identifier_preparer.quote
         self.column_list = ", ".join(self.quote(c) for c in schema.column_names)
         self.date_columns = [c.name for c in schema.columns if c.dtype == "date"]
-        self.decimal_columns = [c.name for c in schema.columns if c.dtype == "decimal"]
+        self.decimal_columns = [c.name for c in schema.columns
+                                if c.dtype == "decimal" and not integer_decimal(c)]
+        self.integer_decimals = [c.name for c in schema.columns if integer_decimal(c)]
         self.rows = 0
         self.published = False  # set once publish_tables has put the staging table in place
         database = self.engine.url.database
@@ -441,9 +499,11 @@ class SqlSink:
         self.rows += frame.height
 
     def _sqlite_values(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Dates as ISO text and decimals as text: how SQLAlchemy keeps them in SQLite."""
+        """Dates as ISO text, whole decimals as integers and other decimals as text: how
+        SQLAlchemy keeps them in SQLite."""
         return frame.with_columns(pl.col(self.date_columns).dt.to_string("%Y-%m-%d"),
-                                  pl.col(self.decimal_columns).cast(pl.Utf8))
+                                  pl.col(self.decimal_columns).cast(pl.Utf8),
+                                  pl.col(self.integer_decimals).cast(pl.Int64))
 
     def _copy(self, frame: pl.DataFrame) -> None:
         """COPY in CSV format: polars writes the buffer in native code; an empty string is

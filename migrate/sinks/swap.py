@@ -58,13 +58,16 @@ def discard_tables(url: str, sinks: list[SqlSink]) -> None:
         engine.dispose()
 
 
-def drop_leftover_staging(url: str, tables: list[str]) -> list[str]:
-    """Staging tables of these layouts left by runs that died before publishing."""
+def drop_leftover_staging(url: str, tables: list[str], run_id: str | None = None
+                          ) -> list[str]:
+    """Staging tables of these layouts left by runs that died before publishing (only those
+    of one run with `run_id`)."""
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
             left = [name for name in sa.inspect(conn).get_table_names()
-                    if any(name.startswith(f"{t}{STAGING_SUFFIX}_") for t in tables)]
+                    if any(name.startswith(f"{t}{STAGING_SUFFIX}_{run_id or ''}")
+                           for t in tables)]
             for name in left:
                 sa.Table(name, sa.MetaData()).drop(conn)
         return left
@@ -148,7 +151,9 @@ class _Publisher:
                     dialect=self.dialect)))
 
     def _rename_constraints(self, sink: SqlSink) -> None:
-        """PostgreSQL keeps constraint and index names through a table rename."""
+        """PostgreSQL keeps constraint and index names through a table rename. The staging
+        table's constraints already carry the final names (migrate.sinks.sql.SqlSink), so this
+        renames only a constraint that would still be named after the staging table."""
         stage, final = sink.staging.name, sink.table_name
         for constraint in sink.staging.constraints:
             if not isinstance(constraint.name, str) or not constraint.name.startswith(stage):

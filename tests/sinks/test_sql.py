@@ -95,14 +95,42 @@ def test_table_and_constraints_come_from_the_schema(db_url, schema):
     for spec in schema.columns:
         assert columns[spec.name]["nullable"] == (not spec.required), spec.name
     assert pk["constrained_columns"] == ["atena_no"]
-    if db_url.startswith("postgresql"):
-        assert pk["name"] == "juki_pkey"  # renamed with the table: the next run can reuse it
+    assert pk["name"] == "juki_pkey"  # the next run can reuse it
+    assert {"juki_lg_code_len", "juki_sex_code", "juki_idou_jiyu_code", "juki_birth_date_form",
+            "juki_jumin_date_form", "juki_setai_order_range"} <= checks
+    assert not any("staging" in c for c in checks)
+
+
+def test_the_staging_table_carries_the_final_constraint_names(db_url, schema):
+    """A DBA who looks while a run loads (or at a run's leftovers) sees juki_* names, never
+    juki__staging_*: constraint names are per table, so the staging table has the final ones."""
+    sink = SqlSink(db_url, schema, run_id="abc123")
+    sink.write(rows(schema, range(3)))
+    sink.commit()
+    try:
+        engine = sa.create_engine(db_url)
+        with engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            assert inspector.has_table("juki__staging_abc123")
+            checks = {c["name"] for c in inspector.get_check_constraints("juki__staging_abc123")}
+            pk = inspector.get_pk_constraint("juki__staging_abc123")
+        engine.dispose()
         assert "juki_lg_code_len" in checks and not any("staging" in c for c in checks)
+        if db_url.startswith("sqlite"):  # PostgreSQL adds the primary key at the swap
+            assert pk["name"] == "juki_pkey"
+    finally:
+        from migrate.sinks.swap import discard_tables
+        discard_tables(db_url, [sink])
+    assert table_names(db_url) == set()
 
 
-@pytest.mark.parametrize("column,value", [("shimei", "長" * 101), ("lg_code", "13101"),
-                                          ("kojin_no", "1234567890123")])
-def test_database_enforces_lengths(db_url, schema, column, value):
+@pytest.mark.parametrize("column,value", [
+    ("shimei", "長" * 101), ("lg_code", "13101"), ("kojin_no", "1234567890123"),
+    ("sex", "3"), ("idou_jiyu", "999"),  # code lists: IN (…)
+    ("birth_date", "1950-5"), ("jumin_date", "S50-04-01"), ("birth_date", "19500512"),
+    ("setai_order", 0), ("setai_order", 1000),  # min: 1, max: 999
+])
+def test_database_enforces_lengths_codes_forms_and_ranges(db_url, schema, column, value):
     sink = SqlSink(db_url, schema)
     with pytest.raises((sa.exc.DBAPIError, UsageError)):
         sink.write(rows(schema, range(2), **{column: value}))
@@ -193,6 +221,72 @@ def test_unreachable_server_is_a_usage_error(schema):
     with pytest.raises(UsageError) as info:
         SqlSink("postgresql+psycopg://someone:secret@127.0.0.1:1/nothing", schema)
     assert "secret" not in str(info.value) and "127.0.0.1" in str(info.value)
+
+
+# ---------------------------------------------------------------- decimals
+
+MONEY = """layout: okane/v1
+title: {ja: 金額, en: amounts}
+primary_key: [ban]
+columns:
+  - {name: ban, ja: 番号, en: number, dtype: int, required: true}
+  - {name: gaku, ja: 金額, en: amount, dtype: decimal, precision: 12, min: 0}
+  - {name: soneki, ja: 損益, en: profit or loss, dtype: decimal, precision: 12}
+  - {name: ritsu, ja: 税率, en: rate, dtype: decimal, precision: 6, scale: 2, min: 0, max: 100}
+"""
+
+
+@pytest.fixture
+def money(tmp_path):
+    path = tmp_path / "okane.yaml"
+    path.write_text(MONEY, encoding="utf-8")
+    return load_schema(path)
+
+
+def amounts(money, gaku, soneki, ritsu) -> pl.DataFrame:
+    from decimal import Decimal
+    dtypes = {c.name: polars_dtype(c) for c in money.columns}
+    return pl.DataFrame({"ban": list(range(len(gaku))), "gaku": gaku, "soneki": soneki,
+                         "ritsu": [None if r is None else Decimal(r) for r in ritsu]},
+                        schema=dtypes)
+
+
+def test_whole_decimals_are_numbers_and_sort_as_numbers(db_url, money):
+    """Scale 0: NUMERIC(p,0) on PostgreSQL, INTEGER on SQLite (not text: max() of 9 and 10000
+    is 10000, and a sum is exact); scale 2 stays exact (NUMERIC, or the decimal's text on
+    SQLite)."""
+    load(db_url, money, amounts(money, [9, 10_000, 250, None], [-5, 7, 0, None],
+                                ["1.50", "10.00", "0.05", None]))
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        columns = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns("okane")}
+        top, low, total = conn.exec_driver_sql(
+            "SELECT max(gaku), min(soneki), sum(gaku) FROM okane").one()
+        ritsu = conn.exec_driver_sql("SELECT ritsu FROM okane ORDER BY ban").scalars().all()
+        checks = {c["name"] for c in sa.inspect(conn).get_check_constraints("okane")}
+    engine.dispose()
+    assert (int(top), int(low), int(total)) == (10_000, -5, 10_259)
+    if db_url.startswith("sqlite"):
+        assert str(columns["gaku"]) == "INTEGER" and str(columns["soneki"]) == "INTEGER"
+        assert str(columns["ritsu"]) == "TEXT" and ritsu[:3] == ["1.50", "10.00", "0.05"]
+    else:
+        assert str(columns["gaku"]) == "NUMERIC(12, 0)"
+        assert str(columns["ritsu"]) == "NUMERIC(6, 2)"
+        assert [str(r) for r in ritsu[:3]] == ["1.50", "10.00", "0.05"]
+    assert {"okane_gaku_range", "okane_ritsu_range"} <= checks
+    assert "okane_soneki_range" not in checks  # no min/max: a loss may be negative
+
+
+@pytest.mark.parametrize("column,value", [("gaku", -1), ("ritsu", "100.01"), ("ritsu", "-0.01")])
+def test_database_enforces_min_and_max_of_decimals(db_url, money, column, value):
+    values = {"gaku": [1, 2], "soneki": [0, 0], "ritsu": ["1.00", "2.00"]}
+    values[column] = [values[column][0], value]
+    sink = SqlSink(db_url, money)
+    with pytest.raises((sa.exc.DBAPIError, UsageError)):
+        sink.write(amounts(money, **values))
+        load_table(sink)
+    sink.abort()
+    assert "okane" not in table_names(db_url)
 
 
 # ---------------------------------------------------------------- references → foreign keys
