@@ -14,16 +14,20 @@ fixed window buffer (``_WINDOW`` codes) rather than memory-mapped, because mappe
 touches count toward the process's resident set and would make peak RSS grow with the input; a
 small in-memory fence index (the first code of every window) skips windows no query falls in.
 Each chunk therefore costs a sequential read of the spilled codes it may hit (from the page
-cache, 8 bytes per key), and peak memory is ~``memory_keys`` x 16 bytes x 3 plus a few windows.
+cache, 8 bytes per key), and peak memory is ~``memory_keys`` x 16 bytes x 3 plus a few windows
+(24 bytes for keys that carry a text ref, below).
 
 A code that is a hash never decides alone (``migrate.validate.keytext``): each hashed key also
 stores a ref to its exact text, a hash hit counts only when the texts are equal, and a key whose
 hash is taken by another key lives in a small exact overflow dict (empty unless two keys of the
-run share a 64-bit hash). Keys with exact codes (digit strings, small integers) carry no text.
+run share a 64-bit hash; it grows only with real collisions). Keys with exact codes (digit
+strings, small integers) carry no text. Spilled keys and texts are personal data: they live in
+0600 files in the tracker's 0700 temporary directory, removed by ``close()``.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -159,6 +163,11 @@ class _Run:
 
     def paths(self) -> list[Path]:
         return [p for p in (self.keys_path, self.records_path, self.refs_path) if p is not None]
+
+
+def _private(path: str, flags: int) -> int:
+    """Open for writing as 0600: spilled keys are personal data."""
+    return os.open(path, flags, 0o600)
 
 
 def _read_into(file: BinaryIO, buffer: np.ndarray, start: int) -> np.ndarray:
@@ -505,7 +514,7 @@ class KeyTracker:
         fences: list[np.ndarray] = []
         size, last = 0, 0
         with ExitStack() as stack:
-            files = [stack.enter_context(open(path, "wb")) for path in paths]
+            files = [stack.enter_context(open(path, "wb", opener=_private)) for path in paths]
             for block in blocks:
                 keys = block[0]
                 if not len(keys):
