@@ -54,7 +54,7 @@ def test_accepted_rows_equal_migrate(tmp_path, mapping):
     assert summary["rejected"] == result.ledger.rejected
 
     migrate_reasons: dict[str, set[str]] = {}
-    with open(tmp_path / "migrate" / "rejects.csv", encoding="utf-8") as handle:
+    with open(tmp_path / "migrate" / "rejects.csv", encoding="utf-8-sig") as handle:
         for row in csv.DictReader(handle):
             migrate_reasons.setdefault(row["record"], set()).add(row["reason"])
     with open(tmp_path / "naive" / "rejects.csv", encoding="utf-8") as handle:

@@ -20,6 +20,10 @@ def test_generate_then_run(runner, tmp_path):
     assert "Reconciled" in result.output
     doc = json.loads((tmp_path / "out" / "run.json").read_text())
     assert doc["reconciliation"]["rejected"] == 5
+    # the files people open in Excel start with a BOM; the standard layout's CSV does not
+    for name in ("rejects.csv", "warnings.csv"):
+        assert (tmp_path / "out" / name).read_bytes().startswith(b"\xef\xbb\xbfrecord,"), name
+    assert (tmp_path / "out" / "juki.csv").read_bytes().startswith(b"src_record,")
 
 
 def test_mapping_by_path(runner, tmp_path, mapping_copy):

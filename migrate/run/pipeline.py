@@ -75,10 +75,10 @@ PROBLEM_COLUMNS = ["record", "offset", "field", "column", "reason", "message", "
 
 class ProblemWriter(CsvSink):
     """rejects.csv / warnings.csv: a CSV output (staged, renamed on commit) whose rows get a
-    localized message per reason."""
+    localized message per reason; UTF-8 with a BOM, so that Excel opens it."""
 
     def __init__(self, path: Path, messages: dict[str, str]):
-        super().__init__(path, PROBLEM_COLUMNS)
+        super().__init__(path, PROBLEM_COLUMNS, bom=True)
         self.messages = messages
         self.lang = language()
 

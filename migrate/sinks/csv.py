@@ -1,4 +1,10 @@
-"""Standard-layout CSV: UTF-8, header, schema column order, ISO dates, empty = null."""
+"""Standard-layout CSV: UTF-8, header, schema column order, ISO dates, empty = null.
+
+The standard-layout files are for machines and have no byte order mark. Files that people open
+in Excel (rejects.csv, warnings.csv) start with one (`bom=True`): without it Excel on Japanese
+Windows reads UTF-8 as cp932 and shows mojibake. polars and `csv` with encoding 'utf-8-sig'
+read both kinds alike.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,14 @@ import polars as pl
 from migrate.sinks.atomic import commit, discard, private_open, temp_path
 
 RECOUNT_BLOCK = 8 * 1024 * 1024
+BOM = "\ufeff".encode()
 
 
 class CsvSink:
     """Streams chunks into one CSV file, renamed into place on commit."""
 
-    def __init__(self, path: Path, columns: list[str], sum_columns: tuple[str, ...] = ()):
+    def __init__(self, path: Path, columns: list[str], sum_columns: tuple[str, ...] = (), *,
+                 bom: bool = False):
         self.name = "csv"
         self.path = path
         self.columns = columns
@@ -24,6 +32,8 @@ class CsvSink:
         self._recounted: tuple[int, dict[str, int]] | None = None
         self.temp = temp_path(path)
         self.handle = private_open(self.temp, "wb")
+        if bom:  # for Excel: see the module's docstring
+            self.handle.write(BOM)
         pl.DataFrame(schema={c: pl.Utf8 for c in columns}).write_csv(self.handle)
 
     def write(self, frame: pl.DataFrame) -> None:
@@ -72,7 +82,7 @@ class CsvSink:
                 sums[column] += int(values.cast(pl.Int64).sum() or 0)
 
         with open(self.path, "rb") as handle:
-            handle.readline()  # the header line
+            handle.readline()  # the header line (after the BOM, if any)
             rest = b""
             while block := handle.read(RECOUNT_BLOCK):
                 block = rest + block
