@@ -88,14 +88,16 @@ _NOT_PERSONAL_BY_SOURCE = {
     "the mapping, schema, tables": ("allowed", "check", "code", "codes", "col", "column", "dtypes",
                                     "columns", "dtype", "enc", "encoding", "exactly", "extra",
                                     "field", "fmt", "format", "group", "key", "known", "layout",
-                                    "left", "right",
+                                    "left", "right", "precision", "scale", "meaning",
                                     "layouts", "held", "mapping", "missing", "name", "names",
                                     "ops", "part", "pii", "quote", "ref", "reference", "table",
                                     "target", "type", "what", "width"),
     "the command line and files": ("address", "engine", "file", "files", "folder", "input",
-                                   "module", "out", "pair", "path", "plan", "report", "sink",
+                                   "module", "out", "output", "outputs", "pair", "path",
+                                   "plan", "report", "sink",
                                    "source", "stem", "worker"),
-    "counts, sizes, positions": ("a", "b", "bytes", "changed", "count", "defects", "end",
+    "counts, sizes, positions": ("a", "accepted", "b", "bytes", "changed", "count", "defects",
+                                 "end", "passed", "read", "total",
                                  "guess", "hits", "length", "limit", "line", "max", "maximum",
                                  "minimum", "most", "n", "nl", "offset", "only_a", "only_b",
                                  "rate", "record", "records", "rejected", "rest", "rows",
@@ -112,6 +114,9 @@ MASKED_UPSTREAM = {
         "url is DbCheck.url (safe_url); expected/actual are invariants built with _masked; "
         "keys come from RowDiff, built with _key_display",
     ("migrate/read/delimited.py", "_check_newlines"): "expected/found are crlf or lf",
+    ("migrate/report/summary.py", "print_summary"):
+        "expected/actual are the ledger's invariants: counts and control totals summed over "
+        "all records, never one record's value",
 }
 
 

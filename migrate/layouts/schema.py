@@ -202,6 +202,12 @@ def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
             raise ctx.fail(node, key, "'{key}' does not apply to a {dtype} column",
                            "It applies to {dtypes} columns; remove it or change the dtype.",
                            key=key, dtype=dtype, dtypes=", ".join(dtypes))
+    precision = ctx.number(node, "precision", what, whole=True, minimum=1)
+    scale = ctx.number(node, "scale", what, whole=True) or 0
+    if (precision or 18) > 38 or scale > (precision or 18):
+        raise ctx.fail(node, "precision", "a decimal column holds at most 38 digits, and its "
+                       "scale ({scale}) at most its precision ({precision})",
+                       scale=scale, precision=precision or 18)
     codes = code_table = None
     if dtype == "code":
         code_table = base / str(ctx.require(node, "codes", f"code column {name}"))
@@ -212,8 +218,7 @@ def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
         required=bool(node.get("required", False)),
         length=ctx.number(node, "length", what, whole=True, minimum=1),
         max_length=ctx.number(node, "max_length", what, whole=True, minimum=1),
-        precision=ctx.number(node, "precision", what, whole=True, minimum=1),
-        scale=ctx.number(node, "scale", what, whole=True) or 0,
+        precision=precision, scale=scale,
         minimum=ctx.number(node, "min", what), maximum=ctx.number(node, "max", what),
         codes=codes, code_table=code_table, checks=_load_checks(ctx, node), pii=pii,
         references=_load_reference(ctx, node), line=node.line)

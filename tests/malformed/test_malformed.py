@@ -424,6 +424,12 @@ def compare_rule_across_types(tmp: Path) -> list[str]:
     return listing(tmp, ["番号,氏名,生年月日", "1,山田,20000101"], mapping=mapping, schema=schema)
 
 
+@case(2, "a decimal column holds at most 38 digits")
+def decimal_precision_too_large(tmp: Path) -> list[str]:
+    return listing(tmp, ["番号,氏名", "1,山田"], schema=LIST_SCHEMA + (
+        "  - {name: amount, ja: 金額, en: Amount, dtype: decimal, precision: 1950}\n"))
+
+
 @case(2, "primary key column '5' is not a column")
 def primary_key_a_number(tmp: Path) -> list[str]:
     return schema_edit(tmp, "primary_key: [atena_no]", "primary_key: 5")
