@@ -96,10 +96,12 @@ def main() -> None:
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="With --engine dask: the Dask scheduler to use, e.g. tcp://host:8786. The "
                    "input must be at the same path on every worker.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="List every check and every reject reason in the summary.")
 @handles_errors
 def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str | None,
                 max_rejects: int | None, chunk_mb: int, workers: int | None, engine: str,
-                scheduler: str | None) -> None:
+                scheduler: str | None, verbose: bool) -> None:
     """Convert INPUT with a mapping — or every file of a migration plan (migration.yaml) in
     dependency order — and write CSV, Parquet, a database, rejects and run.json."""
     from migrate.layouts import load_mapping
@@ -125,7 +127,7 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
     with progress_bar(console, t("Converting")) as progress:
         result = run(RunOptions(mapping, input_path, out_dir, db_url, max_rejects,
                                 chunk_mb * 1024 * 1024, progress, workers, engine, scheduler))
-    print_summary(result, console)
+    print_summary(result, console, verbose)
     sys.exit(result.exit_code)
 
 

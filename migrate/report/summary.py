@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from migrate.i18n import t
@@ -25,50 +26,127 @@ class RunResult(Protocol):
     def exit_code(self) -> int: ...
 
 
-def print_summary(result: RunResult, console: Console) -> None:
+TOP_REASONS = 5  # reject reasons shown by default; -v shows all
+
+
+def format_value(value: Any) -> str:
+    """A figure for people: numbers with separators, lists joined, column totals in words —
+    never a Python repr."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return t("yes") if value else t("no")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,}"
+    if isinstance(value, dict):
+        labels = {"non_null": t("values"), "sum": t("sum"), "min": t("earliest"),
+                  "max": t("latest")}
+        return t(", ").join(f"{labels.get(str(k), str(k))} {format_value(v)}"
+                            for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return t(", ").join(format_value(v) for v in value)
+    return str(value)
+
+
+def check_label(name: str) -> str:
+    """What a reconciliation check compares, in the user's language (the check's id is kept
+    in run.json and the report)."""
+    kind, _, subject = name.partition(":")
+    labels = {
+        "read_equals_accepted_plus_rejected": t("records read = accepted + rejected"),
+        "trailer_present": t("the file has a trailer record"),
+        "trailer_count": t("record count in the trailer = data records read"),
+        "control_total_source": t("control total of {column} in the trailer = sum over the "
+                                  "records read", column=subject),
+        "control_total_output": t("sum of {column} written + rejected = sum read",
+                                  column=subject),
+        "sink_rows": t("rows in {output} = records accepted", output=output_label(subject)),
+        "db_table": t("table {table} is in the database", table=subject),
+        "db_rows": t("rows in the database table {table} = records accepted", table=subject),
+        "parquet_rows": t("rows in the Parquet file = records accepted"),
+        "db_totals": t("column {column}: database = Parquet (count, sum, earliest and latest)",
+                       column=subject),
+        "db_row_hash": t("every row of {table}: database = Parquet (row hash)", table=subject),
+    }
+    return labels.get(kind, name)
+
+
+def output_label(name: str) -> str:
+    return {"csv": t("CSV"), "parquet": t("Parquet"), "database": t("database"),
+            "rejects": t("rejected records"), "warnings": t("warnings"),
+            "report": t("report")}.get(name, name)
+
+
+def _reason(reason: str) -> str:
+    """A reason's meaning, with its code in brackets so that people can search for it."""
+    meaning = reason_message(reason).split(" — ")[0]
+    return meaning if meaning == reason else t("{meaning} ({code})", meaning=meaning,
+                                               code=reason)
+
+
+def print_summary(result: RunResult, console: Console, verbose: bool = False) -> None:
+    """Verdict first, then the funnel, the main reject reasons, the checks that failed (all of
+    them with verbose) and where the outputs are: about 20 lines."""
     ledger = result.ledger
-    table = Table(title=t("Reconciliation"), show_header=True, header_style="bold")
-    table.add_column(t("what"))
-    table.add_column(t("records"), justify="right")
-    labels = {"header": t("header records"), "data": t("data records"),
-              "trailer": t("trailer records"), "unknown": t("records of an unknown type")}
-    for kind, count in sorted(ledger.records_by_kind.items()):
-        table.add_row(labels.get(kind, kind), f"{count:,}")
-    table.add_row(t("data records read"), f"{ledger.data_read:,}")
-    table.add_row(t("accepted (written)"), f"{ledger.accepted:,}", style="green")
-    table.add_row(t("rejected"), f"{ledger.rejected:,}",
-                  style="yellow" if ledger.rejected else None)
-    console.print(table)
+    failed = [inv for inv in ledger.invariants if not inv.ok]
+    if result.exit_code == 0:
+        console.print("[bold green]✔ " + escape(t("Reconciled: every record is either written "
+                                                 "or listed in rejects.csv.")) + "[/bold green]")
+    else:
+        console.print("[bold red]✘ " + escape(t("NOT reconciled: see the failed checks "
+                                               "below.")) + "[/bold red]")
+    console.print(t("Records: {read} read → {accepted} accepted + {rejected} rejected",
+                    read=f"{ledger.data_read:,}", accepted=f"{ledger.accepted:,}",
+                    rejected=f"{ledger.rejected:,}"), highlight=False)
+    sinks = [(inv.name.partition(":")[2], inv.actual) for inv in ledger.invariants
+             if inv.name.startswith("sink_rows:")]
+    if sinks:
+        console.print(t("Written: {outputs}", outputs=t(", ").join(
+            f"{output_label(name)} {format_value(rows)}" for name, rows in sinks)),
+            highlight=False)
+    passed = len(ledger.invariants) - len(failed)
+    console.print(t("Checks: {passed} of {total} passed", passed=passed,
+                    total=len(ledger.invariants)), highlight=False)
     if ledger.rejected_by_reason:
-        reasons = Table(title=t("Rejected records by first reason"), header_style="bold")
+        reasons = Table(title=t("Rejected records by first reason"), header_style="bold",
+                        title_justify="left")
         reasons.add_column(t("reason"))
         reasons.add_column(t("records"), justify="right")
-        reasons.add_column(t("meaning"))
-        for reason, count in ledger.rejected_by_reason.most_common():
-            reasons.add_row(reason, f"{count:,}", reason_message(reason).split(" — ")[0])
+        common = ledger.rejected_by_reason.most_common()
+        shown = common if verbose else common[:TOP_REASONS]
+        for reason, count in shown:
+            reasons.add_row(escape(_reason(reason)), f"{count:,}")
+        if len(shown) < len(common):
+            rest = sum(count for _, count in common[len(shown):])
+            reasons.add_row(t("{n} other reasons", n=len(common) - len(shown)), f"{rest:,}")
         console.print(reasons)
     if ledger.warnings_by_reason:
-        console.print(t("Warnings (values kept): {items}", items=", ".join(
-            f"{r} {c:,}" for r, c in ledger.warnings_by_reason.most_common())))
-    for inv in ledger.invariants:
-        mark = "[green]OK[/green]" if inv.ok else "[red]FAILED[/red]"
-        console.print(f"  {mark} {inv.name}: {t('expected')} {inv.expected}, "
-                      f"{t('actual')} {inv.actual}")
+        console.print(t("Warnings (values kept): {items}", items=t(", ").join(
+            f"{_reason(r)} {c:,}" for r, c in ledger.warnings_by_reason.most_common(
+                None if verbose else TOP_REASONS))), highlight=False)
+    for inv in (ledger.invariants if verbose else failed):
+        mark = "[green]OK[/green]" if inv.ok else "[red]" + t("FAILED") + "[/red]"
+        console.print(f"  {mark} " + escape(t("{check}: expected {expected}, found {actual}",
+                                              check=check_label(inv.name),
+                                              expected=format_value(inv.expected),
+                                              actual=format_value(inv.actual))),
+                      highlight=False)
     if result.max_rejects_exceeded:
-        console.print("[red]" + t("More records were rejected than --max-rejects allows.")
-                      + "[/red]")
-    for name, path in result.outputs.items():
-        console.print(f"  {name}: {path}")
-    console.print(f"  run.json: {result.run_json}")
-    if result.exit_code == 0:
-        console.print("[bold green]" + t("Reconciled: every record is either written or "
-                                         "listed in rejects.csv.") + "[/bold green]")
-    else:
-        console.print("[bold red]" + t("NOT reconciled: see the FAILED lines above and "
-                                       "run.json.") + "[/bold red]")
+        console.print("[red]" + escape(t("More records were rejected than --max-rejects "
+                                         "allows.")) + "[/red]")
+    folder = result.run_json.parent
+    console.print(t("Outputs in {folder}: {files}", folder=folder, files=t(", ").join(
+        [path.name for path in result.outputs.values()] + [result.run_json.name])),
+        highlight=False, soft_wrap=True)
+    if result.exit_code != 0:
         console.print(t("Nothing was published: the output folder and the database are as "
                         "they were. The evidence of this run is in {folder}.",
-                        folder=result.run_json.parent), highlight=False)
+                        folder=folder), highlight=False)
+    elif not verbose:
+        console.print(t("Every check is in report.html and run.json; -v lists them here."),
+                      highlight=False)
 
 
 def print_plan_summary(result: Any, console: Console) -> None:

@@ -45,18 +45,11 @@ from migrate.run.chunkwork import (
     process_in_worker,
 )
 from migrate.run.options import RunOptions, RunResult, default_workers
-from migrate.run.publishing import (
-    DatabaseLock,
-    clean_database,
-    private_database,
-    settle,
-    still_published,
-)
+from migrate.run.publishing import PublishPoint
 from migrate.sinks import BackgroundSink
 from migrate.sinks.atomic import write_text_atomic
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
-from migrate.sinks.publish import Staging
 from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
 from migrate.sinks.swap import publish_tables
 from migrate.transform.mapper import (
@@ -465,39 +458,18 @@ def run(options: RunOptions) -> RunResult:
     """Convert one legacy file and publish all its outputs (files, run.json, report, database
     table) at one point when it reconciles; a run that does not publishes nothing and keeps
     its evidence in OUT.failed-<time>-<id>. MigrateError for input errors, nothing published."""
-    stage = Staging(options.out_dir)
-    private_db = options.db_url is None
-    external = None if private_db or options.db_url == "none" else options.db_url
-    lock = None
+    point = PublishPoint(options.out_dir, options.db_url, [options.mapping.target.name])
     try:
-        lock = DatabaseLock(external)
-    except BaseException:
-        stage.release()
-        raise
-    try:
-        stage.begin(still_published(external))
-    except BaseException:
-        lock.release()
-        raise
-    try:
-        clean_database(external, [options.mapping.target.name])
-        if private_db:
-            private_database(stage.out, stage.path, {options.mapping.target.name})
-        work = replace(options, out_dir=stage.path, published=(stage.path, stage.out),
-                       run_id=stage.run_id, private_db=private_db)
+        work = replace(options, out_dir=point.stage.path, db_url=point.work_db if
+                       point.private_db else options.db_url, published=point.published,
+                       run_id=point.run_id, private_db=point.private_db)
         result = Pipeline(work).run()
-        _remove_work_dir(stage.path)
+        _remove_work_dir(point.stage.path)
     except BaseException:
-        stage.discard()
-        lock.release()
+        point.abandon()
         raise
-    # the default database lives in the staging folder and its table is already in place
-    shared = [] if private_db or result.sql_sink is None else [result.sql_sink]
-    try:
-        folder = settle(stage, result.exit_code == 0, external, shared)
-    finally:
-        lock.release()
-    if folder != stage.out:
+    folder = point.settle(result.exit_code == 0, [result.sql_sink])
+    if folder != point.stage.out:
         result.run_json = folder / "run.json"
         result.outputs = {key: folder / path.name for key, path in result.outputs.items()
                           if (folder / path.name).is_file()}

@@ -24,17 +24,9 @@ from migrate.i18n import t
 from migrate.layouts.plan import Plan, PlanInput, referenced_layouts
 from migrate.read.fixed import DEFAULT_CHUNK_BYTES, file_sha256
 from migrate.run.pipeline import WORK_DIR, Pipeline, RunOptions, RunResult
-from migrate.run.publishing import (
-    DatabaseLock,
-    clean_database,
-    private_database,
-    settle,
-    still_published,
-)
+from migrate.run.publishing import PublishPoint
 from migrate.sinks.atomic import write_text_atomic
-from migrate.sinks.publish import Staging
 from migrate.sinks.sql import default_sqlite_url, safe_url
-from migrate.sinks.swap import discard_tables
 from migrate.validate.crossfile import CrossFile
 
 
@@ -70,22 +62,11 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
     refer to its layout (directly or not) are skipped — their references could not be
     checked; the other files still run, so that the report shows every problem at once.
     """
-    stage = Staging(out_dir)
-    private_db = db_url is None
-    external = None if private_db or db_url == "none" else db_url
-    lock = None
-    try:
-        lock = DatabaseLock(external)
-        stage.begin(still_published(external))
-    except BaseException:
-        if lock is not None:
-            lock.release()
-        stage.release()
-        raise
+    tables = sorted({item.mapping.target.name for item in plan.inputs})
+    point = PublishPoint(out_dir, db_url, tables)
+    stage = point.stage
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    tables = sorted({item.mapping.target.name for item in plan.inputs})
-    work_db = default_sqlite_url(stage.path) if private_db else str(db_url)
     results: list[tuple[PlanInput, RunResult]] = []
     failed: list[tuple[PlanInput, MigrateError]] = []
     skipped: list[tuple[PlanInput, str]] = []
@@ -93,9 +74,6 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
     loaded: dict[str, list[tuple[Path, int]]] = {}  # layout → (Parquet, rows) of its files
     cross = CrossFile(stage.path / WORK_DIR)
     try:
-        clean_database(external, tables)
-        if private_db:
-            private_database(stage.out, stage.path, set(tables))
         for item in plan.inputs:
             layout = item.mapping.target.id
             blocked = sorted((referenced_layouts(item) | {layout}) & broken)
@@ -105,12 +83,12 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
                 continue
             earlier = loaded.setdefault(layout, [])
             last = item is [i for i in plan.inputs if i.mapping.target.id == layout][-1]
-            options = RunOptions(item.mapping, item.input, stage.path / item.name, work_db,
+            options = RunOptions(item.mapping, item.input, stage.path / item.name, point.work_db,
                                  max_rejects, chunk_bytes, progress(item) if progress else None,
                                  workers, engine, scheduler, cross, db_append=bool(earlier),
                                  db_verify=last, db_parts=tuple(earlier),
-                                 published=(stage.path, stage.out), run_id=stage.run_id,
-                                 private_db=private_db)
+                                 published=point.published, run_id=point.run_id,
+                                 private_db=point.private_db)
             try:
                 result = Pipeline(options).run()
             except MigrateError as error:
@@ -125,7 +103,7 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
         cross.close()
         shutil.rmtree(stage.path / WORK_DIR, ignore_errors=True)
         result = PlanResult(results, stage.out / "run.json", failed=failed, skipped=skipped)
-        label = default_sqlite_url(stage.out) if private_db else str(db_url)
+        label = default_sqlite_url(stage.out) if point.private_db else str(db_url)
         document = result.document = plan_document(plan, result, label, started,
                                                    time.perf_counter() - clock)
         write_text_atomic(stage.path / "run.json",
@@ -135,16 +113,9 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
         write_plan_report(document, stage.path)
     except BaseException:
         cross.close()
-        if external:
-            discard_tables(external, [r.sql_sink for _, r in results if r.sql_sink])
-        stage.discard()
-        lock.release()
+        point.abandon()
         raise
-    sinks = [] if private_db else [r.sql_sink for _, r in results if r.sql_sink is not None]
-    try:
-        folder = settle(stage, result.exit_code == 0, external, sinks)
-    finally:
-        lock.release()
+    folder = point.settle(result.exit_code == 0, [r.sql_sink for _, r in results])
     result.run_json = folder / "run.json"
     result.report = folder / "report.html"
     return result

@@ -32,7 +32,14 @@ from typing import Any
 
 from migrate.errors import MigrateError, UsageError
 from migrate.sinks.publish import Staging, checkpoint, recover
-from migrate.sinks.sql import SqlSink, connect, create_engine, parse_url, safe_url
+from migrate.sinks.sql import (
+    SqlSink,
+    connect,
+    create_engine,
+    default_sqlite_url,
+    parse_url,
+    safe_url,
+)
 from migrate.sinks.swap import (
     discard_tables,
     drop_leftover_staging,
@@ -199,6 +206,64 @@ def _mark_failed(folder: Path, error: MigrateError) -> None:
     document["exit_code"] = error.exit_code
     document["publish_error"] = str(error)
     run_json.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+class PublishPoint:
+    """The one publish point of a run or a plan, opened before anything is written: OUT's lock
+    and staging folder, the lock of a database outside OUT (cleared of dead runs' staging
+    tables), or the staging folder's own copy of the default SQLite database.
+
+    `work_db` is where the run loads; `published` maps the staging folder to OUT for the paths
+    run.json names. Exactly one of `settle` or `abandon` ends it."""
+
+    def __init__(self, out: Path, db_url: str | None, tables: list[str]):
+        self.private_db = db_url is None
+        self.external = None if self.private_db or db_url == "none" else db_url
+        self.tables = tables
+        self.stage = Staging(out)
+        self.lock: DatabaseLock | None = None
+        try:
+            self.lock = DatabaseLock(self.external)
+            self.stage.begin(still_published(self.external))
+        except BaseException:
+            if self.lock is not None:
+                self.lock.release()
+            self.stage.release()
+            raise
+        try:
+            clean_database(self.external, tables)
+            if self.private_db:
+                private_database(self.stage.out, self.stage.path, set(tables))
+        except BaseException:
+            self.abandon()
+            raise
+        self.work_db = (default_sqlite_url(self.stage.path) if self.private_db
+                        else str(db_url))
+        self.published = (self.stage.path, self.stage.out)
+        self.run_id = self.stage.run_id
+
+    def settle(self, ok: bool, sinks: list[SqlSink | None]) -> Path:
+        """Publish everything (ok) or nothing; the folder run.json is in now (OUT, or the
+        failed-run folder). The default database's tables are already in place in the staging
+        folder; those of a database outside OUT are published here."""
+        shared = [] if self.private_db else [s for s in sinks if s is not None]
+        try:
+            return settle(self.stage, ok, self.external, shared)
+        finally:
+            self._release_lock()
+
+    def abandon(self) -> None:
+        """An error or an interruption: this run's staging tables and folder go."""
+        if self.external:
+            with suppress(MigrateError):
+                drop_leftover_staging(self.external, self.tables, self.run_id)
+        self.stage.discard()
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
 
 def recover_output(out: Path, db_url: str | None) -> list[str]:

@@ -85,7 +85,8 @@ class Staging:
     """The staging folder of one run (or one plan) and the lock on its OUT."""
 
     def __init__(self, out: Path, run_id: str | None = None):
-        self.out = Path(os.path.abspath(out))
+        given = Path(os.path.abspath(out))  # OUT itself may be a link: it is what is swapped
+        self.out = given.parent.resolve() / given.name if given.name else given
         if self.out.parent == self.out:
             raise UsageError("the output folder cannot be the root folder {path}",
                              {"path": self.out}, hint="Give a folder of its own, e.g. --out out.")
@@ -188,7 +189,8 @@ def recover(out: Path, still_published: Callable[[dict[str, Any]], bool] | None 
     database tables were already published (its marker says which, and `still_published`
     confirms the database has them) is published; any other staging folder is removed.
     Returns what was done, for the log."""
-    out = Path(os.path.abspath(out))
+    given = Path(os.path.abspath(out))
+    out = given.parent.resolve() / given.name if given.name else given
     done = []
     if (out / MARKER).is_file():  # killed right after the exchange: OUT is complete
         (out / MARKER).unlink()
