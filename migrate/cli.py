@@ -42,13 +42,33 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 stderr.print(f"[bold red]{t('error')}:[/bold red] {format_error(translated)}",
                              highlight=False, soft_wrap=True)
                 sys.exit(translated.exit_code)
+            # The exception's own text is not shown: it may quote input values (a resident's
+            # data); MIGRATE_DEBUG=1 shows it to whoever asks for it.
             stderr.print(f"[bold red]{t('internal error')}:[/bold red] "
-                         f"{type(error).__name__}: {error}. "
-                         + t("No output was saved. Run again with MIGRATE_DEBUG=1 to see "
-                             "the details and report them."), highlight=False)
+                         + t("{kind} at {where}: a bug in migrate, not a problem of the input. "
+                             "Run again with MIGRATE_DEBUG=1 to see the details (they may show "
+                             "values of the input) and report them.",
+                             kind=type(error).__name__, where=_bug_location(error)),
+                         highlight=False, soft_wrap=True)
             sys.exit(3)
 
     return wrapper
+
+
+def _bug_location(error: BaseException) -> str:
+    """file:line of the innermost frame of migrate's own code in the traceback."""
+    import traceback
+
+    frames = traceback.extract_tb(error.__traceback__)
+    package = Path(__file__).resolve().parent
+    ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(package)] or frames
+    if not ours:
+        return "?"
+    frame = ours[-1]
+    name = Path(frame.filename)
+    shown = name.resolve().relative_to(package.parent) if name.resolve().is_relative_to(
+        package.parent) else name.name
+    return f"{shown}:{frame.lineno}"
 
 
 def _environment_error(error: BaseException) -> MigrateError | None:

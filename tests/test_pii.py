@@ -102,7 +102,8 @@ _NOT_PERSONAL_BY_SOURCE = {
                                  "minimum", "most", "n", "nl", "offset", "only_a", "only_b",
                                  "rate", "record", "records", "rejected", "rest", "rows",
                                  "seconds", "size", "start", "stated", "stride"),
-    "the program and the machine": ("error", "found", "items", "pid", "problem", "reason",
+    "the program and the machine": ("error", "found", "items", "kind", "pid", "problem",
+                                    "reason",
                                     "sha", "status", "tool", "version", "where"),
 }
 NOT_PERSONAL = frozenset(n for names in _NOT_PERSONAL_BY_SOURCE.values() for n in names)

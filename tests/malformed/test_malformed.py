@@ -776,3 +776,19 @@ def test_malformed(item: Case, tmp_path: Path, runner, monkeypatch):
         rec = document["reconciliation"]
         assert rec["data_records_read"] == rec["accepted"] + rec["rejected"]
         assert (rec["rejected"] > 0) == item.rejects
+
+
+def test_a_bug_is_exit_3_without_the_values_it_was_holding(tmp_path, runner, monkeypatch):
+    """Exit 3 stays for real bugs; its message names the exception and where it happened, but
+    not its text (which may quote a resident's data), and claims nothing about the outputs."""
+    import migrate.run.pipeline
+
+    def bug(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise ValueError(f"cannot convert {RESIDENT}")
+
+    monkeypatch.delenv("MIGRATE_DEBUG", raising=False)
+    monkeypatch.setattr(migrate.run.pipeline, "open_reader", bug)
+    result = runner.invoke(main, juki(tmp_path), catch_exceptions=False)
+    assert result.exit_code == 3
+    assert "internal error: ValueError at migrate/run/pipeline.py:" in result.output
+    assert RESIDENT not in result.output and "no output was saved" not in result.output.lower()
