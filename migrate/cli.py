@@ -244,9 +244,12 @@ def demo_command(out_dir: Path, rows: int, defects: int) -> None:
     input_dir = out_dir / "input"
     defects = min(defects, rows // 100)
     report = generate_set(input_dir, rows, seed=1, defects=defects)
+    # a planted defect can touch several records (a household, a person's tax and NHI rows):
+    # the figure is the records listed in defects.json, each of which the run must reject
     console.print(t("1. Generated {rows} resident records with tax and NHI files and {defects} "
-                    "injected defects: {path}", rows=f"{report.rows:,}", defects=defects,
-                    path=input_dir))
+                    "defective records (listed in {file}): {path}", rows=f"{report.rows:,}",
+                    defects=f"{len(report.defects):,}", file=input_dir / "defects.json",
+                    path=input_dir), highlight=False)
     plan_path = input_dir / "migration.yaml"
     console.print(t("2. Running: migrate run {plan} --out {out}", plan=plan_path,
                     out=out_dir / "out"))

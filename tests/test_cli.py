@@ -94,6 +94,12 @@ def test_demo(runner, tmp_path):
     assert (tmp_path / "demo" / "out" / "juki" / "juki.csv").exists()
     assert (tmp_path / "demo" / "out" / "zeimu" / "zeimu.parquet").exists()
     assert (tmp_path / "demo" / "out" / "run.json").exists()
+    # the count on screen is the records listed in defects.json, and the run rejects them all
+    listed = json.loads((tmp_path / "demo" / "input" / "defects.json").read_text())
+    assert len(listed) > 3  # 3 planted defects touch more records than that
+    assert f"and {len(listed)} defective records (listed in" in " ".join(result.output.split())
+    files = json.loads((tmp_path / "demo" / "out" / "run.json").read_text())["files"]
+    assert sum(f["rejected"] for f in files) == len(listed)
 
 
 def test_progress_reports_records(tmp_path, juki_mapping):
