@@ -43,6 +43,7 @@ class Case:
     never: tuple[str, ...] = ()  # text that must not be shown
     patch: Callable[[pytest.MonkeyPatch], None] | None = None
     file_size_limit: int | None = None  # run in a process whose files cannot grow past this
+    env: tuple[tuple[str, str], ...] = ()  # run in a process with these environment variables
 
 
 CASES: list[Case] = []
@@ -50,11 +51,11 @@ CASES: list[Case] = []
 
 def case(exit_code: int, fragment: str, *, data: bool = False, rejects: bool = True,
          never: tuple[str, ...] = (), patch: Callable[[pytest.MonkeyPatch], None] | None = None,
-         file_size_limit: int | None = None
+         file_size_limit: int | None = None, env: tuple[tuple[str, str], ...] = ()
          ) -> Callable[[Callable[[Path], list[str]]], Callable[[Path], list[str]]]:
     def register(make: Callable[[Path], list[str]]) -> Callable[[Path], list[str]]:
         CASES.append(Case(make.__name__, make, exit_code, fragment, data, rejects, never,
-                          patch, file_size_limit))
+                          patch, file_size_limit, env))
         return make
     return register
 
@@ -634,6 +635,16 @@ def db_disk_full_for_real(tmp: Path) -> list[str]:
     return args
 
 
+@case(0, "", data=True, rejects=False, env=(("PYTHONIOENCODING", "ascii"),))
+def terminal_that_cannot_show_japanese(tmp: Path) -> list[str]:
+    return juki(tmp)
+
+
+@case(2, "\\u30a8\\u30e9\\u30fc", env=(("PYTHONIOENCODING", "ascii"), ("LANG", "ja_JP.UTF-8")))
+def terminal_that_cannot_show_a_japanese_error(tmp: Path) -> list[str]:
+    return juki(tmp, replace("eof_marker: 0x1a", "eof_marker: abc"))
+
+
 def _out_of_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     import migrate.run.pipeline
 
@@ -723,16 +734,18 @@ def reconcile_folder_missing(tmp: Path) -> list[str]:
 # ---------------------------------------------------------------- the test
 
 
-def _in_a_process(args: list[str], limit: int) -> tuple[int, str]:
+def _in_a_process(args: list[str], limit: int | None, extra: dict[str, str]
+                  ) -> tuple[int, str]:
     import os
     import resource
     import subprocess
     import sys
 
     def limit_files() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    env = {**os.environ, "LANG": "C.UTF-8"}
+    env = {**os.environ, "LANG": "C.UTF-8", **extra}
     env.pop("MIGRATE_DEBUG", None)
     done = subprocess.run([sys.executable, "-c", "from migrate.cli import main; main()", *args],
                           preexec_fn=limit_files, capture_output=True, text=True, env=env,
@@ -758,8 +771,8 @@ def test_malformed(item: Case, tmp_path: Path, runner, monkeypatch):
     args = item.make(tmp_path)
     if item.patch is not None:
         item.patch(monkeypatch)
-    if item.file_size_limit is not None:
-        exit_code, shown = _in_a_process(args, item.file_size_limit)
+    if item.file_size_limit is not None or item.env:
+        exit_code, shown = _in_a_process(args, item.file_size_limit, dict(item.env))
     else:
         result = runner.invoke(main, args, catch_exceptions=False)
         exit_code, shown = result.exit_code, result.output
@@ -768,7 +781,7 @@ def test_malformed(item: Case, tmp_path: Path, runner, monkeypatch):
     assert item.fragment in shown, shown
     for text in item.never:
         assert text not in shown, shown
-    if item.exit_code == 2:
+    if item.exit_code == 2 and "LANG" not in dict(item.env):
         assert "error:" in shown.lower()
     if item.data:
         document = _run_json(tmp_path)
