@@ -85,45 +85,42 @@ def _environment_error(error: BaseException) -> MigrateError | None:
     return None
 
 
-@click.group(help=t('migrate: move legacy core-system exports into the standard layout, and prove '
-              'it.'))
+@click.group()
 @click.version_option(__version__, prog_name="migrate")
 def main() -> None:
-    """The help text is in the decorator (translated)."""
+    """migrate: move legacy core-system exports into the standard layout, and prove it."""
     os.umask(0o077)
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show 氏名 gets \u6c0f…
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
 
 
-@main.command("run", help=t('Convert INPUT with a mapping — or every file of a migration plan '
-              '(migration.yaml) in dependency order — and write CSV, Parquet, a database, '
-              'rejects and run.json.'))
+@main.command("run")
 @click.option("--mapping", "-m", "mapping_ref", default=None,
-              help=t("Mapping id (e.g. vendor_a/juki) or path to a mapping YAML file. Leave it "
-                   "out when INPUT is a migration plan (migration.yaml)."))
+              help="Mapping id (e.g. vendor_a/juki) or path to a mapping YAML file. Leave it "
+                   "out when INPUT is a migration plan (migration.yaml).")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
-              help=t("Output folder."))
+              help="Output folder.")
 @click.option("--db", "db_url", default=None,
-              help=t("SQLAlchemy database URL (default: sqlite:///OUT/migrate.db); 'none' "
-                   "writes files only."))
+              help="SQLAlchemy database URL (default: sqlite:///OUT/migrate.db); 'none' "
+                   "writes files only.")
 @click.option("--max-rejects", type=click.IntRange(min=0), default=None,
-              help=t("Fail (exit 1) when more records than this are rejected."))
+              help="Fail (exit 1) when more records than this are rejected.")
 @click.option("--chunk-mb", type=click.IntRange(min=1), default=32, show_default=True,
-              help=t("Megabytes of input processed per chunk (bounds memory)."))
+              help="Megabytes of input processed per chunk (bounds memory).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help=t("Processes for decoding and validation (default: all cores). Outputs are "
-                   "identical whatever the number."))
+              help="Processes for decoding and validation (default: all cores). Outputs are "
+                   "identical whatever the number.")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
-              help=t("Where the per-chunk work runs: this machine's processes, or Dask "
+              help="Where the per-chunk work runs: this machine's processes, or Dask "
                    "(a local cluster of --workers processes, or the cluster at --scheduler). "
-                   "Outputs are identical."))
+                   "Outputs are identical.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
-              help=t("With --engine dask: the Dask scheduler to use, e.g. tcp://host:8786. The "
-                   "input must be at the same path on every worker."))
+              help="With --engine dask: the Dask scheduler to use, e.g. tcp://host:8786. The "
+                   "input must be at the same path on every worker.")
 @click.option("--verbose", "-v", is_flag=True,
-              help=t("List every check and every reject reason in the summary."))
+              help="List every check and every reject reason in the summary.")
 @handles_errors
 def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str | None,
                 max_rejects: int | None, chunk_mb: int, workers: int | None, engine: str,
