@@ -133,6 +133,14 @@ def _catalogue_messages() -> list[tuple[str, str]]:
 
 
 def test_every_placeholder_of_every_message_is_classified():
+    """The policy for messages: no message quotes an input value unmasked.
+
+    Every {placeholder} of every message, in English and in Japanese, is named from one of two
+    lists. NOT_PERSONAL placeholders are filled from what staff wrote or the machine says (the
+    mapping, schema and code tables, the command line, paths, counts, record numbers, offsets,
+    reason codes, OS errors, a database driver's first line). MASKED placeholders may carry
+    record content or secrets and are masked where they are filled (next test). A new
+    placeholder fails here until someone decides which list it belongs to."""
     import re
 
     placeholder = re.compile(r"\{(\w+)\}")
