@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, settings
 # (medium), a whole `migrate run` (heavy).
 COUNTS = {
     "light": {"migrate-fuzz-ci": 40, "migrate-fuzz-dev": 150},
-    "medium": {"migrate-fuzz-ci": 8, "migrate-fuzz-dev": 30},
-    "heavy": {"migrate-fuzz-ci": 4, "migrate-fuzz-dev": 12},
+    "medium": {"migrate-fuzz-ci": 5, "migrate-fuzz-dev": 30},
+    "heavy": {"migrate-fuzz-ci": 3, "migrate-fuzz-dev": 12},
 }
 
 _COMMON = {
