@@ -178,6 +178,9 @@ def init_worker(context: ChunkContext) -> None:
     state once per process."""
     global _WORKER
     guard_parent_death()
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the run (and
+    # says so once); a worker ends with the pool, not with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = ChunkWorker(context)
 
 
