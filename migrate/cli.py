@@ -19,6 +19,88 @@ from migrate.run.engines import ENGINES
 
 stderr = Console(stderr=True)
 
+# click's own words (usage, section titles, usage errors) in Japanese. click looks its messages
+# up through the module-level names `_` and `ngettext` of its modules at call time, so pointing
+# those at this table translates them; anything not listed stays as click wrote it.
+_CLICK_JA = {
+    "Usage:": "使い方:",
+    "Options": "オプション",
+    "Commands": "コマンド",
+    "Positional arguments": "引数",
+    "Show this message and exit.": "このヘルプを表示して終了します。",
+    "Show the version and exit.": "バージョンを表示して終了します。",
+    "%(prog)s, version %(version)s": "%(prog)s バージョン %(version)s",
+    "default: {default}": "既定値：{default}",
+    "required": "必須",
+    "env var: {var}": "環境変数：{var}",
+    "Error: {message}": "エラー：{message}",
+    "Try '{command} {option}' for help.": "'{command} {option}' で使い方を表示できます。",
+    "Missing argument": "次の引数を指定してください：",
+    "Missing option": "次のオプションを指定してください：",
+    "Missing parameter": "次のパラメーターを指定してください：",
+    "Missing {param_type}": "次の{param_type}を指定してください：",
+    "Missing parameter: {param_name}": "パラメーター {param_name} がありません。",
+    "Missing command.": "コマンドを指定してください。",
+    "No such command {name!r}.": "コマンド {name!r} はありません。",
+    "No such option {name!r}.": "オプション {name!r} はありません。",
+    "No such option: {name}": "オプション {name} はありません。",
+    "Option {name!r} does not take a value.": "オプション {name!r} に値は指定できません。",
+    "Invalid value for {param_hint}: {message}": "{param_hint} の値が正しくありません：{message}",
+    "Invalid value: {message}": "値が正しくありません：{message}",
+    "{value!r} is not a valid {number_type}.": "{value!r} は数値ではありません。",
+    "{value} is not in the range {range}.": "{value} は範囲 {range} の外です。",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} がありません。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} はフォルダーです。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} はファイルです。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} を読み取れません。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} に書き込めません。",
+    "file": "ファイル",
+    "directory": "フォルダー",
+    "path": "パス",
+    "Aborted!": "中止しました。",
+    "Got unexpected extra argument ({args})": "余分な引数があります（{args}）",
+    "Got unexpected extra arguments ({args})": "余分な引数があります（{args}）",
+    "Option {name!r} requires an argument.": "オプション {name!r} には値が必要です。",
+    "Option {name!r} requires {nargs} arguments.": "オプション {name!r} には値が {nargs} 個必要です。",
+    "Did you mean {possibility}?": "{possibility} のことですか？",
+    "(Did you mean one of: {possibilities}?)": "（{possibilities} のいずれかですか？）",
+    "{value!r} is not {choice}.": "{value!r} は {choice} ではありません。",
+    "{value!r} is not one of {choices}.": "{value!r} は {choices} のいずれでもありません。",
+}
+
+
+def _translate_click() -> None:
+    """Let click speak Japanese when the user's locale is Japanese."""
+    from migrate.i18n import language
+
+    if language() != "ja":
+        return
+    import importlib
+
+    def gettext(message: str) -> str:
+        return _CLICK_JA.get(message, message)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    for name in ("core", "decorators", "exceptions", "formatting", "parser", "types",
+                 "termui", "utils"):
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+    # the value placeholders of --help (TEXT, INTEGER RANGE …) come from the types' names
+    from click import types
+
+    for kind, label in ((types.StringParamType, "文字列"), (types.IntParamType, "整数"),
+                        (types.IntRange, "整数"), (types.FloatParamType, "数値"),
+                        (types.FloatRange, "数値")):
+        kind.name = label
+
+
+_translate_click()
+
 
 def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn MigrateError into a one-paragraph message and its exit code; never a traceback."""
@@ -85,48 +167,59 @@ def _environment_error(error: BaseException) -> MigrateError | None:
     return None
 
 
-@click.group()
+def _quiet_interrupts(unraisable: Any) -> None:
+    """Ctrl-C can land while a generator is being closed: Python then prints "Exception
+    ignored … KeyboardInterrupt" with a traceback. The run ends with its own message."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+@click.group(help=t("migrate: move legacy core-system exports into the standard layout, and prove "
+              "it."))
 @click.version_option(__version__, prog_name="migrate")
 def main() -> None:
-    """migrate: move legacy core-system exports into the standard layout, and prove it."""
+    """The help text is in the decorator (translated)."""
     os.umask(0o077)
+    sys.unraisablehook = _quiet_interrupts
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show 氏名 gets \u6c0f…
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
 
 
-@main.command("run")
+@main.command("run", help=t("Convert INPUT with a mapping — or every file of a migration plan "
+              "(migration.yaml) in dependency order — and write CSV, Parquet, a database, "
+              "rejects and run.json."))
 @click.option("--mapping", "-m", "mapping_ref", default=None,
-              help="Mapping id (e.g. vendor_a/juki) or path to a mapping YAML file. Leave it "
-                   "out when INPUT is a migration plan (migration.yaml).")
+              help=t("Mapping id (e.g. vendor_a/juki) or path to a mapping YAML file. Leave it "
+                   "out when INPUT is a migration plan (migration.yaml)."))
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Output folder.")
+              help=t("Output folder."))
 @click.option("--db", "db_url", default=None,
-              help="SQLAlchemy database URL (default: sqlite:///OUT/migrate.db); 'none' "
-                   "writes files only.")
+              help=t("SQLAlchemy database URL (default: sqlite:///OUT/migrate.db); 'none' "
+                   "writes files only."))
 @click.option("--max-rejects", type=click.IntRange(min=0), default=None,
-              help="Fail (exit 1) when more records than this are rejected.")
+              help=t("Fail (exit 1) when more records than this are rejected."))
 @click.option("--chunk-mb", type=click.IntRange(min=1), default=32, show_default=True,
-              help="Megabytes of input processed per chunk (bounds memory).")
+              help=t("Megabytes of input processed per chunk (bounds memory)."))
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes for decoding and validation (default: all cores). Outputs are "
-                   "identical whatever the number.")
+              help=t("Processes for decoding and validation (default: all cores). Outputs are "
+                   "identical whatever the number."))
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
-              help="Where the per-chunk work runs: this machine's processes, or Dask "
+              help=t("Where the per-chunk work runs: this machine's processes, or Dask "
                    "(a local cluster of --workers processes, or the cluster at --scheduler). "
-                   "Outputs are identical.")
+                   "Outputs are identical."))
 @click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="With --engine dask: the Dask scheduler to use, e.g. tcp://host:8786. The "
-                   "input must be at the same path on every worker.")
+              help=t("With --engine dask: the Dask scheduler to use, e.g. tcp://host:8786. The "
+                   "input must be at the same path on every worker."))
 @click.option("--verbose", "-v", is_flag=True,
-              help="List every check and every reject reason in the summary.")
+              help=t("List every check and every reject reason in the summary."))
 @handles_errors
 def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str | None,
                 max_rejects: int | None, chunk_mb: int, workers: int | None, engine: str,
                 scheduler: str | None, verbose: bool) -> None:
-    """Convert INPUT with a mapping — or every file of a migration plan (migration.yaml) in
-    dependency order — and write CSV, Parquet, a database, rejects and run.json."""
+    """The help text is in the decorator (translated)."""
     from migrate.layouts import load_mapping
     from migrate.layouts.plan import is_plan, load_plan
     from migrate.report.summary import print_summary
@@ -182,22 +275,23 @@ def _run_plan(plan: Any, out_dir: Path, db_url: str | None, max_rejects: int | N
     return result
 
 
-@main.command("generate")
-@click.option("--mapping", "-m", "mapping_ref", default=None, help="Mapping id or path.")
+@main.command("generate", help=t("Write a realistic synthetic legacy export for a mapping (or a whole set with "
+              "--set)."))
+@click.option("--mapping", "-m", "mapping_ref", default=None, help=t("Mapping id or path."))
 @click.option("--set", "set_name", type=click.Choice(["vendor_a"]), default=None,
-              help="Instead of one file: a consistent set of resident, tax and NHI files of "
-                   "this vendor plus migration.yaml, written into the folder OUT.")
+              help=t("Instead of one file: a consistent set of resident, tax and NHI files of "
+                   "this vendor plus migration.yaml, written into the folder OUT."))
 @click.option("--rows", type=click.IntRange(min=1), required=True,
-              help="Data records (with --set: resident records).")
+              help=t("Data records (with --set: resident records)."))
 @click.option("--out", "-o", "out_path", required=True, type=click.Path(path_type=Path),
-              help="The legacy file to write (with --set: the folder).")
+              help=t("The legacy file to write (with --set: the folder)."))
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--defects", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Inject this many defective records (listed in OUT.defects.json).")
+              help=t("Inject this many defective records (listed in OUT.defects.json)."))
 @handles_errors
 def generate_command(mapping_ref: str | None, set_name: str | None, rows: int, out_path: Path,
                      seed: int, defects: int) -> None:
-    """Write a realistic synthetic legacy export for a mapping (or a whole set with --set)."""
+    """The help text is in the decorator (translated)."""
     from migrate.layouts import load_mapping
     from migrate.synth.generate import generate
 
@@ -231,15 +325,15 @@ def generate_command(mapping_ref: str | None, set_name: str | None, rows: int, o
                      path=f"{report.path}.defects.json"))
 
 
-@main.command("demo")
+@main.command("demo", help=t("Generate a vendor_a set for the three business areas (resident records, "
+              "resident tax, NHI) with injected defects, and run its migration plan."))
 @click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path),
-              default=Path("migrate-demo"), show_default=True, help="Folder for everything.")
+              default=Path("migrate-demo"), show_default=True, help=t("Folder for everything."))
 @click.option("--rows", type=click.IntRange(min=1), default=5000, show_default=True)
 @click.option("--defects", type=click.IntRange(min=0), default=16, show_default=True)
 @handles_errors
 def demo_command(out_dir: Path, rows: int, defects: int) -> None:
-    """Generate a vendor_a set for the three business areas (resident records, resident tax,
-    NHI) with injected defects, and run its migration plan."""
+    """The help text is in the decorator (translated)."""
     from migrate.layouts.plan import load_plan
     from migrate.synth.sets import generate_set
 
@@ -265,15 +359,15 @@ def demo_command(out_dir: Path, rows: int, defects: int) -> None:
     sys.exit(result.exit_code)
 
 
-@main.command("reconcile")
+@main.command("reconcile", help=t("Re-check a finished run's files against run.json (SHA-256) and its database "
+              'against its Parquet output (counts, control totals, row hashes; the keys that '
+              'differ). A run that died is settled first. Exit 1 when something drifted.'))
 @click.argument("out_dir", metavar="OUT_DIR", type=click.Path(path_type=Path))
 @click.option("--db", "db_url", default=None,
-              help="Database URL of the run (default: sqlite:///OUT_DIR/migrate.db).")
+              help=t("Database URL of the run (default: sqlite:///OUT_DIR/migrate.db)."))
 @handles_errors
 def reconcile_command(out_dir: Path, db_url: str | None) -> None:
-    """Re-check a finished run's files against run.json (SHA-256) and its database against its
-    Parquet output (counts, control totals, row hashes; the keys that differ). A run that died
-    is settled first. Exit 1 when something drifted."""
+    """The help text is in the decorator (translated)."""
     from rich.markup import escape
 
     from migrate.reconcile.files import check_files
@@ -302,32 +396,32 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
     sys.exit(0 if ok else 1)
 
 
-@main.command("export")
+@main.command("export", help=t("Write the contract deliverable: a BagIt bag with datapackage.json, the layout "
+              "YAML files and the cover list 送付ファイル一覧.csv."))
 @click.option("--from", "source", required=True,
-              help="A run's output folder or a plan's output folder (the --out of migrate run), "
-                   "or a database URL (sqlite:///out/migrate.db, postgresql+psycopg://…).")
+              help=t("A run's output folder or a plan's output folder (the --out of migrate run), "
+                   "or a database URL (sqlite:///out/migrate.db, postgresql+psycopg://…)."))
 @click.option("--to", "to", required=True, type=click.Path(path_type=Path),
-              help="The package folder to write (new or empty).")
+              help=t("The package folder to write (new or empty)."))
 @click.option("--layout", "layouts", default=None,
-              help="Only these layouts, comma-separated (e.g. juki/v1,zeimu/v1).")
+              help=t("Only these layouts, comma-separated (e.g. juki/v1,zeimu/v1)."))
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "fixed"]), default="csv",
-              show_default=True, help="Format of the data files; fixed: the fixed-width layout "
-                                      "of --mapping, written back from the standard data.")
+              show_default=True, help=t("Format of the data files; fixed: the fixed-width layout "
+                                      "of --mapping, written back from the standard data."))
 @click.option("--mapping", "-m", "mapping_ref", default=None,
-              help="With --format fixed: the mapping (id or path) whose layout is written.")
+              help=t("With --format fixed: the mapping (id or path) whose layout is written."))
 @click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default="utf-8",
-              show_default=True, help="Encoding of the CSV files.")
+              show_default=True, help=t("Encoding of the CSV files."))
 @click.option("--newline", type=click.Choice(["lf", "crlf"]), default="lf", show_default=True)
-@click.option("--bom", is_flag=True, help="Start each UTF-8 CSV file with a byte order mark.")
+@click.option("--bom", is_flag=True, help=t("Start each UTF-8 CSV file with a byte order mark."))
 @click.option("--info", "info", multiple=True, metavar="KEY=VALUE",
-              help="A bag-info.txt line: Source-Organization, Contact-Name, Contact-Email, "
-                   "External-Identifier (the contract), ... Repeatable.")
+              help=t("A bag-info.txt line: Source-Organization, Contact-Name, Contact-Email, "
+                   "External-Identifier (the contract), ... Repeatable."))
 @handles_errors
 def export_command(source: str, to: Path, layouts: str | None, fmt: str,
                    mapping_ref: str | None, encoding: str, newline: str, bom: bool,
                    info: tuple[str, ...]) -> None:
-    """Write the contract deliverable: a BagIt bag with datapackage.json, the layout YAML
-    files and the cover list 送付ファイル一覧.csv."""
+    """The help text is in the decorator (translated)."""
     from migrate.export.package import ExportOptions, export, parse_info
 
     options = ExportOptions(source, to, layouts.split(",") if layouts else None, fmt, encoding,
@@ -341,17 +435,17 @@ def export_command(source: str, to: Path, layouts: str | None, fmt: str,
                  rows=f"{result.rows:,}", seconds=f"{result.seconds:.1f}"))
 
 
-@main.command("verify")
+@main.command("verify", help=t("Check a package (made by migrate export or following the documented format): "
+              "bag fixity, row counts, every row against its layout, cross-file references "
+              "and group checks. Exit 0 when everything holds, 1 when something differs."))
 @click.argument("package", metavar="PACKAGE", type=click.Path(path_type=Path))
 @click.option("--out", "out_path", type=click.Path(path_type=Path), default=Path("verify.json"),
-              show_default=True, help="Where to write the findings as JSON (outside the "
-                                      "package: a file added inside it would break the bag).")
-@click.option("--all", "verbose", is_flag=True, help="List the checks that passed too.")
+              show_default=True, help=t("Where to write the findings as JSON (outside the "
+                                      "package: a file added inside it would break the bag)."))
+@click.option("--all", "verbose", is_flag=True, help=t("List the checks that passed too."))
 @handles_errors
 def verify_command(package: Path, out_path: Path, verbose: bool) -> None:
-    """Check a package (made by migrate export or following the documented format): bag
-    fixity, row counts, every row against its layout, cross-file references and group checks.
-    Exit 0 when everything holds, 1 when something differs."""
+    """The help text is in the decorator (translated)."""
     import json
 
     from migrate.export.verify import verify
@@ -367,25 +461,25 @@ def verify_command(package: Path, out_path: Path, verbose: bool) -> None:
     sys.exit(0 if result.ok else 1)
 
 
-@main.command("diff")
+@main.command("diff", help=t("Compare two standardized datasets by key (run folders, packages, Parquet or "
+              "CSV files, database URLs with --layout): rows only in A, only in B, changed "
+              "rows per column. Exit 0 when equal, 1 when they differ."))
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
 @click.option("--key", "key", default=None,
-              help="Key column(s), comma-separated (default: the layout's primary key).")
+              help=t("Key column(s), comma-separated (default: the layout's primary key)."))
 @click.option("--layout", default=None,
-              help="The layout of A and B (e.g. juki/v1): picks one file of a plan or package, "
-                   "and types bare CSV files.")
-@click.option("--ignore", default=None, help="Columns not to compare, comma-separated.")
+              help=t("The layout of A and B (e.g. juki/v1): picks one file of a plan or package, "
+                   "and types bare CSV files."))
+@click.option("--ignore", default=None, help=t("Columns not to compare, comma-separated."))
 @click.option("--tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Numbers that differ by at most this much are equal.")
+              help=t("Numbers that differ by at most this much are equal."))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."),
-              show_default=True, help="Folder for diff.json and diff.html.")
+              show_default=True, help=t("Folder for diff.json and diff.html."))
 @handles_errors
 def diff_command(a: str, b: str, key: str | None, layout: str | None, ignore: str | None,
                  tolerance: float, out_dir: Path) -> None:
-    """Compare two standardized datasets by key (run folders, packages, Parquet or CSV files,
-    database URLs with --layout):
-    rows only in A, only in B, changed rows per column. Exit 0 when equal, 1 when they differ."""
+    """The help text is in the decorator (translated)."""
     import json
 
     from migrate.export.diff import DiffOptions, diff
@@ -408,6 +502,21 @@ def diff_command(a: str, b: str, key: str | None, layout: str | None, ignore: st
     click.echo(t("The datasets are equal.") if result.equal else t("The datasets differ."))
     click.echo(f"diff.json: {out_dir / 'diff.json'}\ndiff.html: {html}")
     sys.exit(0 if result.equal else 1)
+
+
+def _translate_metavars() -> None:
+    """[OPTIONS] and COMMAND [ARGS]... of the usage lines in the user's language."""
+    from migrate.i18n import language
+
+    if language() != "ja":
+        return
+    main.options_metavar = "[オプション]"
+    main.subcommand_metavar = "コマンド [引数]..."
+    for command in main.commands.values():
+        command.options_metavar = "[オプション]"
+
+
+_translate_metavars()
 
 
 if __name__ == "__main__":

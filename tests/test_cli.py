@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from migrate.cli import main
@@ -113,3 +114,43 @@ def test_progress_reports_records(tmp_path, juki_mapping):
                    progress=lambda done, total: seen.append((done, total)), workers=1))
     assert seen[-1] == (1002, 1002)  # header + data + trailer
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def _japanese(*args: str) -> str:
+    """The output of migrate ARGS… in a new process under LANG=ja_JP.UTF-8 (click's words are
+    translated when migrate.cli is imported)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env.update(LANG="ja_JP.UTF-8", COLUMNS="100")
+    done = subprocess.run([sys.executable, "-m", "migrate.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+    return done.stdout + done.stderr
+
+
+# Words that stay as they are in Japanese text: names of formats, products, files and options.
+_KEPT = re.compile(r"--?[a-z][a-z-]*|[A-Za-z0-9_./:+*…-]*[/:.][A-Za-z0-9_./:+*…-]*|"
+                   r"\b(?:migrate|INPUT|OUT|OUT_DIR|PACKAGE|ADDRESS|KEY|VALUE|A|B|CSV|TSV|"
+                   r"UTF-8|cp932|utf-8|lf|crlf|csv|parquet|fixed|Parquet|SQLAlchemy|URL|Dask|"
+                   r"BagIt|YAML|JSON|BOM|SHA-256|ID|none|local|dask|vendor_a|"
+                   r"Source-Organization|Contact-Name|Contact-Email|External-Identifier)\b")
+_ENGLISH = re.compile(r"[A-Za-z]{2,}(?:[ ,']+[A-Za-z]{2,}){2,}")  # three English words in a row
+
+
+def test_help_and_usage_errors_are_japanese_under_lang_ja():
+    from migrate.cli import main as group
+
+    outputs = {"--help": _japanese("--help"),
+               "run (no INPUT)": _japanese("run"),
+               "run --chunk-mb abc": _japanese("run", "x", "-o", "y", "--chunk-mb", "abc"),
+               "unknown command": _japanese("nosuchcommand"),
+               "unknown option": _japanese("run", "x", "-o", "y", "--nosuchoption")}
+    for name in group.commands:
+        outputs[f"{name} --help"] = _japanese(name, "--help")
+    for what, text in outputs.items():
+        assert "使い方" in text, (what, text)
+        assert "Traceback" not in text, (what, text)
+        english = _ENGLISH.findall(_KEPT.sub(" ", text))
+        assert not english, (what, english, text)
