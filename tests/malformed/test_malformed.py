@@ -609,6 +609,21 @@ def db_server_not_running(tmp: Path) -> list[str]:
     return juki(tmp, db=f"postgresql+psycopg://u:{SECRET}@127.0.0.1:1/town")
 
 
+_HELD: list[sqlite3.Connection] = []  # locks a case holds while migrate runs
+
+
+@case(2, "database is locked")
+def db_locked_by_another_program(tmp: Path) -> list[str]:
+    """A database browser holds a write lock on the file (SQLite waits a while, then gives up)."""
+    path = tmp / "db" / "migrate.db"
+    path.parent.mkdir()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE other (x INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")
+    _HELD.append(holder)
+    return juki(tmp, db=f"sqlite:///{path}")
+
+
 def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
     import sqlalchemy as sa
 
@@ -771,11 +786,15 @@ def test_malformed(item: Case, tmp_path: Path, runner, monkeypatch):
     args = item.make(tmp_path)
     if item.patch is not None:
         item.patch(monkeypatch)
-    if item.file_size_limit is not None or item.env:
-        exit_code, shown = _in_a_process(args, item.file_size_limit, dict(item.env))
-    else:
-        result = runner.invoke(main, args, catch_exceptions=False)
-        exit_code, shown = result.exit_code, result.output
+    try:
+        if item.file_size_limit is not None or item.env:
+            exit_code, shown = _in_a_process(args, item.file_size_limit, dict(item.env))
+        else:
+            result = runner.invoke(main, args, catch_exceptions=False)
+            exit_code, shown = result.exit_code, result.output
+    finally:
+        while _HELD:
+            _HELD.pop().close()
     assert "Traceback" not in shown and "internal error" not in shown, shown
     assert exit_code == item.exit_code, shown
     assert item.fragment in shown, shown
