@@ -274,9 +274,10 @@ def _load_record_types(ctx: _Ctx, node: LocatedDict, delimited: bool) -> RecordT
     for key, code in codes.items():
         if code is not None:
             ascii_code(ctx, rt, key, code)
+    ctx.require(rt, "data", "record_type")
     if delimited:
         column = ctx.integer(rt, "column", "record_type")
-        width = max(len(c.encode("ascii", "replace")) for c in codes.values() if c)
+        width = max((len(c) for c in codes.values() if c), default=1)
         return RecordTypes(0, width, str(ctx.require(rt, "data", "record_type")),
                            codes["header"], codes["trailer"], column=column)
     rt_offset = ctx.integer(rt, "offset", "record_type")

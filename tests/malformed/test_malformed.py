@@ -290,6 +290,12 @@ def record_type_code_not_ascii(tmp: Path) -> list[str]:
     return juki(tmp, replace('data: "2"', 'data: "住"'))
 
 
+@case(2, "'data' is missing in record_type")
+def csv_record_type_without_codes(tmp: Path) -> list[str]:
+    return listing(tmp, ["番号,氏名", "1,山田"], mapping=LIST_MAPPING.replace(
+        "  header_line: true\n", "  header_line: true\n  record_type: {column: 0}\n"))
+
+
 @case(2, "unknown schema")
 def target_schema_missing(tmp: Path) -> list[str]:
     return juki(tmp, replace("target: ../schemas/juki/v1.yaml", "target: nowhere/v9"))
