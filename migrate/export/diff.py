@@ -22,7 +22,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from migrate.errors import UsageError
-from migrate.export.source import Dataset, batches, find_datasets
+from migrate.export.source import Dataset, batches, find_datasets, readable
 from migrate.export.tables import BATCH_ROWS, cast_expr, utf8_copy
 from migrate.layouts import Schema, load_schema
 from migrate.pii import mask
@@ -65,6 +65,7 @@ def _side(path: Path | str, layout: str | None) -> Dataset:
 
 def _lazy(dataset: Dataset, stack: ExitStack, scratch: Path) -> pl.LazyFrame:
     """The dataset as canonical text columns (typed by its layout first, when known)."""
+    readable(dataset)
     if dataset.format == "database":  # spooled to Parquet: scanned twice, never held whole
         spool = scratch / f"{dataset.name}-{id(dataset)}.parquet"
         writer = None

@@ -107,8 +107,18 @@ def _package_datasets(root: Path) -> list[Dataset]:
     return datasets
 
 
+def readable(dataset: Dataset) -> Dataset:
+    """The dataset itself when its rows can be read here (CSV, Parquet, a database table)."""
+    if dataset.format not in ("csv", "parquet", "database"):
+        raise UsageError("{path} is a {format} file, not standard-layout rows",
+                         {"path": dataset.path, "format": dataset.format},
+                         hint="Convert it with migrate run and its mapping first.")
+    return dataset
+
+
 def batches(dataset: Dataset) -> Iterator[pl.DataFrame]:
     """The rows of a dataset, typed by its layout, in batches."""
+    readable(dataset)
     if dataset.format == "database":
         from migrate.export.database import database_batches
 

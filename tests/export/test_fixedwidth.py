@@ -108,3 +108,14 @@ def test_cli_needs_format_and_mapping_together(runner, clean_set, tmp_path):
                                 "--format", "fixed", "--mapping", "vendor_a/kokuho_fuka"])
     assert done.exit_code == 0, done.output
     assert (tmp_path / "b" / "data" / "kokuho_fuka.dat").is_file()
+
+
+def test_a_fixed_package_is_not_read_as_rows(runner, clean_set, tmp_path):
+    export(ExportOptions(clean_set, tmp_path / "p", format="fixed",
+                         mapping="vendor_a/kokuho_fuka"))
+    done = runner.invoke(main, ["diff", str(tmp_path / "p"), str(clean_set / "kokuho_fuka"),
+                                "--out", str(tmp_path)])
+    assert done.exit_code == 2 and "migrate run" in done.output
+    done = runner.invoke(main, ["export", "--from", str(tmp_path / "p"), "--to",
+                                str(tmp_path / "again")])
+    assert done.exit_code == 2 and "Traceback" not in done.output
