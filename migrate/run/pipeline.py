@@ -45,7 +45,7 @@ from migrate.run.chunkwork import (
     process_in_worker,
 )
 from migrate.run.options import RunOptions, RunResult, default_workers
-from migrate.run.publishing import PublishPoint
+from migrate.run.publishing import PublishPoint, output_error
 from migrate.sinks import BackgroundSink
 from migrate.sinks.atomic import write_text_atomic
 from migrate.sinks.csv import CsvSink
@@ -465,8 +465,11 @@ def run(options: RunOptions) -> RunResult:
                        run_id=point.run_id, private_db=point.private_db)
         result = Pipeline(work).run()
         _remove_work_dir(point.stage.path)
-    except BaseException:
+    except BaseException as error:
         point.abandon()
+        translated = output_error(error, point.stage.out)
+        if translated is not None:
+            raise translated from None
         raise
     folder = point.settle(result.exit_code == 0, [result.sql_sink])
     if folder != point.stage.out:

@@ -24,7 +24,7 @@ from migrate.i18n import t
 from migrate.layouts.plan import Plan, PlanInput, referenced_layouts
 from migrate.read.fixed import DEFAULT_CHUNK_BYTES, file_sha256
 from migrate.run.pipeline import WORK_DIR, Pipeline, RunOptions, RunResult
-from migrate.run.publishing import PublishPoint
+from migrate.run.publishing import PublishPoint, output_error
 from migrate.sinks.atomic import write_text_atomic
 from migrate.sinks.sql import default_sqlite_url, safe_url
 from migrate.validate.crossfile import CrossFile
@@ -111,9 +111,12 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
         from migrate.report.html import write_plan_report
 
         write_plan_report(document, stage.path)
-    except BaseException:
+    except BaseException as error:
         cross.close()
         point.abandon()
+        translated = output_error(error, stage.out)
+        if translated is not None:
+            raise translated from None
         raise
     folder = point.settle(result.exit_code == 0, [r.sql_sink for _, r in results])
     result.run_json = folder / "run.json"

@@ -19,6 +19,7 @@ Ctrl-C is held back during 3 and 4 so that they finish.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -206,6 +207,27 @@ def _mark_failed(folder: Path, error: MigrateError) -> None:
     document["exit_code"] = error.exit_code
     document["publish_error"] = str(error)
     run_json.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+_DISK_ERRORS = {errno.ENOSPC: "disk", errno.EDQUOT: "disk", errno.EFBIG: "disk",
+                errno.EROFS: "read-only", errno.EACCES: "read-only", errno.EPERM: "read-only",
+                errno.EIO: "io"}
+
+
+def output_error(error: BaseException, out: Path) -> UsageError | None:
+    """Writing the outputs failed because of the machine (a full disk or quota, a read-only or
+    failing disk): exit 2 with the system's words, not a crash. Nothing was published."""
+    if not isinstance(error, OSError) or error.errno not in _DISK_ERRORS:
+        return None
+    hint = {"disk": "The disk of the output folder is full. Nothing was published and the "
+                    "previous result is untouched; free space there (or give another --out), "
+                    "then run again.",
+            "read-only": "The output folder cannot be written by this user. Nothing was "
+                         "published; give a writable --out, then run again.",
+            "io": "The disk of the output folder reported an error. Nothing was published; "
+                  "check the disk, then run again."}[_DISK_ERRORS[error.errno]]
+    return UsageError("cannot write the outputs beside {path}: {reason}",
+                      {"path": out, "reason": error.strerror or str(error)}, hint=hint)
 
 
 class PublishPoint:

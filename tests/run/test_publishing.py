@@ -115,3 +115,29 @@ def test_a_dead_runs_staging_folder_is_removed_by_the_next_run(tmp_path, juki_ma
     assert not leftover.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "in.dat",
                                                          "in.dat.defects.json", "out"]
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EROFS"])
+def test_a_full_or_read_only_disk_is_exit_2_and_keeps_the_previous_result(
+        tmp_path, juki_mapping, monkeypatch, code):
+    import errno
+
+    from migrate.sinks.csv import CsvSink
+
+    source = tmp_path / "in.dat"
+    generate(juki_mapping, source, 200, seed=1)
+    out = tmp_path / "out"
+    assert run(RunOptions(juki_mapping, source, out, workers=1)).exit_code == 0
+    before = _files(out)
+
+    def full(self, frame):
+        raise OSError(getattr(errno, code), "No space left on device" if code == "ENOSPC"
+                      else "Read-only file system")
+
+    monkeypatch.setattr(CsvSink, "write", full)
+    with pytest.raises(UsageError) as info:
+        run(RunOptions(juki_mapping, source, out, workers=1))
+    assert "cannot write the outputs" in str(info.value)
+    assert ("disk of the output folder is full" in str(info.value)) == (code == "ENOSPC")
+    assert _files(out) == before
+    assert not list(tmp_path.glob(".out.staging-*"))
