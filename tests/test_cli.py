@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -103,17 +104,81 @@ def test_demo(runner, tmp_path):
     assert sum(f["rejected"] for f in files) == len(listed)
 
 
-def test_progress_reports_records(tmp_path, juki_mapping):
+class Recorder:
+    """Stands for the progress display: records the phases and the counts it is given."""
+
+    def __init__(self):
+        self.events: list[tuple] = []
+
+    def phase(self, label, total=None):
+        self.events.append(("phase", label, total))
+
+    def __call__(self, done, total):
+        self.events.append(("count", done, total))
+
+
+def test_progress_goes_through_every_phase_and_counts_data_records(tmp_path, juki_mapping):
     from migrate.run.pipeline import RunOptions, run
     from migrate.synth.generate import generate
 
     data = tmp_path / "x.dat"
     generate(juki_mapping, data, 1000, seed=2)
-    seen = []
-    run(RunOptions(juki_mapping, data, tmp_path / "o", chunk_bytes=432 * 300,
-                   progress=lambda done, total: seen.append((done, total)), workers=1))
-    assert seen[-1] == (1002, 1002)  # header + data + trailer
-    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    seen = Recorder()
+    result = run(RunOptions(juki_mapping, data, tmp_path / "o", chunk_bytes=432 * 300,
+                            progress=seen, workers=1))
+    phases = [e[1] for e in seen.events if e[0] == "phase"]
+    assert phases == ["Group checks", "Converting",
+                      "Writing the outputs and loading the database",
+                      "Re-verifying the database", "Writing the report"]
+    counts = [(d, n) for kind, d, n in seen.events if kind == "count"]
+    assert len(counts) >= 4  # once per chunk at least
+    # data records only (no header, no trailer): the bar ends on the summary's figure
+    assert counts[-1] == (1000, 1000) == (result.ledger.data_read, result.ledger.data_read)
+    assert [d for d, _ in counts] == sorted(d for d, _ in counts)
+    assert ("phase", "Converting", 1000) in seen.events
+
+
+def test_progress_of_a_file_with_child_records_does_not_overshoot(tmp_path):
+    """The tax file's income records are data records too: the total counts them (the bar
+    stood at 13635/8640 before)."""
+    from migrate.layouts import load_mapping
+    from migrate.run.pipeline import RunOptions, run
+    from migrate.synth.sets import generate_set
+
+    generate_set(tmp_path / "set", 300)
+    seen = Recorder()
+    result = run(RunOptions(load_mapping("vendor_a/zeimu"), tmp_path / "set" / "zeimu.dat",
+                            tmp_path / "o", db_url="none", chunk_bytes=64 * 1024,
+                            progress=seen, workers=1))
+    counts = [(d, n) for kind, d, n in seen.events if kind == "count"]
+    assert all(d <= n for d, n in counts)
+    assert counts[-1] == (result.ledger.data_read, result.ledger.data_read)
+    assert ("phase", "Writing the outputs", result.ledger.data_read) not in seen.events
+
+
+def test_progress_shows_on_a_terminal_only(monkeypatch):
+    from rich.console import Console
+
+    from migrate.run.progress import progress_bar
+
+    monkeypatch.delenv("CI", raising=False)
+    piped = Console(file=io.StringIO())
+    with progress_bar(piped) as progress:
+        assert progress is None
+    monkeypatch.setenv("CI", "1")
+    with progress_bar(Console(file=io.StringIO(), force_terminal=True)) as progress:
+        assert progress is None
+    monkeypatch.delenv("CI")
+    screen = io.StringIO()
+    with progress_bar(Console(file=screen, force_terminal=True, width=120)) as progress:
+        assert progress is not None
+        progress.phase("Converting", 1000)
+        progress(500, 1000)
+        progress.progress.refresh()
+        progress.phase("Writing the report")
+        progress.progress.refresh()
+    text = screen.getvalue()
+    assert "Converting" in text and "500/1,000" in text and "Writing the report" in text
 
 
 def _japanese(*args: str) -> str:

@@ -301,17 +301,22 @@ class Pipeline:
                     append=options.db_append, run_id=options.run_id)))
                 staged.append(sinks[-1])
             done = 0
+            if self.schema.group_checks:
+                self._phase(t("Group checks"))
             self.failing_groups = self._group_pass()
+            total = self._data_records()
+            self._phase(t("Converting"), total)
             for outcome in self._outcomes():
                 accepted, errors, warnings = self._settle(outcome)
                 for sink in sinks:
                     sink.write(accepted)
                 rejects.write(errors)
                 warnings_out.write(warnings)
-                done += outcome.data_read + sum(
-                    c for k, c in outcome.kinds.items() if k not in ("data", "unknown"))
+                done += outcome.data_read  # data records, as the summary counts them
                 if options.progress:
-                    options.progress(done, self.reader.n_records)
+                    options.progress(done, max(total, done))
+            self._phase(t("Writing the outputs") if db_url == "none"
+                        else t("Writing the outputs and loading the database"))
             for item in staged:
                 item.commit()
             self.cross.layouts_done.add(self.schema.id)
@@ -327,6 +332,18 @@ class Pipeline:
                 self.cross.close()
         self.input_sha256 = input_sha.result()
         return self._reconcile(sinks, started, time.perf_counter() - clock)
+
+    def _phase(self, label: str, total: int | None = None) -> None:
+        """Tell the progress display (migrate.run.progress) that a phase starts."""
+        phase = getattr(self.options.progress, "phase", None)
+        if phase is not None:
+            phase(label, total)
+
+    def _data_records(self) -> int:
+        """Data records in the input (child records included): all but header and trailer."""
+        framing = (self.reader.header_record() is not None) + (
+            self.reader.trailer_record() is not None)
+        return max(self.reader.n_records - framing, 0)
 
     def _group_pass(self) -> list:
         """First pass for the group checks of the target layout (nothing when it has none)."""
@@ -379,6 +396,7 @@ class Pipeline:
             if getattr(sink, "url", None):
                 sql_sink = sink.sink
             if getattr(sink, "url", None) and self.options.db_verify:
+                self._phase(t("Re-verifying the database"))
                 # a database: re-count, re-total, re-hash the whole staging table before it
                 # replaces anything
                 parts = [*self.options.db_parts, (out / f"{self.schema.name}.parquet",
@@ -440,6 +458,7 @@ class Pipeline:
         result.document = document
         result.written_to = out
         write_text_atomic(out / "run.json", json.dumps(document, ensure_ascii=False, indent=2))
+        self._phase(t("Writing the report"))
         write_report(document, out, rejects_csv=outputs["rejects"])
         result.outputs["report"] = final_path(out / "report.html")
         return result

@@ -1,9 +1,18 @@
-"""A progress bar with records/s and ETA on a terminal; silent in CI and when piped."""
+"""Live progress on a terminal (rich): one line per phase of a run — group checks, conversion
+(a bar of data records with records/s and ETA), writing the outputs and loading the database,
+re-verifying the database, the report — and, for a plan, which file of how many. Silent when
+the output is not a terminal or under CI.
+
+The pipeline reports through two calls: `phase(label, total)` when a phase starts, and
+`progress(done, total)` (the callable itself) as data records are converted. Counts are of
+data records (child records such as income records included, header and trailer not), so the
+bar ends on the figure of the summary.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -12,34 +21,134 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    SpinnerColumn,
     Task,
+    TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.text import Text
 
 from migrate.i18n import t
 
+REFRESHES_PER_SECOND = 4  # the line is redrawn (elapsed time, spinner) even between chunks
+
 
 class RecordsPerSecond(ProgressColumn):
     """Speed in records per second (rich's own speed columns count bytes)."""
 
     def render(self, task: Task) -> Text:
+        if not task.fields.get("counted"):
+            return Text("")
         speed = task.finished_speed or task.speed
         return Text(t("{rate} records/s", rate=f"{speed:,.0f}") if speed else "")
 
 
+class Remaining(TimeRemainingColumn):
+    """ETA only where there is a total (a bar), nothing for a spinner."""
+
+    def render(self, task: Task) -> Text:
+        return super().render(task) if task.fields.get("counted") else Text("")
+
+
+class Counts(MofNCompleteColumn):
+    def render(self, task: Task) -> Text:
+        if not task.fields.get("counted") or task.total is None:
+            return Text("")
+        return Text(f"{int(task.completed):,}/{int(task.total):,}", style="progress.download")
+
+
+class RunProgress:
+    """The progress of one run (or one file of a plan) on a rich Progress display."""
+
+    def __init__(self, progress: Progress, prefix: str = ""):
+        self.progress = progress
+        self.prefix = prefix
+        self.task: TaskID | None = None
+
+    def phase(self, label: str, total: int | None = None) -> None:
+        """A new phase starts: the previous one is shown as done."""
+        self._finish()
+        self.task = self.progress.add_task(f"{self.prefix}{label}", total=total,
+                                           counted=total is not None)
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.task is None:
+            self.phase(t("Converting"), total)
+        assert self.task is not None
+        self.progress.update(self.task, completed=done, total=total, counted=True)
+
+    def _finish(self) -> None:
+        if self.task is not None:
+            task = next((x for x in self.progress.tasks if x.id == self.task), None)
+            if task is not None and task.total is None:
+                self.progress.update(self.task, total=1, completed=1)
+            elif task is not None:
+                self.progress.update(self.task, completed=task.total)
+            self.progress.stop_task(self.task)
+            self.task = None
+
+    def close(self) -> None:
+        self._finish()
+
+
+def showing(console: Console) -> bool:
+    """Whether progress is shown at all: a terminal, not CI."""
+    return console.is_terminal and not os.environ.get("CI")
+
+
+def _display(console: Console) -> Progress:
+    return Progress(SpinnerColumn(finished_text="✔"), TextColumn("{task.description}"),
+                    BarColumn(), Counts(), RecordsPerSecond(), Remaining(),
+                    TimeElapsedColumn(), console=console, transient=True,
+                    refresh_per_second=REFRESHES_PER_SECOND)
+
+
 @contextmanager
-def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """Yield an update(done_records, total_records) callback, or None where no bar should show."""
-    if not console.is_terminal or os.environ.get("CI"):
+def progress_bar(console: Console, label: str = "") -> Iterator[RunProgress | None]:
+    """Yield the progress of one run, or None where nothing should show. `label` prefixes
+    every phase (a plan's "2/5 zeimu/v1: ")."""
+    if not showing(console):
         yield None
         return
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), RecordsPerSecond(),
-                  TimeRemainingColumn(), console=console, transient=True) as progress:
-        task = progress.add_task(label, total=None)
+    with _display(console) as display:
+        run = RunProgress(display, label)
+        try:
+            yield run
+        finally:
+            run.close()
 
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
 
-        yield update
+class PlanProgress:
+    """One display for all files of a plan: each file's phases prefixed by "i/n layout"."""
+
+    def __init__(self, console: Console, files: int):
+        self.files = files
+        self.count = 0
+        self.display = _display(console) if showing(console) else None
+        self.current: RunProgress | None = None
+
+    def __enter__(self) -> PlanProgress:
+        if self.display is not None:
+            self.display.__enter__()
+        return self
+
+    def next_file(self, layout: str) -> RunProgress | None:
+        self.done()
+        self.count += 1
+        if self.display is None:
+            return None
+        self.current = RunProgress(self.display, t("{n}/{files} {layout}: ", n=self.count,
+                                                   files=self.files, layout=layout))
+        return self.current
+
+    def done(self) -> None:
+        if self.current is not None:
+            self.current.close()
+            self.current = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.done()
+        if self.display is not None:
+            self.display.__exit__(None, None, None)
