@@ -23,6 +23,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import signal
 import sqlite3
 import threading
@@ -217,7 +218,13 @@ _DISK_ERRORS = {errno.ENOSPC: "disk", errno.EDQUOT: "disk", errno.EFBIG: "disk",
 def output_error(error: BaseException, out: Path) -> UsageError | None:
     """Writing the outputs failed because of the machine (a full disk or quota, a read-only or
     failing disk): exit 2 with the system's words, not a crash. Nothing was published."""
-    if not isinstance(error, OSError) or error.errno not in _DISK_ERRORS:
+    if not isinstance(error, OSError):
+        return None
+    code = error.errno
+    if code is None:  # polars and pyarrow pass on Rust's and C++'s text: "… (os error 28)"
+        found = re.search(r"os error (\d+)", str(error))
+        code = int(found.group(1)) if found else None
+    if code not in _DISK_ERRORS:
         return None
     hint = {"disk": "The disk of the output folder is full. Nothing was published and the "
                     "previous result is untouched; free space there (or give another --out), "
@@ -225,9 +232,9 @@ def output_error(error: BaseException, out: Path) -> UsageError | None:
             "read-only": "The output folder cannot be written by this user. Nothing was "
                          "published; give a writable --out, then run again.",
             "io": "The disk of the output folder reported an error. Nothing was published; "
-                  "check the disk, then run again."}[_DISK_ERRORS[error.errno]]
+                  "check the disk, then run again."}[_DISK_ERRORS[code]]
     return UsageError("cannot write the outputs beside {path}: {reason}",
-                      {"path": out, "reason": error.strerror or str(error)}, hint=hint)
+                      {"path": out, "reason": error.strerror or os.strerror(code)}, hint=hint)
 
 
 class PublishPoint:
