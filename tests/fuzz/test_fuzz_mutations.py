@@ -6,6 +6,8 @@ twice, a wrong record-type code, a multi-byte character cut in half) and run thr
 exactly as staff would run it. Whatever the damage: the exit code is 0, 1 or 2 (never 3, the
 "internal error" of a bug), no traceback reaches the screen, and a run that completes proves
 that every data record read was either accepted or rejected (run.json's reconciliation).
+The same damage also goes through the pipeline in chunks of a few records, and through a whole
+migration plan into its SQLite database.
 """
 
 from __future__ import annotations
@@ -118,12 +120,18 @@ MUTATIONS = st.builds(
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> dict[str, Path]:
-    """One small consistent file per mapping of the bundled set (generated once)."""
+def set_folder(tmp_path_factory) -> Path:
+    """The bundled vendor set with its migration plan, generated once."""
     folder = tmp_path_factory.mktemp("set")
     generate_set(folder, ROWS, seed=0)
-    plan = yaml.safe_load((folder / "migration.yaml").read_text(encoding="utf-8"))
-    return {item["mapping"]: folder / item["input"] for item in plan["inputs"]}
+    return folder
+
+
+@pytest.fixture(scope="module")
+def generated(set_folder: Path) -> dict[str, Path]:
+    """One small consistent file per mapping of the bundled set."""
+    plan = yaml.safe_load((set_folder / "migration.yaml").read_text(encoding="utf-8"))
+    return {item["mapping"]: set_folder / item["input"] for item in plan["inputs"]}
 
 
 def test_every_bundled_mapping_has_a_generated_file(generated) -> None:
@@ -170,17 +178,13 @@ def test_generated_file_runs_clean(generated, tmp_path, mapping_id: str) -> None
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("mapping_id", list_bundled_mappings())
-@fuzz_settings("heavy")
-@given(mutations=st.lists(MUTATIONS, min_size=1, max_size=3),
-       keep_framing=st.sampled_from([True, True, False]))
-def test_mutated_file_never_crashes(generated, mapping_id: str, mutations: list[Mutation],
-                                    keep_framing: bool) -> None:
+def damage(path: Path, mapping_id: str, mutations: list[Mutation], keep_framing: bool) -> bytes:
+    """The file's bytes after the mutations (re-framed as whole records when asked)."""
     source = load_mapping(mapping_id).source
     stride = None if source.delimited else source.stride
     rt = source.record_types
     code = (rt.offset, rt.length) if rt is not None and not source.delimited else None
-    body = original = generated[mapping_id].read_bytes()
+    body = original = path.read_bytes()
     for mutation in mutations:
         body = mutation.apply(body, stride, code)
     if keep_framing and stride:
@@ -188,6 +192,16 @@ def test_mutated_file_never_crashes(generated, mapping_id: str, mutations: list[
     elif keep_framing and source.header_line:  # keep the header line: its names find fields
         header = original.split(b"\n", 1)[0]
         body = header + (b"\n" + body.split(b"\n", 1)[1] if b"\n" in body else b"")
+    return body
+
+
+@pytest.mark.parametrize("mapping_id", list_bundled_mappings())
+@fuzz_settings("heavy")
+@given(mutations=st.lists(MUTATIONS, min_size=1, max_size=3),
+       keep_framing=st.sampled_from([True, True, False]))
+def test_mutated_file_never_crashes(generated, mapping_id: str, mutations: list[Mutation],
+                                    keep_framing: bool) -> None:
+    body = damage(generated[mapping_id], mapping_id, mutations, keep_framing)
     note(f"{len(body)} bytes: {body[:120]!r}…")
     work = Path(tempfile.mkdtemp(prefix="migrate-fuzz-"))
     try:
@@ -212,15 +226,7 @@ def test_mutated_file_in_small_chunks(generated, mapping_id: str, mutations: lis
     from migrate.run.pipeline import RunOptions, run
 
     mapping = load_mapping(mapping_id)
-    source = mapping.source
-    stride = None if source.delimited else source.stride
-    rt = source.record_types
-    code = (rt.offset, rt.length) if rt is not None and not source.delimited else None
-    body = generated[mapping_id].read_bytes()
-    for mutation in mutations:
-        body = mutation.apply(body, stride, code)
-    if stride:
-        body = reframe(body, stride, source.newline)
+    body = damage(generated[mapping_id], mapping_id, mutations, keep_framing=True)
     work = Path(tempfile.mkdtemp(prefix="migrate-fuzz-"))
     try:
         path = work / generated[mapping_id].name
@@ -235,5 +241,43 @@ def test_mutated_file_in_small_chunks(generated, mapping_id: str, mutations: lis
         event(f"exit {result.exit_code}")
         ledger = json.loads(result.run_json.read_text(encoding="utf-8"))["reconciliation"]
         assert ledger["data_records_read"] == ledger["accepted"] + ledger["rejected"]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@fuzz_settings("heavy")
+@given(mapping_id=st.sampled_from(list_bundled_mappings()),
+       mutations=st.lists(MUTATIONS, min_size=1, max_size=3),
+       keep_framing=st.sampled_from([True, True, False]))
+def test_mutated_file_in_its_plan_with_a_database(set_folder: Path, mapping_id: str,
+                                                  mutations: list[Mutation],
+                                                  keep_framing: bool) -> None:
+    """One damaged file among the others of its migration plan, loaded into the default SQLite
+    database: references across files, the database load and the plan's commit see it too."""
+    plan = yaml.safe_load((set_folder / "migration.yaml").read_text(encoding="utf-8"))
+    name = next(item["input"] for item in plan["inputs"] if item["mapping"] == mapping_id)
+    work = Path(tempfile.mkdtemp(prefix="migrate-fuzz-"))
+    try:
+        folder = work / "set"
+        shutil.copytree(set_folder, folder)
+        (folder / name).write_bytes(damage(set_folder / name, mapping_id, mutations,
+                                           keep_framing))
+        runner = CliRunner(env={"LANG": "C.UTF-8", "LANGUAGE": None, "LC_ALL": None,
+                                "LC_MESSAGES": None, "MIGRATE_DEBUG": None})
+        result = runner.invoke(main, ["run", str(folder / "migration.yaml"), "--out",
+                                      str(work / "out"), "--workers", "1"])
+        event(f"exit {result.exit_code}")
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        assert result.exit_code in (0, 1, 2), result.output
+        assert "Traceback" not in result.output and "internal error" not in result.output
+        if result.exit_code == 2:
+            return
+        found = [p for p in [work / "out" / "run.json",
+                             *work.glob("out.failed-*/run.json")] if p.exists()]
+        assert len(found) == 1, (found, result.output)
+        for item in json.loads(found[0].read_text(encoding="utf-8"))["files"]:
+            if "data_records_read" in item:
+                assert item["data_records_read"] == item["accepted"] + item["rejected"], item
     finally:
         shutil.rmtree(work, ignore_errors=True)
