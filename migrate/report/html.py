@@ -9,6 +9,7 @@ no scripts, no fonts or images fetched from anywhere. Labels follow migrate.i18n
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ def _templates() -> Environment:
     env = Environment(loader=PackageLoader("migrate.report", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = _num
+    env.filters["localtime"] = local_time
     return env
 
 
@@ -86,6 +88,37 @@ def reject_examples(path: Path, per_reason: int = EXAMPLES_PER_REASON) -> dict[s
 
 
 # ---------------------------------------------------------------------------- building blocks
+
+
+def local_time(value: Any) -> str:
+    """A time of run.json (ISO 8601, UTC) in the reader's local time zone, with its offset:
+    2026-12-04 04:55:21 JST (UTC+09:00). The zone is the one of the machine (or TZ) that
+    writes the page."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone()
+    offset = local.strftime("%z")
+    offset = f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
+    name = local.tzname() or ""
+    zone = f"{name} (UTC{offset})" if name and not name.startswith(("+", "-", "UTC")) \
+        else f"UTC{offset}"
+    return f"{local:%Y-%m-%d %H:%M:%S} {zone}"
+
+
+def value_lines(value: Any, lang: str) -> list[str]:
+    """A check's figure as lines for people: numbers with separators, column totals in words
+    (one per line), never a Python repr."""
+    if isinstance(value, dict):
+        labels = {"non_null": t("values", lang), "sum": t("sum", lang),
+                  "min": t("earliest", lang), "max": t("latest", lang)}
+        return [f"{labels.get(str(k), str(k))} {_num(v)}" for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return [t(", ", lang).join(_num(v) for v in value)]
+    return [_num(value)]
 
 
 def _num(value: Any) -> str:
@@ -206,6 +239,17 @@ def _describe(name: str, detail: str, lang: str) -> str:
     if kind == "sink_rows":
         return t("rows re-counted in {sink} = records accepted", lang,
                  sink=_sink_label(arg, lang))
+    if kind == "db_table":
+        return t("table {table} is in the database", lang, table=arg)
+    if kind == "db_rows":
+        return t("rows in the database table {table} = records accepted", lang, table=arg)
+    if kind == "parquet_rows":
+        return t("rows in the Parquet file = records accepted", lang)
+    if kind == "db_totals":
+        return t("column {column}: database = Parquet (count, sum, earliest and latest)", lang,
+                 column=arg)
+    if kind == "db_row_hash":
+        return t("every row of {table}: database = Parquet (row hash)", lang, table=arg)
     return detail or name
 
 
@@ -249,13 +293,15 @@ def _chart(reasons: list[dict]) -> dict[str, Any]:
 def _invariants(document: dict[str, Any], rec: dict[str, Any], lang: str) -> list[dict]:
     rows = [{"name": inv["name"], "ok": bool(inv.get("ok")),
              "description": _describe(inv["name"], inv.get("detail", ""), lang),
-             "expected": inv.get("expected"), "actual": inv.get("actual")}
+             "expected": value_lines(inv.get("expected"), lang),
+             "actual": value_lines(inv.get("actual"), lang)}
             for inv in rec.get("invariants", [])]
     limit = document.get("max_rejects")
     if limit is not None:
         rows.append({"name": "max_rejects", "ok": not document.get("max_rejects_exceeded"),
                      "description": t("records rejected ≤ the limit --max-rejects", lang),
-                     "expected": f"≤ {_num(limit)}", "actual": rec.get("rejected")})
+                     "expected": [f"≤ {_num(limit)}"],
+                     "actual": value_lines(rec.get("rejected"), lang)})
     return rows
 
 

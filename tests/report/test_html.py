@@ -352,3 +352,76 @@ def test_plan_report_lists_every_area_in_a_browser(tmp_path):
     checks = {(c["attrs"]["data-check"], c["attrs"]["data-layout"])
               for c in page.with_class("cross")}
     assert ("group", "juki/v1") in checks and ("reference", "zeimu/v1") in checks
+
+
+# ---------------------------------------------------------------------------- checks and times
+
+PROBE = """<script>
+document.body.dataset.pageWidth = document.documentElement.scrollWidth;
+document.body.dataset.checksRight = Math.ceil(
+    document.getElementById("checks-table").getBoundingClientRect().right);
+</script></body>"""
+
+
+@pytest.mark.parametrize("lang", ["en_US.UTF-8", "ja_JP.UTF-8"])
+def test_checks_fit_a_1280_px_window_with_formatted_values(reported, tmp_path, monkeypatch,
+                                                           lang):
+    """Chromium at 1280×800: the page (the Checks table with its column totals) does not
+    scroll sideways, and no figure is a Python repr."""
+    out, document, _, _ = reported
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", lang)
+    text = write_report(document, tmp_path, rejects_csv=out / "rejects.csv") \
+        .read_text(encoding="utf-8")
+    page = Elements(text)
+    rows = page.with_class("invariant")
+    assert any(r["attrs"]["data-name"].startswith("db_totals:") for r in rows)
+    for row in rows:
+        assert "{" not in row["text"] and "'" not in row["text"] and "non_null" not in \
+            row["text"], row["text"]
+    if lang.startswith("ja"):  # the database checks are described in Japanese too
+        described = [r["text"] for r in rows if r["attrs"]["data-name"].startswith("db_")]
+        assert all("データベース" in d or "Parquet" in d for d in described), described
+    probe = tmp_path / "probe.html"  # a copy of the page that measures itself
+    probe.write_text(text.replace("</body>", PROBE), encoding="utf-8")
+    chromium = _chromium()
+    dom = _browser(chromium, tmp_path / "profile", "--window-size=1280,800", "--dump-dom",
+                   probe.resolve().as_uri())
+    assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
+    body = next(e for e in Elements(dom.stdout.decode("utf-8")).all if e["tag"] == "body")
+    assert int(body["attrs"]["data-page-width"]) <= 1280, body["attrs"]
+    assert int(body["attrs"]["data-checks-right"]) <= 1280, body["attrs"]
+
+
+def test_times_are_local_with_their_offset(monkeypatch):
+    import time
+
+    from migrate.report.html import local_time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert local_time("2026-12-03T19:55:21+00:00") == "2026-12-04 04:55:21 JST (UTC+09:00)"
+        assert local_time("not a time") == "not a time"
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+    assert local_time("2026-12-03T19:55:21+00:00") == "2026-12-03 19:55:21 UTC+00:00"
+
+
+def test_report_shows_the_start_in_local_time(reported, tmp_path, monkeypatch):
+    import time
+    from datetime import datetime, timedelta
+
+    out, document, _, _ = reported
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        text = write_report(document, tmp_path, rejects_csv=out / "rejects.csv") \
+            .read_text(encoding="utf-8")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    started = datetime.fromisoformat(document["started"]) + timedelta(hours=9)
+    assert f"<b>{started:%Y-%m-%d %H:%M:%S} JST (UTC+09:00)</b>" in text
