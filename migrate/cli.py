@@ -410,18 +410,21 @@ def reconcile_command(out_dir: Path, db_url: str | None) -> None:
               show_default=True, help=t("Encoding of the CSV files."))
 @click.option("--newline", type=click.Choice(["lf", "crlf"]), default="lf", show_default=True)
 @click.option("--bom", is_flag=True, help=t("Start each UTF-8 CSV file with a byte order mark."))
+@click.option("--encrypt-to", "encrypt_to", multiple=True, metavar="PUBLIC_KEY",
+              help=t("Encrypt the package (age) to this recipient's public key (age1… or an "
+                     "SSH public key); writes TO.tar.age instead of the folder. Repeatable."))
 @click.option("--info", "info", multiple=True, metavar="KEY=VALUE",
               help=t("A bag-info.txt line: Source-Organization, Contact-Name, Contact-Email, "
                    "External-Identifier (the contract), ... Repeatable."))
 @handles_errors
 def export_command(source: str, to: Path, layouts: str | None, fmt: str,
                    mapping_ref: str | None, encoding: str, newline: str, bom: bool,
-                   info: tuple[str, ...]) -> None:
+                   encrypt_to: tuple[str, ...], info: tuple[str, ...]) -> None:
     """The help text is in the decorator (translated)."""
     from migrate.export.package import ExportOptions, export, parse_info
 
     options = ExportOptions(source, to, layouts.split(",") if layouts else None, fmt, encoding,
-                            newline, bom, parse_info(info), mapping_ref)
+                            newline, bom, parse_info(info), mapping_ref, list(encrypt_to))
     result = export(options, progress=lambda layout: stderr.print(
         t("Exporting {layout}", layout=layout), highlight=False))
     for exported in result.files:
@@ -439,8 +442,10 @@ def export_command(source: str, to: Path, layouts: str | None, fmt: str,
               show_default=True, help=t("Where to write the findings as JSON (outside the "
                                       "package: a file added inside it would break the bag)."))
 @click.option("--all", "verbose", is_flag=True, help=t("List the checks that passed too."))
+@click.option("--identity", type=click.Path(path_type=Path), default=None,
+              help=t("For an encrypted package (….tar.age): the recipient's age identity file."))
 @handles_errors
-def verify_command(package: Path, out_path: Path, verbose: bool) -> None:
+def verify_command(package: Path, out_path: Path, verbose: bool, identity: Path | None) -> None:
     """The help text is in the decorator (translated)."""
     import json
 
@@ -449,7 +454,7 @@ def verify_command(package: Path, out_path: Path, verbose: bool) -> None:
     from migrate.sinks.atomic import write_text_atomic
 
     result = verify(package, progress=lambda name: stderr.print(
-        t("Checking {file}", file=name), highlight=False))
+        t("Checking {file}", file=name), highlight=False), identity=identity)
     document = result.as_dict()
     write_text_atomic(out_path, json.dumps(document, ensure_ascii=False, indent=2))
     print_verdict(document["findings"], result.ok, Console(), verbose)

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 from migrate import __version__
 from migrate.errors import UsageError
 from migrate.export.fixedwidth import check_reversible, write_fixed
+from migrate.export.seal import SUFFIX, recipients, seal
 from migrate.export.source import PACKAGE_DESCRIPTOR, Dataset, batches, find_datasets
 from migrate.export.tables import UTF8_BOM
 from migrate.export.tableschema import table_schema
@@ -63,6 +64,7 @@ class ExportOptions:
     bom: bool = False
     info: dict[str, str] = field(default_factory=dict)
     mapping: str | None = None  # --format fixed: the mapping whose layout is written
+    encrypt_to: list[str] = field(default_factory=list)  # age / SSH public keys
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,11 @@ class ExportResult:
     @property
     def rows(self) -> int:
         return sum(f.rows for f in self.files)
+
+
+def sealed_path(options: ExportOptions) -> Path:
+    """Where an encrypted package goes: --to R7-handover → R7-handover.tar.age."""
+    return options.to.with_name(options.to.name + SUFFIX)
 
 
 def parse_info(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -115,6 +122,12 @@ def check_options(options: ExportOptions) -> None:
                          hint="--format fixed --mapping vendor_a/juki writes that vendor's "
                               "fixed-width layout.")
     target = options.to
+    if options.encrypt_to:
+        target = sealed_path(options)
+        if target.exists():
+            raise UsageError("{path} already exists and is not empty", {"path": target},
+                             hint="Give a new folder: a package is never written over "
+                                  "another.")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError("{path} already exists and is not empty", {"path": target},
                          hint="Give a new folder: a package is never written over another.")
@@ -343,6 +356,7 @@ def export(options: ExportOptions, progress: Callable[[str], None] | None = None
 
     started = time.perf_counter()
     check_options(options)
+    keys = recipients(options.encrypt_to) if options.encrypt_to else []
     mapping = None
     layouts = options.layouts
     if options.format == "fixed":
@@ -390,6 +404,10 @@ def export(options: ExportOptions, progress: Callable[[str], None] | None = None
                 "Bag-Group-Identifier": "migrate-export", "Created": created, **options.info}
         bagit.make_bag(str(staging), info, checksums=["sha256"])
         _private_tree(staging)
+        if keys:  # one encrypted file; the plain bag does not stay on disk
+            result = seal(staging, sealed_path(options), keys)
+            shutil.rmtree(staging)
+            return ExportResult(result, files, time.perf_counter() - started)
         if options.to.exists():
             options.to.rmdir()  # an empty folder given as DIR
         os.replace(staging, options.to)

@@ -33,6 +33,7 @@ import polars as pl
 
 from migrate.errors import UsageError
 from migrate.export.package import COVER_LIST, MAPPINGS_DIR, SCHEMAS_DIR
+from migrate.export.seal import SUFFIX, opened
 from migrate.export.source import PACKAGE_DESCRIPTOR
 from migrate.export.tables import cast_frame, csv_header, parquet_batches, text_batches, utf8_copy
 from migrate.i18n import t
@@ -410,8 +411,18 @@ def _check_cover(data: Path, tables: list[_Table], findings: list[Finding]) -> N
                                 t("every file listed with its rows and SHA-256")))
 
 
-def verify(package: Path, progress: Callable[[str], None] | None = None) -> VerifyResult:
-    """Check a package; the result lists every finding (ok or not)."""
+def verify(package: Path, progress: Callable[[str], None] | None = None,
+           identity: Path | None = None) -> VerifyResult:
+    """Check a package (a folder, or an encrypted …tar.age with the recipient's identity);
+    the result lists every finding (ok or not)."""
+    if package.is_file() and package.name.endswith(SUFFIX):
+        with opened(package, identity) as folder:
+            result = verify(folder, progress)
+        return VerifyResult(package, result.findings, result.seconds)
+    return _verify(package, progress)
+
+
+def _verify(package: Path, progress: Callable[[str], None] | None) -> VerifyResult:
     from frictionless import FrictionlessException, Package
 
     started = time.perf_counter()
