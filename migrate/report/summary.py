@@ -150,21 +150,43 @@ def print_summary(result: RunResult, console: Console, verbose: bool = False) ->
 
 
 def print_plan_summary(result: Any, console: Console) -> None:
-    """One line per file of a migration plan, the cross-file checks, and where to look."""
+    """A migration plan: the verdict first, one line per file, records against rows, the
+    cross-file checks, and where to look."""
+    from migrate.errors import format_error
+
     document = result.document
-    table = Table(title=t("Migration"), header_style="bold")
+    if result.exit_code == 0:
+        console.print("[bold green]✔ " + escape(t(
+            "Reconciled: every record of every file is either written or listed in its "
+            "rejects.csv.")) + "[/bold green]")
+    else:
+        console.print("[bold red]✘ " + escape(t("NOT reconciled: see the failed checks "
+                                               "below.")) + "[/bold red]")
+    table = Table(title=t("Migration"), header_style="bold", title_justify="left")
     for column in (t("layout"), t("read"), t("accepted"), t("rejected"), t("rows"),
                    t("status")):
         table.add_column(column, justify="right" if column != t("layout") else "left")
+    folded = []
     for f in document["files"]:
         label = f["layout"] if "/" not in f["name"] else f"{f['layout']} ({f['name']})"
         if f["status"] == "error":
-            table.add_row(label, "", "", "", "", f"[red]{t('error')}[/red]")
+            table.add_row(label, "", "", "", "", "[red]" + escape(t("error")) + "[/red]")
             continue
-        status = "[green]OK[/green]" if f["reconciled"] else "[red]FAILED[/red]"
+        status = "[green]OK[/green]" if f["reconciled"] else "[red]" + t("FAILED") + "[/red]"
         table.add_row(label, f"{f['data_records_read']:,}", f"{f['accepted']:,}",
                       f"{f['rejected']:,}", f"{f['rows']:,}", status)
+        if f["rows"] != f["accepted"]:
+            kinds = [k for k in (f.get("records_by_type") or {})
+                     if k not in ("data", "header", "trailer", "unknown")]
+            folded.append(t("{layout}: {accepted} records accepted make {rows} rows: its "
+                            "{names} records are columns of the row of the person they belong "
+                            "to.", layout=f["layout"], accepted=f"{f['accepted']:,}",
+                            rows=f"{f['rows']:,}", names=t(", ").join(kinds)))
     console.print(table)
+    for line in folded:
+        console.print("  " + line, highlight=False)
+    if document["cross_file"]:
+        console.print(t("Checks across files (records rejected):"), highlight=False)
     for check in document["cross_file"]:
         if check["check"] == "reference":
             why = {"file not converted": t("not checked (this file was not converted)"),
@@ -178,20 +200,14 @@ def print_plan_summary(result: Any, console: Console) -> None:
         elif check["check"] == "group":
             console.print(f"  {check['layout']} {check['name']}: {check['records']:,}",
                           highlight=False)
-    from migrate.errors import format_error
-
     for _item, error in result.failed:
         console.print(f"[bold red]{t('error')}:[/bold red] {format_error(error)}",
                       highlight=False, soft_wrap=True)
-    console.print(f"  report: {result.report}")
-    console.print(f"  run.json: {result.run_json}")
-    if result.exit_code == 0:
-        console.print("[bold green]" + t("Reconciled: every record of every file is either "
-                                         "written or listed in its rejects.csv.")
-                      + "[/bold green]")
-    else:
-        console.print("[bold red]" + t("NOT reconciled: see the FAILED lines above and "
-                                       "run.json.") + "[/bold red]")
+    console.print(t("Outputs in {folder}: {files}", folder=result.run_json.parent,
+                    files=t(", ").join([Path(str(result.report)).name,
+                                        result.run_json.name])), highlight=False,
+                  soft_wrap=True)
+    if result.exit_code != 0:
         console.print(t("Nothing was published: the output folder and the database are as "
                         "they were. The evidence of this run is in {folder}.",
                         folder=result.run_json.parent), highlight=False)

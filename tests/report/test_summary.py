@@ -95,3 +95,35 @@ def test_format_value():
     assert format_value({"non_null": 3, "min": "1950-01-01"}) == "values 3, earliest 1950-01-01"
     assert format_value(["a", 2]) == "a, 2"
     assert format_value(None) == "—"
+
+
+@dataclass
+class PlanResult:
+    document: dict
+    exit_code: int = 0
+    failed: list = field(default_factory=list)
+    report: Path = Path("/data/out/report.html")
+    run_json: Path = Path("/data/out/run.json")
+
+
+def test_plan_summary_verdict_first_and_records_against_rows():
+    files = [{"name": "juki", "layout": "juki/v1", "status": "reconciled", "reconciled": True,
+              "data_records_read": 500, "accepted": 498, "rejected": 2, "rows": 498,
+              "records_by_type": {"header": 1, "data": 500, "trailer": 1}},
+             {"name": "zeimu", "layout": "zeimu/v1", "status": "reconciled", "reconciled": True,
+              "data_records_read": 912, "accepted": 912, "rejected": 0, "rows": 379,
+              "records_by_type": {"header": 1, "data": 379, "income": 533, "trailer": 1}}]
+    cross = [{"check": "reference", "layout": "zeimu/v1", "column": "atena_no",
+              "references": "juki/v1.atena_no", "checked": True, "orphans_rejected": 3}]
+    buffer = io.StringIO()
+    from migrate.report.summary import print_plan_summary
+
+    print_plan_summary(PlanResult({"files": files, "cross_file": cross}),
+                       Console(file=buffer, width=120, color_system=None))
+    lines = buffer.getvalue().splitlines()
+    assert lines[0].startswith("✔ Reconciled")
+    text = "\n".join(lines)
+    assert "zeimu/v1: 912 records accepted make 379 rows: its income records are columns" in text
+    assert "juki/v1: 498 records accepted" not in text  # rows = records: nothing to explain
+    assert "{" not in text and "'" not in text
+    assert len(lines) <= 25
