@@ -9,8 +9,8 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
+from fuzz.budget import fuzz_settings
 from fuzz.cells import cell_arrays, check_one_per_row
-from fuzz.profile import fuzz_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from fuzz.budget import fuzz_settings
 from fuzz.cells import cell_arrays, check_one_per_row
-from fuzz.profile import fuzz_settings
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import jaconv
 import polars as pl
-from fuzz.profile import fuzz_settings
+from fuzz.budget import fuzz_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

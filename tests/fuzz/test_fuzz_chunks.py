@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fuzz.profile import fuzz_settings
+from fuzz.budget import fuzz_settings
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from fuzz.profile import fuzz_settings
+from fuzz.budget import fuzz_settings
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fuzz.profile import fuzz_settings
+from fuzz.budget import fuzz_settings
 from hypothesis import given, note
 from hypothesis import strategies as st
 

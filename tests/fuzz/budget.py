@@ -12,6 +12,9 @@ suite's own conftest loads):
 
 Each property passes its own weight (`fuzz_settings("heavy")` for a whole `migrate run` per
 example), so the suite's cost stays known.
+
+(Not named profile.py: pytest puts this folder on sys.path, where a module of that name would
+stand in for the standard library's `profile`, which cProfile imports.)
 """
 
 from __future__ import annotations
