@@ -16,9 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from migrate.errors import InputFormatError, UsageError
+from migrate.errors import InputFormatError
 from migrate.layouts import FieldSpec, Mapping
-from migrate.read.fixed import DATA, HEADER, TRAILER, FixedWidthReader
+from migrate.read.fixed import DATA, HEADER, TRAILER, FixedWidthReader, unreadable
 
 
 def open_reader(path: Path, mapping: Mapping, chunk_bytes: int) -> Any:
@@ -63,12 +63,7 @@ def _check_readable(path: Path) -> None:
         with open(path, "rb") as handle:
             handle.read(1)
     except OSError as error:
-        raise UsageError(
-            "the input file {path} cannot be read: {reason}",
-            {"path": path, "reason": error.strerror or type(error).__name__}, file=path,
-            hint="Check that this user may read the file (its owner and permissions) and that "
-                 "its disk or network share is still there; or copy the export to a local "
-                 "folder.") from error
+        raise unreadable(path, error) from error
 
 
 def slot_offsets(mapping: Mapping) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,26 @@ def kind_names(source: SourceSpec) -> dict[int, str]:
             names[CHILD + i] = name
     return names
 DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+
+
+def unreadable(path: Path, error: OSError) -> UsageError:
+    """The error for an input that cannot be read (permissions, a failing disk or a share gone
+    away): the environment, not a bug, so exit 2 with the system's words and what to do."""
+    return UsageError(
+        "the input file {path} cannot be read: {reason}",
+        {"path": path, "reason": error.strerror or type(error).__name__}, file=path,
+        hint="Check that this user may read the file (its owner and permissions) and that "
+             "its disk or network share is still there; or copy the export to a local "
+             "folder.")
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Reads of the input inside this block fail as `unreadable`, never as a bare OSError."""
+    try:
+        yield
+    except OSError as error:
+        raise unreadable(path, error) from error
 
 
 @dataclass(frozen=True)
@@ -69,7 +90,8 @@ class FixedWidthReader:
             raise UsageError("the input file {path} does not exist", {"path": self.path},
                              hint="Check the path; give the legacy export file itself, "
                                   "not its folder.")
-        self.file_size = self.path.stat().st_size
+        with _reading(self.path):
+            self.file_size = self.path.stat().st_size
         self.stride = source.stride
         self.chunk_records = max(1, chunk_bytes // self.stride)
         self.data_size = self._data_size()
@@ -81,14 +103,14 @@ class FixedWidthReader:
     def _data_size(self) -> int:
         size = self.file_size
         if size and self.source.eof_marker is not None:
-            with open(self.path, "rb") as handle:
+            with _reading(self.path), open(self.path, "rb") as handle:
                 handle.seek(size - 1)
                 if handle.read(1)[0] == self.source.eof_marker:
                     size -= 1
         return size
 
     def _first_newline(self) -> int | None:
-        with open(self.path, "rb") as handle:
+        with _reading(self.path), open(self.path, "rb") as handle:
             head = handle.read(min(self.file_size, 1 << 16))
         position = head.find(b"\n")
         if position < 0:
@@ -126,7 +148,7 @@ class FixedWidthReader:
                     offset=0, hint="The file may be cut at the start or be another export.")
 
     def _record(self, number: int) -> bytes:
-        with open(self.path, "rb") as handle:
+        with _reading(self.path), open(self.path, "rb") as handle:
             handle.seek((number - 1) * self.stride)
             return handle.read(self.source.record_length)
 
@@ -175,7 +197,7 @@ class FixedWidthReader:
     def read_chunk(self, first_record: int, n: int, *_where: int) -> RecordChunk:
         """Read and frame-check one chunk; any process can call this (workers read for themselves)."""
         length = self.source.record_length
-        with open(self.path, "rb") as handle:
+        with _reading(self.path), open(self.path, "rb") as handle:
             block = os.pread(handle.fileno(), n * self.stride, (first_record - 1) * self.stride)
         if len(block) != n * self.stride:
             raise InputFormatError("the file changed while it was being read",
@@ -226,7 +248,7 @@ class FixedWidthReader:
 def file_sha256(path: Path, block: int = 1 << 22) -> str:
     """SHA-256 of a whole file, streamed."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with _reading(path), open(path, "rb") as handle:
         while data := handle.read(block):
             digest.update(data)
     return digest.hexdigest()

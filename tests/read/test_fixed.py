@@ -218,3 +218,27 @@ def test_unreadable_input_is_a_usage_error(tmp_path, juki_mapping, monkeypatch):
         with pytest.raises(UsageError) as info:
             open_reader(path, mapping, 1 << 20)
         assert info.value.file == path and "Permission denied" in str(info.value)
+
+
+def test_read_error_in_the_middle_of_a_run_is_a_usage_error(tmp_path, juki_mapping,
+                                                             monkeypatch):
+    """Regression: a read that fails after the file was opened (EIO on a failing disk or a
+    share gone away) reached the CLI as a bare OSError (exit 3); it is the same UsageError as
+    an unreadable file, for a chunk and for the input's hash."""
+    import errno
+
+    import migrate.read.fixed as fixed
+
+    path = write(tmp_path, record(b"1") + record(b"2") + record(b"9"))
+    reader = FixedWidthReader(path, juki_mapping.source)
+
+    def fail(*args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(fixed.os, "pread", fail)
+    with pytest.raises(UsageError) as info:
+        reader.read_chunk(1, 3)
+    assert info.value.file == path and "Input/output error" in str(info.value)
+    monkeypatch.setattr(fixed, "open", fail, raising=False)
+    with pytest.raises(UsageError):
+        fixed.file_sha256(path)
