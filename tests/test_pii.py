@@ -88,7 +88,7 @@ _NOT_PERSONAL_BY_SOURCE = {
     "the mapping, schema, tables": ("allowed", "check", "code", "codes", "col", "column", "dtypes",
                                     "columns", "dtype", "enc", "encoding", "exactly", "extra",
                                     "field", "fmt", "format", "group", "key", "known", "layout",
-                                    "left", "right", "precision", "scale", "meaning",
+                                    "left", "right", "precision", "scale", "meaning", "construct",
                                     "layouts", "held", "mapping", "missing", "name", "names",
                                     "ops", "part", "pii", "quote", "ref", "reference", "table",
                                     "target", "type", "what", "width"),

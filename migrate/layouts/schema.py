@@ -32,6 +32,9 @@ _TEXT = ("str", "digits", "code")
 _APPLIES_TO = {"length": _TEXT, "max_length": _TEXT, "checks": _TEXT,
                "precision": ("decimal",), "scale": ("decimal",),
                "min": ("int", "decimal", "flag"), "max": ("int", "decimal", "flag")}
+# Python's re accepts these, the Rust regex engine the checks run in (polars) does not: a
+# pattern using one would fail on the first chunk instead of at load.
+_UNSUPPORTED_REGEX = re.compile(r"\(\?(?:<?[=!]|>|#|P=)|\\[1-9]|\\Z|\\N\{|\{,")
 PII_KINDS = ("my_number", "name", "address", "date", "id")
 
 @dataclass(frozen=True)
@@ -174,11 +177,20 @@ def _load_checks(ctx: _Ctx, node: LocatedDict) -> tuple[CheckSpec, ...]:
             raise ctx.fail(node, "checks", "unknown check '{check}'", "Known checks: {known}.",
                            check=name, known=", ".join(CHECKS))
         if name == "pattern":
+            pattern = str(params.get("pattern", ""))
             try:
-                re.compile(str(params.get("pattern", "")))
+                re.compile(pattern)
             except re.error:
                 raise ctx.fail(node, "checks", "the pattern is not a valid regular expression"
                                ) from None
+            unsupported = _UNSUPPORTED_REGEX.search(pattern)
+            if unsupported:
+                raise ctx.fail(node, "checks", "the pattern uses {construct}, which the "
+                               "regular-expression engine of the checks does not support",
+                               "Patterns run in polars (Rust's regex): no lookaround, "
+                               "backreferences, atomic groups, comments, \\Z or {{,n}}; "
+                               "anchor with ^ and $ instead.",
+                               construct=unsupported.group(0))
         specs.append(CheckSpec(name, severity, params))
     return tuple(specs)
 

@@ -95,6 +95,23 @@ def test_keys_that_do_not_fit_the_dtype_refused(tmp_path, dtype, key):
         load_schema(tmp_path / "schema.yaml")
 
 
+@pytest.mark.parametrize("pattern", [r"(?<=a)b", r"(?<!a)b", r"a(?=b)", r"a(?!b)", r"(a)\1",
+                                     r"(?P<x>a)(?P=x)", r"a\Z", r"(?>a)", r"a(?#note)",
+                                     r"a{,3}", r"\N{DIGIT ONE}"])
+def test_pattern_the_checks_cannot_run_refused(tmp_path, pattern):
+    """Python's re accepts each of these, polars (which runs the checks) does not."""
+    import polars as pl
+
+    with pytest.raises(Exception):  # noqa: B017 - polars' own error type varies
+        pl.Series(["ab"]).str.contains(pattern)
+    text = SCHEMA.format(layout="list_test/v1", column="shimei").replace(
+        "    max_length: 10", "    max_length: 10\n    checks:\n"
+        f"      - {{check: pattern, pattern: '{pattern}'}}")
+    (tmp_path / "schema.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(LayoutError, match="does not support"):
+        load_schema(tmp_path / "schema.yaml")
+
+
 # ---------------------------------------------------------------- hostile YAML
 
 

@@ -437,6 +437,12 @@ def decimal_precision_too_large(tmp: Path) -> list[str]:
         "  - {name: amount, ja: 金額, en: Amount, dtype: decimal, precision: 1950}\n"))
 
 
+@case(2, "the pattern uses (?<=, which the regular-expression engine")
+def check_pattern_with_lookbehind(tmp: Path) -> list[str]:
+    return schema_edit(tmp, 'pattern: "^[A-Z]{2}[0-9]{8}[A-Z]{2}$"',
+                       'pattern: "(?<=[A-Z]{2})[0-9]{8}"')
+
+
 @case(2, "primary key column '5' is not a column")
 def primary_key_a_number(tmp: Path) -> list[str]:
     return schema_edit(tmp, "primary_key: [atena_no]", "primary_key: 5")
