@@ -17,7 +17,7 @@ from migrate.errors import UsageError
 from migrate.export.tables import BATCH_ROWS, cast_frame
 from migrate.layouts import Schema, load_schema
 from migrate.layouts.bundled import bundled_dir
-from migrate.sinks.sql import create_engine, safe_url, table_name_of
+from migrate.sinks.sql import create_engine, parse_url, safe_url, table_name_of
 
 SCHEMES = ("sqlite:", "postgresql:", "postgresql+")
 
@@ -27,7 +27,7 @@ def is_database_url(source: str | Path) -> bool:
 
 
 def _engine(url: str) -> sa.Engine:
-    parsed = sa.engine.make_url(url)
+    parsed = parse_url(url)  # a bad URL is a UsageError (masked), not a crash
     if parsed.get_backend_name() == "sqlite" and parsed.database and \
             not Path(parsed.database).is_file():
         raise UsageError("the SQLite database {path} does not exist",

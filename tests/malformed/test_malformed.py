@@ -758,6 +758,17 @@ def reconcile_folder_missing(tmp: Path) -> list[str]:
     return ["reconcile", str(tmp / "nowhere")]
 
 
+@case(2, "the port in the database URL", never=(SECRET,))
+def export_from_a_url_with_a_bad_port(tmp: Path) -> list[str]:
+    return ["export", "--from", f"postgresql://u:{SECRET}@db:abc/town", "--to", str(tmp / "pkg")]
+
+
+@case(2, "the port in the database URL", never=(SECRET,))
+def diff_of_a_url_with_a_bad_port(tmp: Path) -> list[str]:
+    return ["diff", f"postgresql://u:{SECRET}@db:abc/town", f"postgresql://u:{SECRET}@db/x",
+            "--layout", "juki/v1", "--out", str(tmp / "diff")]
+
+
 # ---------------------------------------------------------------- the test
 
 
