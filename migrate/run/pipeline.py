@@ -237,8 +237,10 @@ class Pipeline:
         first_reason = errors.group_by("record", maintain_order=True).agg(pl.first("reason"))
         source_totals, rejected_totals = {}, {}
         for name, values in outcome.control_values.items():
-            source_totals[name] = int(values["value"].sum() or 0)
-            rejected_totals[name] = int(values.filter(pl.col("record").is_in(
+            # summed in 128 bits: an Int64 sum wraps silently past 9.2×10^18 (a hash total)
+            wide = values.with_columns(pl.col("value").cast(pl.Int128))
+            source_totals[name] = int(wide["value"].sum() or 0)
+            rejected_totals[name] = int(wide.filter(pl.col("record").is_in(
                 rejected.implode()))["value"].sum() or 0)
         self.ledger.add(
             kinds=outcome.kinds, data_read=outcome.data_read,

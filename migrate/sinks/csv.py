@@ -79,7 +79,7 @@ class CsvSink:
             rows += frame.height
             for column in sum_columns:
                 values = frame.to_series(indices.index(self.columns.index(column)))
-                sums[column] += int(values.cast(pl.Int64).sum() or 0)
+                sums[column] += int(values.cast(pl.Int128).sum() or 0)  # no wrap past 2^63
 
         with open(self.path, "rb") as handle:
             handle.readline()  # the header line (after the BOM, if any)

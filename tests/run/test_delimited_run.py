@@ -159,3 +159,53 @@ def test_header_names_are_read_like_the_cells_even_after_a_utf8_bom(
     result, rows, rejects = convert(mapping, path, tmp_path / "out")
     assert result.exit_code == 0 and rejects.height == 0
     assert rows.select("atena_no", "shimei").rows() == [("00000001", "山田")]
+
+
+WIDE_SCHEMA = """
+layout: wide_test/v1
+title: {ja: テスト, en: Test}
+primary_key: [atena_no]
+columns:
+  - {name: atena_no, ja: 宛名番号, en: Person id, dtype: digits, max_length: 8, required: true}
+  - {name: amount, ja: 金額, en: Amount, dtype: int, required: true}
+"""
+
+WIDE_MAPPING = """
+mapping: test/wide
+target: schema.yaml
+source:
+  format: delimited
+  encoding: cp932
+  delimiter: ","
+  newline: crlf
+  record_type: {column: 0, data: "D", trailer: "T"}
+fields:
+  atena_no: {column: 1, length: 8, type: digits}
+  amount: {column: 2, length: 18, type: digits}
+columns:
+  atena_no: atena_no
+  amount: amount
+trailer:
+  count: {column: 1, length: 9, type: digits}
+  control_totals:
+    amount: {column: 2, length: 18, type: digits}
+"""
+
+
+def test_control_totals_past_int64_are_summed_exactly(inline_mapping, tmp_path: Path,
+        convert) -> None:
+    """Eleven 18-digit amounts sum past 2^63: the totals must be exact, not wrapped."""
+    mapping = inline_mapping(WIDE_SCHEMA, WIDE_MAPPING)
+    amount = 900_000_000_000_000_000
+    lines = [f"D,{i:08d},{amount}" for i in range(1, 12)]
+    exact = amount * 11  # 9.9×10^18 > 2^63 − 1
+    path = tmp_path / "wide.csv"
+    path.write_bytes(("\r\n".join([*lines, f"T,11,{exact % 10**18}"]) + "\r\n").encode())
+    result, _, _ = convert(mapping, path, tmp_path / "out")
+    totals = {i.name: i for i in result.ledger.invariants if "control_total" in i.name}
+    source = totals["control_total_source:amount"]
+    assert not source.ok  # the trailer's 18 digits cannot hold the total: a real mismatch
+    assert exact in (source.expected, source.actual)
+    assert totals["control_total_output:amount"].ok
+    assert exact in (totals["control_total_output:amount"].expected,
+                     totals["control_total_output:amount"].actual)
