@@ -219,3 +219,24 @@ def test_help_and_usage_errors_are_japanese_under_lang_ja():
         assert "Traceback" not in text, (what, text)
         english = _ENGLISH.findall(_KEPT.sub(" ", text))
         assert not english, (what, english, text)
+
+
+def test_plan_progress_names_the_file_and_keeps_one_file_on_screen(monkeypatch):
+    from rich.console import Console
+
+    from migrate.run.progress import PlanProgress
+
+    monkeypatch.delenv("CI", raising=False)
+    screen = io.StringIO()
+    with PlanProgress(Console(file=screen, force_terminal=True, width=120), 5) as plan:
+        first = plan.next_file("juki/v1")
+        first.phase("Converting", 500)
+        first(500, 500)
+        plan.display.refresh()
+        second = plan.next_file("zeimu/v1")
+        second.phase("Converting", 912)
+        plan.display.refresh()
+        assert [task.description for task in plan.display.tasks] == ["2/5 zeimu/v1: Converting"]
+    assert "1/5 juki/v1: Converting" in screen.getvalue()
+    with PlanProgress(Console(file=io.StringIO()), 5) as plan:  # not a terminal: nothing
+        assert plan.next_file("juki/v1") is None

@@ -144,9 +144,14 @@ class PlanProgress:
         return self.current
 
     def done(self) -> None:
+        """The file is done: its phases leave the screen, so a plan's display stays a few
+        lines high whatever the number of files."""
         if self.current is not None:
             self.current.close()
             self.current = None
+        if self.display is not None:
+            for task in list(self.display.tasks):
+                self.display.remove_task(task.id)
 
     def __exit__(self, *exc: object) -> None:
         self.done()
