@@ -69,6 +69,15 @@ _CLICK_JA = {
 }
 
 
+def _display_width(text: str) -> int:
+    """Columns a text takes on a terminal: full-width (East Asian wide) characters take two."""
+    import re
+    import unicodedata
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in plain)
+
+
 def _translate_click() -> None:
     """Let click speak Japanese when the user's locale is Japanese."""
     from migrate.i18n import language
@@ -90,6 +99,10 @@ def _translate_click() -> None:
             module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
+    # columns of --help line up when a cell holds full-width characters (2 columns each)
+    from click import formatting
+
+    formatting.term_len = _display_width  # type: ignore[attr-defined]
     # the value placeholders of --help (TEXT, INTEGER RANGE …) come from the types' names
     from click import types
 
