@@ -579,6 +579,29 @@ def data_csv_cell_too_long_and_missing(tmp: Path) -> list[str]:
     return listing(tmp, ["番号,氏名", "1,山田", "123456789012,佐藤", "3", "4,あいうえおかきくけこさしすせそ"])
 
 
+@case(0, "", data=True, rejects=False)
+def csv_with_only_its_header_line(tmp: Path) -> list[str]:
+    return listing(tmp, ["番号,氏名"])
+
+
+@case(0, "", data=True)
+def csv_with_nul_bytes(tmp: Path) -> list[str]:
+    args = listing(tmp, ["番号,氏名", "1,山田", "2,佐藤"])
+    path = Path(args[3])
+    path.write_bytes(path.read_bytes().replace(b"1,", b"1\x00,"))
+    return args
+
+
+@case(0, "", data=True)
+def csv_with_a_9_mb_cell(tmp: Path) -> list[str]:
+    return listing(tmp, ["番号,氏名", "1,山田", "2," + "山" * 3_000_000])
+
+
+@case(0, "", data=True)
+def csv_with_blank_lines(tmp: Path) -> list[str]:
+    return listing(tmp, ["番号,氏名", "", "1,山田", "", ""])
+
+
 # ---------------------------------------------------------------- command line, database
 
 
