@@ -438,6 +438,22 @@ AREA_NAMES = {"ja": {"juki/v1": "住民記録", "zeimu/v1": "個人住民税", "
                      "kokuho_fuka/v1": "NHI levy"}}
 
 
+def _rows_notes(document: dict[str, Any], lang: str) -> list[str]:
+    """Why a file's records are not one row each (the tax file's income records become
+    columns of the person's row): the same sentence as on screen."""
+    notes = []
+    for f in document.get("files", []):
+        if f.get("status") == "error" or f.get("rows") == f.get("accepted"):
+            continue
+        kinds = [k for k in (f.get("records_by_type") or {})
+                 if k not in ("data", "header", "trailer", "unknown")]
+        notes.append(t("{layout}: {accepted} records accepted make {rows} rows: its {names} "
+                       "records are columns of the row of the person they belong to.", lang,
+                       layout=f["layout"], accepted=_num(f.get("accepted")),
+                       rows=_num(f.get("rows")), names=t(", ", lang).join(kinds)))
+    return notes
+
+
 def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None = None) -> Path:
     """OUT/report.html of a migration plan: each area's figures (linking to its own report)
     and the cross-file checks."""
@@ -458,7 +474,8 @@ def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None 
              "primary_key": t("unique primary key", lang)}
     html = _templates().get_template("plan_report.html.j2").render(
         document=document, L=labels, lang=lang, check_names=names,
-        area_names=AREA_NAMES.get(lang, AREA_NAMES["en"]))
+        area_names=AREA_NAMES.get(lang, AREA_NAMES["en"]),
+        rows_notes=_rows_notes(document, lang))
     path = Path(out_dir) / "report.html"
     write_text_atomic(path, html)
     return path

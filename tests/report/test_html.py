@@ -425,3 +425,27 @@ def test_report_shows_the_start_in_local_time(reported, tmp_path, monkeypatch):
         time.tzset()
     started = datetime.fromisoformat(document["started"]) + timedelta(hours=9)
     assert f"<b>{started:%Y-%m-%d %H:%M:%S} JST (UTC+09:00)</b>" in text
+
+
+def test_plan_report_explains_records_against_rows(tmp_path):
+    from migrate.report.html import write_plan_report
+
+    files = [{"name": "zeimu", "layout": "zeimu/v1", "status": "reconciled", "reconciled": True,
+              "data_records_read": 912, "accepted": 912, "rejected": 0, "rows": 379,
+              "input": "zeimu.dat", "report": "zeimu/report.html",
+              "records_by_type": {"header": 1, "data": 379, "income": 533, "trailer": 1},
+              "failed_invariants": [], "warnings_by_reason": {}},
+             {"name": "juki", "layout": "juki/v1", "status": "reconciled", "reconciled": True,
+              "data_records_read": 500, "accepted": 500, "rejected": 0, "rows": 500,
+              "input": "juki.dat", "report": "juki/report.html",
+              "records_by_type": {"header": 1, "data": 500, "trailer": 1},
+              "failed_invariants": [], "warnings_by_reason": {}}]
+    document = {"tool": {"name": "migrate", "version": "0"}, "migration": "test",
+                "started": "2026-12-03T19:55:21+00:00", "seconds": 1.0,
+                "status": "reconciled", "exit_code": 0, "order": ["zeimu/v1", "juki/v1"],
+                "files": files, "cross_file": []}
+    text = write_plan_report(document, tmp_path, "en").read_text(encoding="utf-8")
+    notes = Elements(text).with_class("rows-note")
+    assert [n["text"] for n in notes] == [
+        "zeimu/v1: 912 records accepted make 379 rows: its income records are columns of the "
+        "row of the person they belong to."]
