@@ -88,27 +88,34 @@ class _Loader(yaml.SafeLoader):
 
 
 def _check_expansion(root: yaml.Node) -> None:
-    """Refuse a document whose aliases expand to more than MAX_NODES nodes (linear: each
-    distinct node is sized once; nesting is already bounded, so recursion is too)."""
-    sizes: dict[int, int] = {}
+    """Refuse a document whose aliases expand to more than MAX_NODES nodes or nest deeper than
+    MAX_DEPTH once expanded (a chain of anchors, each nesting the previous one). Linear: each
+    distinct node is measured once; recursion follows the written nesting, which is bounded."""
+    measured: dict[int, tuple[int, int]] = {}  # id(node) → (expanded nodes, expanded depth)
 
-    def size(node: yaml.Node) -> int:
-        known = sizes.get(id(node))
+    def measure(node: yaml.Node) -> tuple[int, int]:
+        known = measured.get(id(node))
         if known is not None:
             return known
-        sizes[id(node)] = 1  # a recursive alias counts once here; the constructor refuses it
-        total = 1
+        measured[id(node)] = (1, 1)  # a recursive alias counts once; the constructor refuses it
         if isinstance(node, yaml.SequenceNode):
-            total += sum(size(child) for child in node.value)
+            children = [measure(child) for child in node.value]
         elif isinstance(node, yaml.MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        if total > MAX_NODES:
+            children = [measure(part) for pair in node.value for part in pair]
+        else:
+            children = []
+        size = 1 + sum(c[0] for c in children)
+        depth = 1 + max((c[1] for c in children), default=0)
+        if size > MAX_NODES:
             raise YamlLimitError(None, None, f"aliases expand to more than {MAX_NODES:,} nodes",
                                  node.start_mark)
-        sizes[id(node)] = total
-        return total
+        if depth > MAX_DEPTH:
+            raise YamlLimitError(None, None, f"aliases nest deeper than {MAX_DEPTH} levels",
+                                 node.start_mark)
+        measured[id(node)] = (size, depth)
+        return size, depth
 
-    size(root)
+    measure(root)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:

@@ -146,6 +146,18 @@ def test_alias_bomb_refused(tmp_path):
         load_schema(path)
 
 
+def test_alias_chain_nesting_refused(tmp_path):
+    """Each anchor nests the one before: few nodes, but thousands of levels once expanded
+    (str() of it overflowed Python's stack)."""
+    lines = ["layout: &a0 x", "title:", "  ja: &a1 " + "[" * 50 + "*a0" + "]" * 50]
+    lines += [f"  x{i}: &a{i} " + "[" * 50 + f"*a{i - 1}" + "]" * 50 for i in range(2, 40)]
+    lines += ["  en: *a39", "columns: [{name: a, dtype: str}]"]
+    path = tmp_path / "chain.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(LayoutError, match="aliases nest deeper than"):
+        load_schema(path)
+
+
 def test_small_aliases_still_work(tmp_path):
     text = SCHEMA.format(layout="list_test/v1", column="shimei")
     text = text.replace("max_length: 8,", "max_length: &len 8,").replace(

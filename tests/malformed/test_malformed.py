@@ -205,6 +205,15 @@ def yaml_alias_bomb_in_a_scalar(tmp: Path) -> list[str]:
         "title: {ja: *b9, en: x}"))
 
 
+@case(2, "aliases nest deeper than")
+def yaml_alias_chain_nesting_deep(tmp: Path) -> list[str]:
+    chain = ["c0: &c0 x"] + [f"c{i}: &c{i} " + "[" * 50 + f"*c{i - 1}" + "]" * 50
+                             for i in range(1, 40)]
+    return juki(tmp, lambda text: "\n".join(chain) + "\n" + text.replace(
+        "title: {ja: ベンダーA 住民記録エクスポート, en: Vendor A resident-record export}",
+        "title: {ja: *c39, en: x}"))
+
+
 @case(2, "recursive")
 def yaml_recursive_anchor(tmp: Path) -> list[str]:
     return juki(tmp, replace("version: 1", "version: &v [*v]"))
