@@ -21,6 +21,10 @@ DELIMITED_TYPES = ("text", "digits", "zoned", "decimal", "wareki", "ymd")
 AGGREGATES = ("sum", "count", "only")
 NUMERIC_FIELD_TYPES = ("digits", "zoned", "packed", "decimal")
 
+# Rows are held as (records × record length) byte matrices: bound the width a mapping can ask
+# for (legacy records are a few kB; a delimited cell of 1 MB is already no legacy value).
+MAX_FIELD_BYTES = 1 << 20
+MAX_RECORD_BYTES = 1 << 24
 MAX_PACKED_BYTES = 9  # 17 digits: fits int64 exactly
 MAX_ZONED_DIGITS = 18
 
@@ -133,6 +137,10 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
         ctx.only_keys(node, ("offset", *common), what)
         offset = ctx.integer(node, "offset", what)
         length = ctx.integer(node, "length", what, minimum=1)
+    if length > MAX_FIELD_BYTES:
+        raise ctx.fail(node, "length", "field {name} is {length} bytes long, more than the "
+                       "{max} bytes a field may have", "Lengths are in bytes; check the layout "
+                       "document.", name=name, length=f"{length:,}", max=f"{MAX_FIELD_BYTES:,}")
     ftype = str(ctx.require(node, "type", what))
     allowed = DELIMITED_TYPES if slots is not None else FIELD_TYPES
     if ftype not in allowed:
@@ -230,6 +238,11 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
         record_length = record_types.length if record_types else 0
     else:
         record_length = ctx.integer(node, "record_length", "source", minimum=1)
+        if record_length > MAX_RECORD_BYTES:
+            raise ctx.fail(node, "record_length", "record_length {length} is more than the "
+                           "{max} bytes a record may have", "Lengths are in bytes; check the "
+                           "layout document.", length=f"{record_length:,}",
+                           max=f"{MAX_RECORD_BYTES:,}")
     gaiji_file = base / str(node["gaiji"]) if node.get("gaiji") else None
     unknown = ctx.names(node, "unknown_date_parts") or ("00",)
     for part in unknown:

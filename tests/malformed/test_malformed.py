@@ -267,6 +267,17 @@ def record_length_absurd(tmp: Path) -> list[str]:
     return juki(tmp, replace("record_length: 430", "record_length: 1000000000000"))
 
 
+@case(2, "more than the 16,777,216 bytes a record may have")
+def record_length_a_gigabyte(tmp: Path) -> list[str]:
+    return juki(tmp, replace("record_length: 430", "record_length: 1000000000"))
+
+
+@case(2, "field shimei is 1,000,000,000 bytes long")
+def csv_field_a_gigabyte_wide(tmp: Path) -> list[str]:
+    return listing(tmp, ["番号,氏名", "1,山田"], mapping=LIST_MAPPING.replace(
+        '{name: "氏名", length: 20, type: text}', '{name: "氏名", length: 1000000000, type: text}'))
+
+
 @case(2, "'version' in the mapping must be a whole number")
 def version_text(tmp: Path) -> list[str]:
     return juki(tmp, replace("version: 1", "version: abc"))
