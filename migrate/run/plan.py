@@ -26,7 +26,7 @@ from migrate.read.fixed import DEFAULT_CHUNK_BYTES, file_sha256
 from migrate.run.pipeline import WORK_DIR, Pipeline, RunOptions, RunResult
 from migrate.run.publishing import PublishPoint, output_error
 from migrate.sinks.atomic import write_text_atomic
-from migrate.sinks.sql import default_sqlite_url, safe_url
+from migrate.sinks.sql import safe_url
 from migrate.validate.crossfile import CrossFile
 
 
@@ -103,7 +103,7 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
         cross.close()
         shutil.rmtree(stage.path / WORK_DIR, ignore_errors=True)
         result = PlanResult(results, stage.out / "run.json", failed=failed, skipped=skipped)
-        label = default_sqlite_url(stage.out) if point.private_db else str(db_url)
+        label = (f"sqlite:///{stage.out / point.db_file}" if point.db_file else str(db_url))
         document = result.document = plan_document(plan, result, label, started,
                                                    time.perf_counter() - clock)
         write_text_atomic(stage.path / "run.json",

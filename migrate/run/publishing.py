@@ -38,7 +38,6 @@ from migrate.sinks.sql import (
     SqlSink,
     connect,
     create_engine,
-    default_sqlite_url,
     parse_url,
     safe_url,
 )
@@ -52,11 +51,11 @@ from migrate.sinks.swap import (
 DB_FILE = "migrate.db"
 
 
-def private_database(out: Path, staged: Path, tables: set[str]) -> None:
-    """The default SQLite database of OUT, as the staging folder's own copy: a fresh file when
-    the old one holds only tables this run replaces (or none), else a copy made with SQLite's
-    backup API (other tables are kept)."""
-    old = out / DB_FILE
+def private_database(out: Path, staged: Path, tables: set[str], name: str = DB_FILE) -> None:
+    """A SQLite database inside OUT (the default OUT/migrate.db, or any --db file in OUT), as
+    the staging folder's own copy: a fresh file when the old one holds only tables this run
+    replaces (or none), else a copy made with SQLite's backup API (other tables are kept)."""
+    old = out / name
     if not old.is_file():
         return
     try:
@@ -66,7 +65,8 @@ def private_database(out: Path, staged: Path, tables: set[str]) -> None:
                 "AND name NOT LIKE 'sqlite_%'")}
             if names <= tables or all(n in tables or "__staging" in n for n in names):
                 return
-            target = sqlite3.connect(staged / DB_FILE)
+            (staged / name).parent.mkdir(parents=True, exist_ok=True)
+            target = sqlite3.connect(staged / name)
             try:
                 source.backup(target)
                 for name in sorted(n for n in names if "__staging" in n):
@@ -76,7 +76,7 @@ def private_database(out: Path, staged: Path, tables: set[str]) -> None:
                 target.close()
     except sqlite3.DatabaseError:
         return  # not a database we can read: the run starts a new one, the old file goes
-    (staged / DB_FILE).chmod(0o600)
+    (staged / name).chmod(0o600)
 
 
 def still_published(db_url: str | None):
@@ -246,10 +246,12 @@ class PublishPoint:
     run.json names. Exactly one of `settle` or `abandon` ends it."""
 
     def __init__(self, out: Path, db_url: str | None, tables: list[str]):
-        self.private_db = db_url is None
-        self.external = None if self.private_db or db_url == "none" else db_url
         self.tables = tables
         self.stage = Staging(out)
+        # a SQLite file inside OUT is swapped with OUT: it lives in the staging folder too
+        self.db_file = DB_FILE if db_url is None else _sqlite_inside(db_url, self.stage.out)
+        self.private_db = self.db_file is not None
+        self.external = None if self.private_db or db_url == "none" else db_url
         self.lock: DatabaseLock | None = None
         try:
             self.lock = DatabaseLock(self.external)
@@ -261,12 +263,12 @@ class PublishPoint:
             raise
         try:
             clean_database(self.external, tables)
-            if self.private_db:
-                private_database(self.stage.out, self.stage.path, set(tables))
+            if self.db_file is not None:
+                private_database(self.stage.out, self.stage.path, set(tables), self.db_file)
         except BaseException:
             self.abandon()
             raise
-        self.work_db = (default_sqlite_url(self.stage.path) if self.private_db
+        self.work_db = (f"sqlite:///{self.stage.path / self.db_file}" if self.db_file
                         else str(db_url))
         self.published = (self.stage.path, self.stage.out)
         self.run_id = self.stage.run_id
@@ -293,6 +295,18 @@ class PublishPoint:
         if self.lock is not None:
             self.lock.release()
             self.lock = None
+
+
+def _sqlite_inside(db_url: str, out: Path) -> str | None:
+    """The path of a SQLite database file inside OUT, relative to OUT (else None)."""
+    if db_url == "none":
+        return None
+    parsed = parse_url(db_url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(os.path.abspath(parsed.database))
+    path = path.parent.resolve() / path.name
+    return str(path.relative_to(out)) if path.is_relative_to(out) and path != out else None
 
 
 def recover_output(out: Path, db_url: str | None) -> list[str]:

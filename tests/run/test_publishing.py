@@ -142,3 +142,22 @@ def test_a_full_or_read_only_disk_is_exit_2_and_keeps_the_previous_result(
     assert ("disk of the output folder is full" in str(info.value)) == (code == "ENOSPC")
     assert _files(out) == before
     assert not list(tmp_path.glob(".out.staging-*"))
+
+
+def test_a_database_file_named_inside_out_is_published_with_out(tmp_path, juki_mapping):
+    """--db sqlite:///OUT/town.db lives in OUT, which is exchanged as a whole: the file must be
+    in the staging folder too, or the exchange would throw it away."""
+    from migrate.reconcile.verify_db import reconcile_out_dir
+
+    old, new = tmp_path / "old.dat", tmp_path / "new.dat"
+    generate(juki_mapping, old, 150, seed=1)
+    generate(juki_mapping, new, 250, seed=2)
+    out = tmp_path / "out"
+    url = f"sqlite:///{out / 'town.db'}"
+    for source, rows in ((old, 150), (new, 250)):
+        result = run(RunOptions(juki_mapping, source, out, db_url=url, workers=1))
+        assert result.exit_code == 0
+        assert _rows(out / "town.db") == rows
+        assert _tables(out / "town.db") == {"juki"}
+        assert reconcile_out_dir(out, url).ok
+    assert json.loads((out / "run.json").read_text())["database"]["url"] == url
