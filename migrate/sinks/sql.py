@@ -34,17 +34,12 @@ from migrate.errors import UsageError
 from migrate.layouts import ColumnSpec, Schema
 from migrate.pii import mask_secrets, mask_url
 from migrate.sinks.atomic import private_open
+from migrate.sinks.sqlchecks import integer_decimal, value_checks
 
 BATCH_ROWS = 20_000  # executemany batch (SQLite, other drivers)
 COPY_ROWS = 20_000  # rows per CSV buffer handed to COPY (~5 MB; bounds the extra memory)
 STAGING_SUFFIX = "__staging"
 USE_ADBC = True  # SQLite through the ADBC driver when it is installed (tests switch it off)
-
-
-def integer_decimal(spec: ColumnSpec) -> bool:
-    """A decimal of scale 0 that fits a 64-bit integer: INTEGER in SQLite, so that it sorts,
-    compares and sums as a number (a scale above 0 is kept as its exact text there)."""
-    return spec.dtype == "decimal" and spec.scale == 0 and (spec.precision or 18) <= 18
 
 
 def sql_type(spec: ColumnSpec) -> sa.types.TypeEngine:
@@ -64,39 +59,6 @@ def sql_type(spec: ColumnSpec) -> sa.types.TypeEngine:
         "int": sa.BigInteger(), "date": sa.Date(), "partial_date": sa.String(10),
         "flag": sa.SmallInteger(),
     }[spec.dtype]
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
-
-
-def _value_checks(spec: ColumnSpec, dialect: str | None) -> list[tuple[str, Any]]:
-    """(name suffix, condition) of the CHECKs that follow the schema's rules on values: the
-    code list, min/max and the form of a partial date (YYYY, YYYY-MM or YYYY-MM-DD, digits
-    only, as migrate.validate.rows checks it; 不詳 parts are left out, not zeroed)."""
-    col = sa.column(spec.name)
-    checks: list[tuple[str, Any]] = []
-    if spec.dtype == "code" and spec.codes:
-        checks.append(("code", col.in_(list(spec.codes))))
-    if spec.minimum is not None or spec.maximum is not None:
-        value: Any = col
-        if spec.dtype == "decimal" and dialect == "sqlite" and not integer_decimal(spec):
-            value = sa.cast(col, sa.Numeric)  # compare the text of the decimal as a number
-        bounds = []
-        if spec.minimum is not None:
-            bounds.append(value >= _number(spec.minimum))
-        if spec.maximum is not None:
-            bounds.append(value <= _number(spec.maximum))
-        checks.append(("range", sa.and_(*bounds)))
-    if spec.dtype == "partial_date":
-        if dialect == "sqlite":  # SQLite has no regular expressions: three GLOB patterns
-            year = "[0-9]" * 4
-            two = "[0-9]" * 2
-            checks.append(("form", sa.or_(*(col.op("GLOB")(pattern) for pattern in (
-                year, f"{year}-{two}", f"{year}-{two}-{two}")))))
-        elif dialect == "postgresql":
-            checks.append(("form", col.regexp_match(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")))
-    return checks
 
 
 def table_name_of(layout_id: str) -> str:
@@ -132,7 +94,7 @@ def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None, *,
         elif spec.dtype in ("str", "digits") and spec.max_length:
             constraints.append(sa.CheckConstraint(sa.func.length(col) <= spec.max_length,
                                                   name=f"{prefix}_{spec.name}_len"))
-        for suffix, condition in _value_checks(spec, dialect):
+        for suffix, condition in value_checks(spec, dialect):
             constraints.append(sa.CheckConstraint(condition, name=f"{prefix}_{spec.name}_{suffix}"))
         ref = spec.references
         if ref is not None and keys and not ref.unless and (
