@@ -115,20 +115,29 @@ def refused_properly(error: MigrateError, path: Path) -> None:
     assert error.file == path and str(error)
 
 
+def read_or_refuse(body: bytes, name: str, mapping, chunk_bytes: int):
+    """(reader, chunks) of `body` written to a file, or None when the reader refused it —
+    and then only with the project's own error naming that file."""
+    with tempfile.TemporaryDirectory(prefix="migrate-fuzz-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(body)
+        try:
+            return read_everything(path, mapping, chunk_bytes)
+        except MigrateError as error:
+            refused_properly(error, path)
+            return None
+
+
 @fuzz_settings()
 @given(st.data(), st.integers(1, 200))
 def test_fuzz_csv_is_framed_or_refused(csv_mapping, data, chunk_bytes: int) -> None:
     mapping = data.draw(variants(csv_mapping))
     body = data.draw(csv_files(mapping))
     note(f"source: {mapping.source}")
-    with tempfile.TemporaryDirectory(prefix="migrate-fuzz-") as folder:
-        path = Path(folder) / "in.csv"
-        path.write_bytes(body)
-        try:
-            reader, chunks = read_everything(path, mapping, chunk_bytes)
-        except MigrateError as error:
-            refused_properly(error, path)
-            return
+    read = read_or_refuse(body, "in.csv", mapping, chunk_bytes)
+    if read is None:
+        return
+    reader, chunks = read
     check_chunks(reader, chunks, 0)
     width = mapping.source.record_length
     assert all(c.records.shape[1] == width for c in chunks)
@@ -155,13 +164,9 @@ def test_fuzz_open_reader_takes_any_bytes(mapping_id: str, data, chunk_bytes: in
             if rt is not None and rt.header and start == 0 and data.draw(st.booleans()):
                 body[rt.offset:rt.offset + rt.length] = rt.header.encode("ascii")
         body = bytes(body)
-    with tempfile.TemporaryDirectory(prefix="migrate-fuzz-") as folder:
-        path = Path(folder) / "in.dat"
-        path.write_bytes(body)
-        try:
-            reader, chunks = read_everything(path, mapping, chunk_bytes)
-        except MigrateError as error:
-            refused_properly(error, path)
-            return
+    read = read_or_refuse(body, "in.dat", mapping, chunk_bytes)
+    if read is None:
+        return
+    reader, chunks = read
     rt = source.record_types
     check_chunks(reader, chunks, len(rt.children) if rt else 0)
