@@ -129,7 +129,7 @@ def test_progress_goes_through_every_phase_and_counts_data_records(tmp_path, juk
     phases = [e[1] for e in seen.events if e[0] == "phase"]
     assert phases == ["Group checks", "Converting",
                       "Writing the outputs and loading the database",
-                      "Re-verifying the database", "Writing the report"]
+                      "Verifying the database", "Writing the report"]
     counts = [(d, n) for kind, d, n in seen.events if kind == "count"]
     assert len(counts) >= 4  # once per chunk at least
     # data records only (no header, no trailer): the bar ends on the summary's figure

@@ -28,8 +28,6 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +41,7 @@ from migrate.i18n import t
 from migrate.layouts import ColumnSpec, Schema, load_schema
 from migrate.pii import mask
 from migrate.reconcile.ledger import Invariant
+from migrate.sinks.loadproof import DATES, NUMERIC, db_totals, totals_of
 from migrate.sinks.sql import (
     _adbc_sqlite,
     connect,
@@ -58,8 +57,6 @@ _SQLITE_QUOTE = sqlite_dialect().identifier_preparer.quote_identifier
 BATCH_ROWS = 50_000
 DIFF_LIMIT = 20  # keys listed per kind of difference
 HASH_SEED = 0x6D696772  # fixed: both sides are hashed in this process
-NUMERIC = ("int", "decimal", "flag")
-DATES = ("date", "partial_date")
 
 
 @dataclass
@@ -267,29 +264,7 @@ def _fingerprint_text(sums: tuple[int, int, int] | list[int]) -> str:
 # ---------------------------------------------------------------- control totals, both sides
 
 
-def _plain(value: Any) -> Any:
-    """A total as JSON-friendly, comparable text/number."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value.normalize())
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _totals_of(values: dict[str, Any], schema: Schema) -> dict[str, dict[str, Any]]:
-    totals = {}
-    for spec in schema.columns:
-        entry = {"non_null": int(values[f"n_{spec.name}"] or 0)}
-        if spec.dtype in NUMERIC:
-            entry["sum"] = _plain(values[f"sum_{spec.name}"] or 0)
-        if spec.dtype in DATES:
-            entry["min"] = _plain(values[f"min_{spec.name}"])
-            entry["max"] = _plain(values[f"max_{spec.name}"])
-        totals[spec.name] = entry
-    return totals
-
-
-def _masked(totals: dict[str, Any], spec: ColumnSpec) -> dict[str, Any]:
+def masked_totals(totals: dict[str, Any], spec: ColumnSpec) -> dict[str, Any]:
     """Min/max of a personal column (a birth date) is one person's value: shown masked."""
     if not spec.pii:
         return totals
@@ -308,32 +283,7 @@ def _parquet_totals(schema: Schema, path: list[Path]) -> tuple[int, dict[str, di
             exprs.append(col.min().alias(f"min_{spec.name}"))
             exprs.append(col.max().alias(f"max_{spec.name}"))
     values = pl.scan_parquet(path).select(exprs).collect(engine="streaming").row(0, named=True)
-    return int(values["rows"]), _totals_of(values, schema)
-
-
-def _db_totals(conn: sa.Connection, schema: Schema, table: str) -> tuple[
-        int, dict[str, dict[str, Any]]]:
-    binary = "C" if conn.dialect.name == "postgresql" else None  # byte order, like polars
-    text_decimals = conn.dialect.name == "sqlite"  # kept as exact text there (sinks/sql.py)
-    exprs: list[sa.ColumnElement] = [sa.func.count().label("rows")]
-    for spec in schema.columns:
-        col = sa.column(spec.name)
-        exprs.append(sa.func.count(col).label(f"n_{spec.name}"))
-        if spec.dtype == "decimal" and text_decimals:  # exact: a sum of scaled integers
-            units = sa.cast(sa.func.replace(col, ".", ""), sa.BigInteger)
-            exprs.append(sa.func.sum(units).label(f"sum_{spec.name}"))
-        elif spec.dtype in NUMERIC:
-            exprs.append(sa.func.sum(col).label(f"sum_{spec.name}"))
-        if spec.dtype in DATES:
-            ordered = col if spec.dtype == "date" or binary is None else sa.collate(col, binary)
-            exprs.append(sa.func.min(ordered).label(f"min_{spec.name}"))
-            exprs.append(sa.func.max(ordered).label(f"max_{spec.name}"))
-    values = dict(conn.execute(sa.select(*exprs).select_from(sa.table(table))).mappings().one())
-    for spec in schema.columns:
-        if spec.dtype == "decimal" and text_decimals and values[f"sum_{spec.name}"] is not None:
-            values[f"sum_{spec.name}"] = Decimal(int(values[f"sum_{spec.name}"])).scaleb(
-                -spec.scale)
-    return int(values["rows"]), _totals_of(values, schema)
+    return int(values["rows"]), totals_of(values, schema)
 
 
 # ---------------------------------------------------------------- row-level diff
@@ -417,17 +367,17 @@ def verify_database(url: str, schema: Schema, parquet_path: Path | list[Path], a
             pq_totals_job = pool.submit(_parquet_totals, schema, parquet_path)
             pq_print_job = pool.submit(
                 lambda: _fingerprint(_parquet_texts(schema, parquet_path), schema))
-            db_rows, db_totals = _db_totals(conn, schema, table)
+            db_rows, database_totals = db_totals(conn, schema, table)
             pq_rows, pq_totals = pq_totals_job.result()
             inv.append(Invariant(f"db_rows:{name}", db_rows == accepted, accepted, db_rows,
                                  "rows counted in the database = records accepted"))
             inv.append(Invariant(f"parquet_rows:{name}", pq_rows == accepted, accepted, pq_rows,
                                  "rows in the Parquet file = records accepted"))
             for spec in schema.columns:
-                expected, actual = pq_totals[spec.name], db_totals[spec.name]
+                expected, actual = pq_totals[spec.name], database_totals[spec.name]
                 inv.append(Invariant(
                     f"db_totals:{name}.{spec.name}", expected == actual,
-                    _masked(expected, spec), _masked(actual, spec),
+                    masked_totals(expected, spec), masked_totals(actual, spec),
                     "non-null count, sum, min/max of the column: Parquet = database"))
             pq_print, db_print = pq_print_job.result(), db_print_job.result()
             inv.append(Invariant(f"db_row_hash:{name}", pq_print == db_print, pq_print,

@@ -250,6 +250,11 @@ def _describe(name: str, detail: str, lang: str) -> str:
                  column=arg)
     if kind == "db_row_hash":
         return t("every row of {table}: database = Parquet (row hash)", lang, table=arg)
+    if kind == "db_load_totals":
+        return t("column {column}: database = rows sent (count, sum, earliest and latest)",
+                 lang, column=arg)
+    if kind == "db_load_hash":
+        return t("every row of {table}: database = rows sent (row hash)", lang, table=arg)
     return detail or name
 
 

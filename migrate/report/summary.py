@@ -69,6 +69,10 @@ def check_label(name: str) -> str:
         "db_totals": t("column {column}: database = Parquet (count, sum, earliest and latest)",
                        column=subject),
         "db_row_hash": t("every row of {table}: database = Parquet (row hash)", table=subject),
+        "db_load_totals": t("column {column}: database = rows sent (count, sum, earliest and "
+                            "latest)", column=subject),
+        "db_load_hash": t("every row of {table}: database = rows sent (row hash)",
+                          table=subject),
     }
     return labels.get(kind, name)
 

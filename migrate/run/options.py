@@ -32,10 +32,10 @@ class RunOptions:
     scheduler: str | None = None  # dask: scheduler address; None = a LocalCluster
     cross: CrossFile | None = None  # the other files of a migration plan (keys, references)
     # Several files of one layout in a plan: all but the first add their rows to the table the
-    # first one loaded; the last re-checks the whole table against every file's Parquet.
+    # first one loaded; the last verifies the whole table against what every file sent.
     db_append: bool = False
     db_verify: bool = True
-    db_parts: tuple[tuple[Path, int], ...] = ()  # (Parquet output, rows) of the earlier files
+    db_proofs: tuple[Any, ...] = ()  # the LoadProof of each earlier file's load (sinks)
     # Set by the one publish point (migrate.run.pipeline.run, migrate.run.plan): out_dir is then
     # inside the staging folder; `published` = (staging folder, OUT) turns a path into where
     # it will be; run_id names this run's staging tables; private_db: the database is the

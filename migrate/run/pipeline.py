@@ -32,7 +32,7 @@ from migrate.read import open_reader
 from migrate.read.fixed import file_sha256
 from migrate.reconcile.ledger import Ledger
 from migrate.reconcile.reasons import reason_message
-from migrate.reconcile.verify_db import verify_database
+from migrate.reconcile.verify_load import verify_staged
 from migrate.report.html import write_report
 from migrate.run.allocator import keep_freed_buffers
 from migrate.run.chunkwork import (
@@ -398,14 +398,14 @@ class Pipeline:
             if getattr(sink, "url", None):
                 sql_sink = sink.sink
             if getattr(sink, "url", None) and self.options.db_verify:
-                self._phase(t("Re-verifying the database"))
-                # a database: re-count, re-total, re-hash the whole staging table before it
-                # replaces anything
-                parts = [*self.options.db_parts, (out / f"{self.schema.name}.parquet",
-                                                  ledger.rows)]
-                ledger.invariants += verify_database(
-                    sink.url, self.schema, [path for path, _ in parts],
-                    sum(rows for _, rows in parts), staged=sink.staging.name).invariants
+                self._phase(t("Verifying the database"))
+                # a database: the staging table's count, totals and row-hash sums against
+                # what was sent to it, before it replaces anything
+                sent = sink.proof
+                for earlier in self.options.db_proofs:
+                    sent = sent.merge(earlier)
+                ledger.invariants += verify_staged(
+                    sink.sink, sent, ledger.rows + sum(p.rows for p in self.options.db_proofs))
         for sink in sinks:
             if hasattr(sink, "close"):
                 sink.close()

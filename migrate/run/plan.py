@@ -71,7 +71,7 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
     failed: list[tuple[PlanInput, MigrateError]] = []
     skipped: list[tuple[PlanInput, str]] = []
     broken: set[str] = set()
-    loaded: dict[str, list[tuple[Path, int]]] = {}  # layout → (Parquet, rows) of its files
+    loaded: dict[str, list[Any]] = {}  # layout → what each of its files sent to the database
     cross = CrossFile(stage.path / WORK_DIR)
     try:
         for item in plan.inputs:
@@ -86,7 +86,7 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
             options = RunOptions(item.mapping, item.input, stage.path / item.name, point.work_db,
                                  max_rejects, chunk_bytes, progress(item) if progress else None,
                                  workers, engine, scheduler, cross, db_append=bool(earlier),
-                                 db_verify=last, db_parts=tuple(earlier),
+                                 db_verify=last, db_proofs=tuple(earlier),
                                  published=point.published, run_id=point.run_id,
                                  private_db=point.private_db)
             try:
@@ -96,8 +96,8 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
                 broken.add(item.mapping.target.id)
                 continue
             results.append((item, result))
-            earlier.append((stage.path / item.name / f"{item.mapping.target.name}.parquet",
-                            result.ledger.rows))
+            if result.sql_sink is not None:
+                earlier.append(result.sql_sink.proof)
             if on_done:
                 on_done(item, result)
         cross.close()

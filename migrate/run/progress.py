@@ -1,6 +1,6 @@
 """Live progress on a terminal (rich): one line per phase of a run — group checks, conversion
 (a bar of data records with records/s and ETA), writing the outputs and loading the database,
-re-verifying the database, the report — and, for a plan, which file of how many. Silent when
+verifying the database, the report — and, for a plan, which file of how many. Silent when
 the output is not a terminal or under CI.
 
 The pipeline reports through two calls: `phase(label, total)` when a phase starts, and

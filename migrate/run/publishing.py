@@ -4,7 +4,7 @@ published together when everything reconciles, and nothing is published otherwis
 Order, and what a kill at each point leaves (the next run into the same OUT cleans up):
 
 1. everything is written into the staging folder; database rows into staging tables, committed
-   and re-verified there → OUT and the tables untouched; the staging leftovers are removed;
+   and verified there → OUT and the tables untouched; the staging leftovers are removed;
 2. a run that does not reconcile (exit 1): staging tables dropped, the evidence (run.json,
    report, rejects) moved to OUT.failed-<time>-<id> → OUT and the tables untouched;
 3. the database publish: one transaction replaces every table by its staging table;

@@ -4,7 +4,8 @@ A run loads each layout into a staging table named for the run (`juki__staging_<
 `write` bulk-loads each chunk (PostgreSQL: `COPY … FROM STDIN` in CSV format streamed from the
 polars chunk; SQLite: the chunk's Arrow data through the ADBC SQLite driver, or driver-level
 executemany without it), and `commit` commits the load, so that the staging table can be
-re-counted and re-hashed from other connections **before** it replaces anything. Only when the
+verified from other connections **before** it replaces anything: each batch is summed up on its
+way in (`migrate.sinks.loadproof`) and the database computes the same sums from the table. Only when the
 whole run (or plan) reconciles does `migrate.sinks.swap.publish_tables` replace every table by its staging table,
 in one transaction; otherwise `discard_tables` drops the staging tables and the previous tables
 stay exactly as they were. A re-run replaces a whole table: it can never duplicate rows.
@@ -34,6 +35,7 @@ from migrate.errors import UsageError
 from migrate.layouts import ColumnSpec, Schema
 from migrate.pii import mask_secrets, mask_url
 from migrate.sinks.atomic import private_open
+from migrate.sinks.loadproof import LoadProof
 from migrate.sinks.sqlchecks import integer_decimal, value_checks
 
 BATCH_ROWS = 20_000  # executemany batch (SQLite, other drivers)
@@ -426,6 +428,8 @@ class SqlSink:
                                 if c.dtype == "decimal" and not integer_decimal(c)]
         self.integer_decimals = [c.name for c in schema.columns if integer_decimal(c)]
         self.rows = 0
+        # what was sent, batch by batch: confirmed on the staging table by aggregate queries
+        self.proof = LoadProof(schema, self.dialect)
         self.published = False  # set once publish_tables has put the staging table in place
         database = self.engine.url.database
         adbc = _adbc_sqlite(self.engine)
@@ -452,6 +456,7 @@ class SqlSink:
             return
         assert self.session is not None, "write after commit/abort"
         frame = frame.select(self.schema.column_names)
+        self.proof.add(frame)
         if self.dialect == "postgresql" and self.engine.dialect.driver == "psycopg":
             self._copy(frame)
         elif isinstance(self.session, _AdbcSession):
@@ -509,7 +514,7 @@ class SqlSink:
 
     def commit(self) -> None:
         """Commit the load: the staging table is complete and visible to other connections
-        (the re-verification reads it), and still replaces nothing."""
+        (its verification queries it), and still replaces nothing."""
         assert self.session is not None, "commit after commit/abort"
         try:
             self.session.commit()

@@ -376,7 +376,7 @@ def test_checks_fit_a_1280_px_window_with_formatted_values(reported, tmp_path, m
         .read_text(encoding="utf-8")
     page = Elements(text)
     rows = page.with_class("invariant")
-    assert any(r["attrs"]["data-name"].startswith("db_totals:") for r in rows)
+    assert any(r["attrs"]["data-name"].startswith("db_load_totals:") for r in rows)
     for row in rows:
         assert "{" not in row["text"] and "'" not in row["text"] and "non_null" not in \
             row["text"], row["text"]
