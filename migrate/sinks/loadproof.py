@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import sqlalchemy as sa
 
 from migrate.layouts import ColumnSpec, Schema
@@ -179,10 +180,15 @@ def _sql_row_text(schema: Schema, dialect: str, quote) -> str:
 
 
 def _md5_sums(texts: pl.Series) -> tuple[int, int]:
-    """Sums of the two 32-bit halves of the first 8 bytes of each text's MD5 (UTF-8)."""
-    md5 = hashlib.md5
-    digests = b"".join([md5(text.encode(), usedforsecurity=False).digest()[:8]
-                        for text in texts.to_list()])
+    """Sums of the two 32-bit halves of the first 8 bytes of each text's MD5 (UTF-8): one
+    hashlib call per row, on slices of the Arrow buffer (no Python string per row)."""
+    array = texts.rechunk().to_arrow().cast(pa.large_utf8())
+    _, offsets, data = array.buffers()
+    bounds = np.frombuffer(offsets, np.int64)[array.offset:array.offset + len(array) + 1]
+    view, md5 = memoryview(data), hashlib.md5
+    digests = b"".join([md5(view[start:end], usedforsecurity=False).digest()[:8]
+                        for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(),
+                                              strict=True)])
     halves = np.frombuffer(digests, dtype=">u4").astype(np.uint64)
     return int(halves[0::2].sum()), int(halves[1::2].sum())
 

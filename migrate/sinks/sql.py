@@ -22,8 +22,6 @@ other dependent object (a view) makes the publish fail and roll back rather than
 
 from __future__ import annotations
 
-import io
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +33,11 @@ from migrate.errors import UsageError
 from migrate.layouts import ColumnSpec, Schema
 from migrate.pii import mask_secrets, mask_url
 from migrate.sinks.atomic import private_open
+from migrate.sinks.copystreams import STREAMS, CopySession
 from migrate.sinks.loadproof import LoadProof
 from migrate.sinks.sqlchecks import integer_decimal, value_checks
 
 BATCH_ROWS = 20_000  # executemany batch (SQLite, other drivers)
-COPY_ROWS = 20_000  # rows per CSV buffer handed to COPY (~5 MB; bounds the extra memory)
 STAGING_SUFFIX = "__staging"
 USE_ADBC = True  # SQLite through the ADBC driver when it is installed (tests switch it off)
 
@@ -287,12 +285,6 @@ def database_error(exc: BaseException, url: str | None = None) -> UsageError:
                       hint=hint)
 
 
-def _csv(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False)
-    return buffer.getvalue()
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -433,8 +425,9 @@ class SqlSink:
         self.published = False  # set once publish_tables has put the staging table in place
         database = self.engine.url.database
         adbc = _adbc_sqlite(self.engine)
-        self.session: _Session | _AdbcSession | None = (
-            _AdbcSession(adbc, database, dialect) if adbc else _Session(self.engine))
+        self.session: _Session | _AdbcSession | CopySession | None = (
+            _AdbcSession(adbc, database, dialect) if adbc
+            else self._copy_session() if self._copies() else _Session(self.engine))
         if append:
             return
         try:
@@ -449,6 +442,22 @@ class SqlSink:
             self.abort()
             raise
 
+    def _copies(self) -> bool:
+        """PostgreSQL through psycopg loads with COPY, on several connections at once."""
+        return self.dialect == "postgresql" and self.engine.dialect.driver == "psycopg"
+
+    def _copy_session(self) -> CopySession:
+        connections: list[sa.Connection] = []
+        try:
+            for _ in range(STREAMS):
+                connections.append(connect(self.engine))
+        except BaseException:
+            for conn in connections:
+                conn.close()
+            self.engine.dispose()
+            raise
+        return CopySession(connections)
+
     # ------------------------------------------------------------------ loading
 
     def write(self, frame: pl.DataFrame) -> None:
@@ -456,10 +465,14 @@ class SqlSink:
             return
         assert self.session is not None, "write after commit/abort"
         frame = frame.select(self.schema.column_names)
+        if isinstance(self.session, CopySession):
+            # every stream sends its part while this thread sums the batch up
+            self.session.copy(self.staging.name, self.column_list, frame,
+                              beside=lambda: self.proof.add(frame))
+            self.rows += frame.height
+            return
         self.proof.add(frame)
-        if self.dialect == "postgresql" and self.engine.dialect.driver == "psycopg":
-            self._copy(frame)
-        elif isinstance(self.session, _AdbcSession):
+        if isinstance(self.session, _AdbcSession):
             self.session.ingest(self.staging.name, self._sqlite_values(frame))
         else:
             self._executemany(frame)
@@ -471,27 +484,6 @@ class SqlSink:
         return frame.with_columns(pl.col(self.date_columns).dt.to_string("%Y-%m-%d"),
                                   pl.col(self.decimal_columns).cast(pl.Utf8),
                                   pl.col(self.integer_decimals).cast(pl.Int64))
-
-    def _copy(self, frame: pl.DataFrame) -> None:
-        """COPY in CSV format: polars writes the buffer in native code; an empty string is
-        written quoted ("") and NULL as nothing, exactly what COPY's CSV format expects."""
-        raw = self.session.conn.connection.driver_connection
-        sql = (f"COPY {self.quote(self.staging.name)} ({self.column_list}) "
-               "FROM STDIN (FORMAT csv)")
-        dbapi = self.engine.dialect.loaded_dbapi
-        # The next slice's CSV is written (polars, no GIL) while this one is sent and parsed:
-        # two buffers at most.
-        slices = frame.iter_slices(n_rows=COPY_ROWS)
-        try:
-            with raw.cursor() as cursor, cursor.copy(sql) as copy, \
-                    ThreadPoolExecutor(1, thread_name_prefix="csv") as pool:
-                pending = pool.submit(_csv, next(slices))
-                for part in slices:
-                    data, pending = pending.result(), pool.submit(_csv, part)
-                    copy.write(data)
-                copy.write(pending.result())
-        except dbapi.Error as exc:  # the same exception classes as SQLAlchemy's own calls
-            raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error) from None
 
     def _executemany(self, frame: pl.DataFrame) -> None:
         conn = self.session.conn
@@ -530,8 +522,8 @@ class SqlSink:
         self._close_session()
 
     def abort(self) -> None:
-        """Roll the load back; a staging table already committed is dropped by
-        `migrate.sinks.swap.discard_tables`."""
+        """Roll the load back (on PostgreSQL, the staging table this sink made goes too); a
+        staging table already committed is dropped by `migrate.sinks.swap.discard_tables`."""
         self._close_session()
         self.engine.dispose()
 
