@@ -78,6 +78,12 @@ def check_reversible(mapping: Mapping) -> None:
                                                                  "record": cm.record},
                 hint="A standard row cannot be split back into the child records it was "
                      "gathered from; export this layout as CSV or Parquet.")
+        if cm.kind == "codes":
+            raise UsageError(
+                "the mapping {mapping} cannot be reversed: column {column} comes from a code "
+                "table keyed by several fields", {"mapping": mapping.id, "column": cm.column},
+                hint="A standard code cannot tell which combination of vendor values it came "
+                     "from; export this layout as CSV or Parquet.")
 
 
 def _dates(values: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

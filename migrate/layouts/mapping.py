@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from migrate.errors import LayoutError, UsageError
 from migrate.layouts.bundled import bundled_dir
-from migrate.layouts.loading import MAPPING_ID, _as_values, _Ctx, _read_yaml
+from migrate.layouts.columns import ColumnMapping, load_column_mapping
+from migrate.layouts.loading import MAPPING_ID, _Ctx, _read_yaml
 from migrate.layouts.schema import Schema, load_schema
 from migrate.layouts.source import (
-    AGGREGATES,
     NUMERIC_FIELD_TYPES,
     FieldSpec,
     SourceSpec,
@@ -25,7 +24,6 @@ from migrate.layouts.source import (
     _Slots,
     ascii_code,
 )
-from migrate.layouts.tables import CodeTable, load_code_table
 from migrate.layouts.yamlpos import LocatedDict
 
 
@@ -40,21 +38,6 @@ class ChildRecord:
     fields: dict[str, FieldSpec]
     key: tuple[tuple[str, str], ...] = ()  # (child field, parent field) that must be equal
     line: int = 0
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    """How one standard column is produced."""
-
-    column: str
-    kind: str  # field | header | record_number | child
-    source: str | None = None
-    kana: str | None = None
-    codes: CodeTable | None = None
-    line: int = 0
-    record: str | None = None  # kind child: the child record type
-    where: tuple[tuple[str, tuple[str, ...]], ...] = ()  # kind child: child field → values
-    aggregate: str | None = None  # kind child: sum | count | only
 
 
 @dataclass(frozen=True)
@@ -84,7 +67,9 @@ class Mapping:
     def pii_of_field(self, field_name: str, record: str | None = None) -> str | None:
         """A field is personal data when a column it feeds is (declared once, in the schema)."""
         for cm in self.columns:
-            if cm.kind in ("field", "child") and cm.source == field_name and cm.record == record:
+            fed = cm.fed_by if record is None else \
+                ((cm.source,) if cm.kind == "child" and cm.record == record else ())
+            if field_name in fed:
                 pii = self.target.column(cm.column).pii
                 if pii:
                     return pii
@@ -107,72 +92,6 @@ def find_mapping(ref: str | Path) -> Path:
 def list_bundled_mappings() -> list[str]:
     root = bundled_dir("mappings")
     return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.yaml"))
-
-def _load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
-                         mapping: dict[str, Any], base: Path) -> ColumnMapping:
-    line = parent.line_of(column)
-    if isinstance(node, str):
-        node_d: dict[str, Any] = {"from": node}
-    else:
-        node_d = ctx.mapping(node, column, parent)
-        ctx.only_keys(node_d, ("from", "header", "source", "kana", "codes", "where",
-                               "aggregate"), f"column {column}")
-    codes = load_code_table(base / str(node_d["codes"])) if node_d.get("codes") else None
-    kana = node_d.get("kana")
-    if kana is not None and kana != "fullwidth":
-        raise ctx.fail(parent, column, "kana must be 'fullwidth'")
-    children: dict[str, ChildRecord] = mapping["children"]
-    if "from" in node_d and str(node_d["from"]).split(".", 1)[0] in children \
-            and "." in str(node_d["from"]):
-        return _load_child_column(ctx, column, node_d, parent, children, kana, codes, line)
-    if "where" in node_d or "aggregate" in node_d:
-        raise ctx.fail(parent, column, "'where' and 'aggregate' are for columns taken from a "
-                       "child record (from: record.field)")
-    if "from" in node_d:
-        name = str(node_d["from"])
-        if name not in mapping["fields"]:
-            raise ctx.fail(parent, column, "column {column} takes unknown field '{name}'",
-                           "Declare it under fields: or fix the name.", column=column, name=name)
-        return ColumnMapping(column, "field", name, kana, codes, line)
-    if "header" in node_d:
-        name = str(node_d["header"])
-        if name not in mapping["header"]:
-            raise ctx.fail(parent, column, "column {column} takes unknown header field '{name}'",
-                           column=column, name=name)
-        return ColumnMapping(column, "header", name, kana, codes, line)
-    if node_d.get("source") == "record_number":
-        return ColumnMapping(column, "record_number", None, None, None, line)
-    raise ctx.fail(parent, column, "column {column} needs 'from', 'header' or "
-                   "'source: record_number'", column=column)
-
-
-def _load_child_column(ctx: _Ctx, column: str, node: dict[str, Any], parent: LocatedDict,
-                       children: dict[str, ChildRecord], kana: str | None,
-                       codes: CodeTable | None, line: int) -> ColumnMapping:
-    record, name = str(node["from"]).split(".", 1)
-    child = children[record]
-    if name not in child.fields:
-        raise ctx.fail(parent, column, "column {column} takes unknown field '{name}' of record "
-                       "type {record}", column=column, name=name, record=record)
-    where_node = node.get("where") or {}
-    if not isinstance(where_node, dict):
-        raise ctx.fail(parent, column, "'where' must map child fields to values")
-    where = tuple((str(k), _as_values(v)) for k, v in where_node.items())
-    for key, _ in where:
-        if key not in child.fields:
-            raise ctx.fail(parent, column, "'where' of column {column} names unknown field "
-                           "'{name}' of record type {record}", column=column, name=key,
-                           record=record)
-    numeric = child.fields[name].type in NUMERIC_FIELD_TYPES
-    aggregate = str(node.get("aggregate", "sum" if numeric else "only"))
-    if aggregate not in AGGREGATES:
-        raise ctx.fail(parent, column, "aggregate must be one of {known}",
-                       known=", ".join(AGGREGATES))
-    if aggregate == "sum" and not numeric:
-        raise ctx.fail(parent, column, "aggregate sum needs a numeric field; {name} is {type}",
-                       name=name, type=child.fields[name].type)
-    return ColumnMapping(column, "child", name, kana, codes, line, record, where, aggregate)
-
 
 def _load_children(ctx: _Ctx, data: LocatedDict, source: SourceSpec
                    ) -> dict[str, ChildRecord]:
@@ -223,6 +142,11 @@ def _check_against_target(ctx: _Ctx, data: LocatedDict, columns: list[ColumnMapp
                            "its dtype in {target} is {dtype}",
                            "A record number is a whole number: give the column dtype: int.",
                            column=cm.column, target=target.id, dtype=spec.dtype)
+        if cm.kind == "file_name" and spec.dtype != "str":
+            raise ctx.fail(cols_node, cm.column, "column {column} takes the input file's name, "
+                           "but its dtype in {target} is {dtype}", "A file name is text: give "
+                           "the column dtype: str.", column=cm.column, target=target.id,
+                           dtype=spec.dtype)
         if cm.codes and spec.codes is not None:
             bad = sorted({v for v in cm.codes.mapping.values() if v and v not in spec.codes})
             if bad:
@@ -235,7 +159,8 @@ def _check_against_target(ctx: _Ctx, data: LocatedDict, columns: list[ColumnMapp
     missing = [c.name for c in target.columns if c.required and c.name not in mapped]
     if missing:
         raise ctx.fail(data, "columns", "required column(s) of {target} not mapped: {missing}",
-                       "Map each required column from a field, the header or the record number.",
+                       "Map each required column from a field, the header, the record number, "
+                       "another record (lookup) or a constant (value:).",
                        target=target.id, missing=", ".join(missing))
 
 
@@ -268,7 +193,8 @@ def load_mapping(ref: str | Path) -> Mapping:
         source = replace(source, record_length=slots.width)
     raw_columns = ctx.mapping(ctx.require(data, "columns", "the mapping"), "columns", data)
     known = {"fields": fields, "header": header, "children": children}
-    columns = [_load_column_mapping(ctx, str(c), v, raw_columns, known, base)
+    by_name = {c.name: c for c in target.columns}
+    columns = [load_column_mapping(ctx, str(c), v, raw_columns, known, base, by_name.get(str(c)))
                for c, v in raw_columns.items()]
     _check_against_target(ctx, data, columns, target)
     for child in children.values():

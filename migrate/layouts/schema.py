@@ -36,6 +36,9 @@ _APPLIES_TO = {"length": _TEXT, "max_length": _TEXT, "checks": _TEXT,
 # pattern using one would fail on the first chunk instead of at load.
 _UNSUPPORTED_REGEX = re.compile(r"\(\?(?:<?[=!]|>|#|P=)|\\[1-9]|\\Z|\\N\{|\{,")
 PII_KINDS = ("my_number", "name", "address", "date", "id")
+#: Character sets the `katakana` check can be given (`set:`); their definitions and sources
+#: are in migrate.validate.checks.
+KANA_SETS = ("strict", "zengin", "jis_x0208_kana")
 
 @dataclass(frozen=True)
 class CheckSpec:
@@ -176,6 +179,11 @@ def _load_checks(ctx: _Ctx, node: LocatedDict) -> tuple[CheckSpec, ...]:
         if name not in CHECKS:
             raise ctx.fail(node, "checks", "unknown check '{check}'", "Known checks: {known}.",
                            check=name, known=", ".join(CHECKS))
+        if name == "katakana":
+            kana_set = str(params.get("set", "strict"))
+            if set(params) - {"set"} or kana_set not in KANA_SETS:
+                raise ctx.fail(node, "checks", "the katakana check takes set: one of {known}",
+                               known=", ".join(KANA_SETS))
         if name == "pattern":
             pattern = str(params.get("pattern", ""))
             try:

@@ -8,6 +8,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from migrate.errors import LayoutError, UsageError
 from migrate.layouts.yamlpos import NotUtf8Error, TooLargeError, read_text
@@ -17,10 +18,12 @@ MAX_TABLE_BYTES = 16 * 1024 * 1024  # the bundled tables are < 10 kB
 
 @dataclass(frozen=True)
 class CodeTable:
-    """A vendor → standard code table (CSV: source,standard[,note])."""
+    """A vendor → standard code table (CSV: source,standard[,note]); keyed by several fields
+    (`key`), one CSV column per key field and the vendor values as a tuple in that order."""
 
     path: Path
-    mapping: dict[str, str]
+    mapping: dict[Any, str]
+    key: tuple[str, ...] = ()
 
 def read_csv_table(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """Read a small UTF-8 CSV table (code tables, gaiji tables), insisting on its columns.
@@ -86,6 +89,21 @@ def load_code_table(path: Path) -> CodeTable:
                               line=number, hint="Each vendor code must map to one standard code.")
         mapping[src] = row["standard"]
     return CodeTable(path, mapping)
+
+
+def load_composite_code_table(path: Path, key: tuple[str, ...]) -> CodeTable:
+    """A code table keyed by several fields (CSV: one column per key field, standard[,note]);
+    an empty cell matches a blank field."""
+    rows = read_csv_table(path, (*key, "standard"))
+    mapping: dict[Any, str] = {}
+    for number, row in enumerate(rows, start=2):
+        values = tuple(row[k] for k in key)
+        if values in mapping:
+            raise LayoutError("the combination {code} appears twice", {"code": ", ".join(
+                f"{k}={v}" for k, v in zip(key, values, strict=True))}, file=path, line=number,
+                hint="Each combination of vendor codes must map to one standard code.")
+        mapping[values] = row["standard"]
+    return CodeTable(path, mapping, key)
 
 
 def load_gaiji_table(path: Path) -> dict[str, str]:

@@ -57,6 +57,7 @@ class ChunkOutcome:
     control_values: dict[str, pl.DataFrame]  # field → (record, value) of every record
     groups: pl.DataFrame | None = None  # multi-record: (record, parent, offset) of each record
     rejected_keys: pl.DataFrame | None = None  # primary key + __record of the rejected rows
+    defaults: dict[str, int] | None = None  # column → records given the mapping's default
 
     def __getstate__(self) -> dict[str, Any]:
         """Frames travel between processes as Arrow tables (pyarrow pickles their buffers as
@@ -92,7 +93,7 @@ class ChunkWorker:
         keep_freed_buffers()
         self.context = context
         self.reader = open_reader(context.input, context.mapping, context.chunk_bytes)
-        self.mapper = ChunkMapper(context.mapping, context.header)
+        self.mapper = ChunkMapper(context.mapping, context.header, context.input.name)
         self.validator = Validator(context.mapping.target, field_offsets(context.mapping))
 
     def process(self, first_record: int, n: int, *where: int) -> ChunkOutcome:
@@ -102,8 +103,10 @@ class ChunkWorker:
         v_errors, v_warnings = self.validator.validate(rows)
         if chunk.cell_offsets is not None:
             v_errors, v_warnings = (self._cell_offsets(chunk, p) for p in (v_errors, v_warnings))
-        # A value that failed to decode is already a problem; don't report its null again.
-        decoded_bad = mapped.errors.select("record", "column").drop_nulls().unique()
+        # One problem, one reject: a value that failed to decode (or to map) is already a
+        # problem; its null is not reported again, in any of the columns the field feeds.
+        decoded_bad = mapped.errors.select("record", pl.col("column").str.split(",")) \
+            .explode("column").drop_nulls().unique()
         if decoded_bad.height and v_errors.height:
             v_errors = v_errors.join(decoded_bad, on=["record", "column"], how="anti")
         errors = concat_problems([mapped.errors, v_errors])
@@ -123,7 +126,7 @@ class ChunkWorker:
             warnings=concat_problems([mapped.warnings, v_warnings]), kinds=kinds,
             data_read=int(np.count_nonzero(members)) + mapped.unknown_records,
             rejected_records=rejected, control_values=mapped.control_values,
-            groups=mapped.groups, rejected_keys=rejected_keys)
+            groups=mapped.groups, rejected_keys=rejected_keys, defaults=mapped.defaults)
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
         """Delimited sources: validation located a problem by the synthetic row; point its

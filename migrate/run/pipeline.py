@@ -58,6 +58,7 @@ from migrate.transform.mapper import (
     ChunkMapper,
     decode_header,
     field_offsets,
+    supplied_columns,
 )
 from migrate.validate.crossfile import FILE_SHIFT, CrossFile, check_references
 from migrate.validate.groupcheck import find_failing_groups, group_problems, merge_partials
@@ -112,6 +113,7 @@ class Pipeline:
         self.failing_groups: list = []
         self.pool: ProcessPoolExecutor | None = None
         self.ledger = Ledger()
+        self.defaults: Counter = Counter()  # column → records that got the mapping's default
         field_to_column = {cm.source: cm.column for cm in self.mapping.columns
                            if cm.kind == "field"}
         # trailer control totals that are also output columns: re-summed from the CSV output
@@ -210,6 +212,7 @@ class Pipeline:
         """Cross-chunk checks and counting, in input order; returns (accepted, errors,
         warnings)."""
         candidates, errors, warnings, rejected = self._cross_checks(outcome)
+        self.defaults.update(outcome.defaults or {})
         dup_rows, earlier = self.keys.duplicates(
             candidates, self.cross.encode(self.file_index, candidates[RECORD_COL].to_numpy()))
         if len(dup_rows):
@@ -443,6 +446,7 @@ class Pipeline:
             "header": {k: (str(v) if v is not None else None) for k, v in self.header.items()
                        if not k.endswith(".__error")},
             "trailer": {"count": count, "control_totals": totals},
+            "supplied": supplied_columns(self.mapping, self.defaults),
             "database": {"url": safe_url(db_label)} if self.db_url != "none" else None,
             "max_rejects": max_rejects,
             "max_rejects_exceeded": exceeded,

@@ -6,7 +6,7 @@ is the description of the (rare) rows that have a problem, for the rejects file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from migrate.decode import (
     to_fullwidth_kana,
 )
 from migrate.decode.distinct import distinct_rows, spread
-from migrate.decode.result import copy_rows
+from migrate.decode.result import UNKNOWN_ERA, copy_rows
 from migrate.layouts import ChildRecord, ColumnMapping, ColumnSpec, FieldSpec, Mapping, SourceSpec
 from migrate.pii import mask, show_bytes
 from migrate.problems import concat_problems, problems_frame
@@ -111,14 +111,20 @@ def decode_header(mapping: Mapping, record: bytes) -> dict[str, Any]:
 
 
 def describe_cells(cells: np.ndarray, rows: np.ndarray, spec: FieldSpec, source: SourceSpec,
-                   pii: str | None) -> list[str]:
-    """Masked, human-readable rendering of the raw bytes of some rows of a field."""
+                   pii: str | None, reasons: list[str | None] | None = None) -> list[str]:
+    """Masked, human-readable rendering of the raw bytes of some rows of a field. Only what is
+    personal is masked: the era code of an `unknown_era` date is the cause, not the person,
+    so it stays readable in front of the masked digits."""
     out = []
-    for row in rows:
+    era = source.eras.code_width if spec.type == "wareki" else 0
+    for i, row in enumerate(rows):
         raw = cells[row].tobytes()
         if spec.type == "packed":
             text = "<" + " ".join(f"{b:02X}" for b in raw) + ">"
             out.append("<****>" if pii else text)
+        elif pii and era and reasons is not None and reasons[i] == UNKNOWN_ERA:
+            out.append(show_bytes(raw[:era], source.encoding)
+                       + (mask(show_bytes(raw[era:], source.encoding), pii) or ""))
         else:
             out.append(mask(show_bytes(raw, source.encoding), pii))
     return out
@@ -134,18 +140,20 @@ class MappedChunk:
     unknown_records: int          # records of an unknown type (already in errors)
     control_values: dict[str, pl.DataFrame]  # control-total field → (record, value Int64)
     groups: pl.DataFrame | None = None  # multi-record: (record, parent) of every data/child record
+    defaults: dict[str, int] = field(default_factory=dict)  # column → records given its default
 
 
 class ChunkMapper:
     """Holds what is fixed for a run (mapping, header values) and maps chunks."""
 
-    def __init__(self, mapping: Mapping, header: dict[str, Any]):
+    def __init__(self, mapping: Mapping, header: dict[str, Any], file_name: str = ""):
         self.mapping = mapping
         self.header = header
+        self.file_name = file_name
         self.schema = mapping.target
         totals = mapping.trailer.control_totals if mapping.trailer else {}
         self.used_fields = sorted(
-            {cm.source for cm in mapping.columns if cm.kind == "field"}
+            {name for cm in mapping.columns for name in cm.reads}
             | {n for n in totals if n in mapping.fields},
             key=lambda n: mapping.fields[n].offset)
         self.slot_of: dict[int, int] = {}  # delimited: synthetic offset → slot index
@@ -191,11 +199,13 @@ class ChunkMapper:
             children, groups = self._children(chunk, records, decoded, data_idx, problems,
                                               warnings)
         columns: dict[str, pl.Series] = {}
+        defaults: dict[str, int] = {}
         for cm in self.mapping.columns:
-            spec = self.mapping.fields.get(cm.source) if cm.kind == "field" else None
+            fed = cm.fed_by
+            spec = self.mapping.fields.get(fed[-1]) if fed else None
             offsets = self.offsets(chunk, data_idx, spec)
             series, column_problems = self._column(cm, decoded, children, rec_no, offsets,
-                                                   len(records))
+                                                   len(records), defaults)
             columns[cm.column] = series
             problems.extend(column_problems)
         rows = self._assemble(columns, rec_no, rec_off)
@@ -207,7 +217,7 @@ class ChunkMapper:
             else:
                 control[name] = children[f"control:{name}"]
         return MappedChunk(rows, concat_problems(problems), concat_problems(warnings),
-                           len(unknown), control, groups)
+                           len(unknown), control, groups, defaults)
 
     def _decode(self, spec: FieldSpec, cells: np.ndarray, chunk: RecordChunk,
                 idx: np.ndarray, rec_no: np.ndarray, pii: str | None, column: str | None,
@@ -220,7 +230,8 @@ class ChunkMapper:
                 table.append(problems_frame(
                     rec_no[bad], self.offsets(chunk, idx[bad], spec), field=spec.name,
                     column=column, reasons=series.gather(bad),
-                    values=describe_cells(cells, bad, spec, self.mapping.source, pii)))
+                    values=describe_cells(cells, bad, spec, self.mapping.source, pii,
+                                          series.gather(bad).to_list())))
         return result
 
     def _cell_problems(self, chunk: RecordChunk, idx: np.ndarray) -> list[pl.DataFrame]:
@@ -336,12 +347,14 @@ class ChunkMapper:
             ).to_series().to_numpy())
             if len(bad):
                 spec = child.fields[child_field]
+                mine = self.mapping.pii_of_field(child_field, child.name)
+                theirs = self.mapping.pii_of_field(parent_field)
                 out.append(problems_frame(
                     joined["__child"].gather(bad), self.offsets(chunk, idx[bad], spec),
                     field=f"{child.name}.{child_field}", column=None,
                     reasons="child_key_mismatch",
-                    values=[mask(v, "id") for v in joined["mine"].gather(bad).to_list()],
-                    detail=[f"{parent_field}: {mask(v, 'id')} (record {p})" for v, p in
+                    values=[mask(v, mine) for v in joined["mine"].gather(bad).to_list()],
+                    detail=[f"{parent_field}: {mask(v, theirs)} (record {p})" for v, p in
                             zip(joined["theirs"].gather(bad).to_list(),
                                 joined["__parent"].gather(bad).to_list(), strict=True)]))
         return out
@@ -375,28 +388,44 @@ class ChunkMapper:
 
     def _column_of(self, field_name: str, record: str | None = None) -> str | None:
         names = [cm.column for cm in self.mapping.columns
-                 if cm.kind in ("field", "child") and cm.source == field_name
+                 if field_name in (cm.fed_by if record is None else (cm.source,))
                  and cm.record == record]
         return ",".join(names) or None
 
     def _column(self, cm: ColumnMapping, decoded: dict[str, FieldResult],
-                children: dict[str, Any], rec_no: np.ndarray, offsets: np.ndarray, n: int
-                ) -> tuple[pl.Series, list[pl.DataFrame]]:
+                children: dict[str, Any], rec_no: np.ndarray, offsets: np.ndarray, n: int,
+                defaults: dict[str, int]) -> tuple[pl.Series, list[pl.DataFrame]]:
         spec = self.schema.column(cm.column)
         problems: list[pl.DataFrame] = []
         if cm.kind == "record_number":
             return pl.Series(cm.column, rec_no, dtype=pl.Int64), problems
+        if cm.kind in ("constant", "file_name"):
+            value = cm.value if cm.kind == "constant" else self.file_name
+            series = pl.repeat(value, n, dtype=pl.Utf8, eager=True).alias(cm.column)
+            return _cast(series, spec, rec_no, offsets, None)
         if cm.kind == "header":
             value = self.header.get(cm.source)
             series = pl.repeat(value, n, eager=True).alias(cm.column)
         elif cm.kind == "child":
             series = children[cm.column]
+        elif cm.kind == "codes":
+            series = pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(cm.column)
         else:
             series = decoded[cm.source].values.alias(cm.column)
+        # blank: no value and no decoding error (a field that failed is already a reject)
+        blank = series.is_null()
+        for name in cm.reads if cm.kind == "codes" else ():
+            blank = blank & decoded[name].values.is_null()
+        for name in cm.fed_by:
+            blank = blank & decoded[name].errors.is_null()
         if cm.kana == "fullwidth":
             series = to_fullwidth_kana(series.cast(pl.Utf8)).alias(cm.column)
         source_name = f"{cm.record}.{cm.source}" if cm.record else cm.source
-        if cm.codes is not None:
+        if cm.kind == "codes":
+            series, code_problems = self._composite_codes(cm, decoded, rec_no, offsets)
+            problems.extend(code_problems)
+            source_name = ",".join(cm.codes.key)
+        elif cm.codes is not None:
             original = series.cast(pl.Utf8)
             series = original.replace_strict(cm.codes.mapping, default=None,
                                               return_dtype=pl.Utf8).alias(cm.column)
@@ -407,9 +436,46 @@ class ChunkMapper:
                     rec_no[bad], offsets[bad], field=source_name, column=cm.column,
                     reasons="unknown_code", values=values,
                     detail=f"{cm.codes.path.name}"))
+        if cm.default is not None:
+            used = int(blank.sum())
+            if used:
+                defaults[cm.column] = used
+                series = pl.select(pl.when(blank).then(pl.lit(cm.default)).otherwise(
+                    series.cast(pl.Utf8))).to_series().alias(cm.column)
         series, cast_problems = _cast(series, spec, rec_no, offsets, source_name)
         problems.extend(cast_problems)
         return series, problems
+
+    def _composite_codes(self, cm: ColumnMapping, decoded: dict[str, FieldResult],
+                         rec_no: np.ndarray, offsets: np.ndarray
+                         ) -> tuple[pl.Series, list[pl.DataFrame]]:
+        """A code table keyed by several fields: one standard code per combination of their
+        vendor values (a blank field is matched by an empty cell); a combination the table
+        does not list is unknown_code, naming every value."""
+        table = cm.codes
+        key = list(table.key)
+        keys = pl.DataFrame({k: decoded[k].values.cast(pl.Utf8) for k in key})
+        looked = pl.DataFrame(
+            {**{k: [combo[i] for combo in table.mapping] for i, k in enumerate(key)},
+             "__standard": list(table.mapping.values())},
+            schema={**dict.fromkeys(key, pl.Utf8), "__standard": pl.Utf8})
+        present = keys.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
+        failed = keys.select(pl.any_horizontal(
+            [decoded[k].errors.is_not_null() for k in key])).to_series() \
+            if keys.height else present
+        joined = keys.with_columns(pl.all().fill_null("")).join(
+            looked, on=key, how="left", maintain_order="left")
+        series = joined["__standard"].alias(cm.column)
+        series = pl.select(pl.when(present).then(series)).to_series().alias(cm.column)
+        bad = np.flatnonzero((present & series.is_null() & ~failed).to_numpy())
+        if not len(bad):
+            return series, []
+        shown = [", ".join(f"{k}={mask(v, self.mapping.pii_of_field(k))}"
+                           for k, v in zip(key, row, strict=True))
+                 for row in keys[bad].fill_null("").rows()]
+        return series, [problems_frame(rec_no[bad], offsets[bad], field=",".join(key),
+                                       column=cm.column, reasons="unknown_code",
+                                       values=shown, detail=table.path.name)]
 
     def _assemble(self, columns: dict[str, pl.Series], rec_no: np.ndarray,
                   rec_off: np.ndarray) -> pl.DataFrame:
@@ -424,6 +490,21 @@ class ChunkMapper:
         data[RECORD_COL] = pl.Series(RECORD_COL, rec_no, dtype=pl.Int64)
         data[OFFSET_COL] = pl.Series(OFFSET_COL, rec_off, dtype=pl.Int64)
         return pl.DataFrame(data)
+
+
+def supplied_columns(mapping: Mapping, defaults: dict[str, int]) -> list[dict[str, Any]]:
+    """The columns whose values the mapping supplied rather than the file carried, for
+    run.json and the report: constants (every row) and defaults (the records they filled)."""
+    out: list[dict[str, Any]] = []
+    for cm in mapping.columns:
+        spec = mapping.target.column(cm.column)
+        if cm.kind == "constant":
+            out.append({"column": cm.column, "ja": spec.ja, "en": spec.en, "how": "value",
+                        "value": cm.value, "records": None})
+        elif cm.default is not None:
+            out.append({"column": cm.column, "ja": spec.ja, "en": spec.en, "how": "default",
+                        "value": cm.default, "records": int(defaults.get(cm.column, 0))})
+    return out
 
 
 def polars_dtype(spec: ColumnSpec) -> pl.DataType:

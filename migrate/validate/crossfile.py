@@ -107,7 +107,7 @@ def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,
             where = np.flatnonzero(picked)
             if not len(where):
                 continue
-            values = [mask(str(v), spec.pii or "id")
+            values = [mask(str(v), spec.pii)
                       for v in rows[spec.name].gather(where).to_list()]
             if kind == "orphan_reference":
                 detail = t("not in {layout} ({files})", layout=ref.layout,

@@ -1,0 +1,227 @@
+"""The `columns:` block of a mapping: where each standard column's value comes from — a field,
+the header, a child record, the record number or the file name, a constant (`value:`), or a code
+table keyed by one or several fields — loaded and checked against the target layout's column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from migrate.layouts.loading import _as_values, _Ctx
+from migrate.layouts.schema import ColumnSpec
+from migrate.layouts.source import AGGREGATES, NUMERIC_FIELD_TYPES, FieldSpec
+from migrate.layouts.tables import CodeTable, load_code_table, load_composite_code_table
+from migrate.layouts.yamlpos import LocatedDict
+
+#: Keys a column mapping may hold (a linter and the JSON Schema read this).
+COLUMN_KEYS = ("from", "header", "source", "value", "default", "kana", "codes", "where",
+               "aggregate")
+#: What `source:` may name: facts about the input rather than a field of it.
+SOURCE_FACTS = ("record_number", "file_name")
+#: Keys of `codes:` in its long form.
+CODES_KEYS = ("table", "key")
+#: Column kinds whose value the file does not carry: listed in run.json as supplied.
+SUPPLIED_KINDS = ("constant",)
+_PARTIAL_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How one standard column is produced."""
+
+    column: str
+    kind: str  # field | header | record_number | file_name | child | constant | codes
+    source: str | None = None
+    kana: str | None = None
+    codes: CodeTable | None = None
+    line: int = 0
+    record: str | None = None  # kind child: the child record type
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()  # kind child: child field → values
+    aggregate: str | None = None  # kind child: sum | count | only
+    value: str | None = None  # kind constant: the standard value of every row
+    default: str | None = None  # the standard value of a row whose field is blank
+
+    @property
+    def fed_by(self) -> tuple[str, ...]:
+        """The data fields whose values end up in this column (a personal column makes them
+        personal too)."""
+        if self.kind == "field" and self.source:
+            return (self.source,)
+        if self.kind == "codes" and self.codes is not None:
+            return self.codes.key
+        return ()
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every data field the column needs decoded."""
+        return self.fed_by
+
+
+def load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
+                        known: dict[str, Any], base: Path, spec: ColumnSpec | None
+                        ) -> ColumnMapping:
+    """One entry of `columns:`; `known` holds the mapping's fields, header fields and child
+    records, `spec` the target column (None when the layout lacks it: reported by the
+    caller)."""
+    line = parent.line_of(column)
+    if isinstance(node, str):
+        node_d: dict[str, Any] = {"from": node}
+    else:
+        node_d = ctx.mapping(node, column, parent)
+        ctx.only_keys(node_d, COLUMN_KEYS, f"column {column}")
+    if "value" in node_d:
+        others = sorted(set(node_d) - {"value"})
+        if others:
+            raise ctx.fail(parent, column, "column {column} is a constant (value:) and cannot "
+                           "also have {extra}", "A constant is the same on every row: remove "
+                           "the other keys, or use default: for a value used when the field "
+                           "is blank.", column=column, extra=", ".join(others))
+        value = _supplied(ctx, node_d, "value", column, spec)
+        return ColumnMapping(column, "constant", line=line, value=value)
+    default = _supplied(ctx, node_d, "default", column, spec) if "default" in node_d else None
+    kana = node_d.get("kana")
+    if kana is not None and kana != "fullwidth":
+        raise ctx.fail(parent, column, "kana must be 'fullwidth'")
+    fields: dict[str, FieldSpec] = known["fields"]
+    codes = _codes(ctx, node_d, parent, column, fields, base)
+    if codes is not None and codes.key:
+        if "from" in node_d or "header" in node_d or "source" in node_d:
+            raise ctx.fail(parent, column, "column {column} takes its value from the code "
+                           "table keyed by {key}: it has no from, header or source",
+                           column=column, key=", ".join(codes.key))
+        return ColumnMapping(column, "codes", None, kana, codes, line, default=default)
+    children = known["children"]
+    source = str(node_d.get("from", ""))
+    if "." in source and source.split(".", 1)[0] in children:
+        return _load_child_column(ctx, column, node_d, parent, children, kana, codes, line,
+                                  default)
+    if "where" in node_d or "aggregate" in node_d:
+        raise ctx.fail(parent, column, "'where' and 'aggregate' are for columns taken from a "
+                       "child record (from: record.field)")
+    if "from" in node_d:
+        if source not in fields:
+            raise ctx.fail(parent, column, "column {column} takes unknown field '{name}'",
+                           "Declare it under fields: or fix the name.", column=column,
+                           name=source)
+        return ColumnMapping(column, "field", source, kana, codes, line, default=default)
+    if "header" in node_d:
+        name = str(node_d["header"])
+        if name not in known["header"]:
+            raise ctx.fail(parent, column, "column {column} takes unknown header field '{name}'",
+                           column=column, name=name)
+        return ColumnMapping(column, "header", name, kana, codes, line, default=default)
+    if node_d.get("source") in SOURCE_FACTS:
+        return ColumnMapping(column, str(node_d["source"]), None, None, None, line)
+    if "source" in node_d:
+        raise ctx.fail(parent, column, "source must be one of {known}",
+                       known=", ".join(SOURCE_FACTS))
+    raise ctx.fail(parent, column, "column {column} needs 'from', 'header', 'source', 'value' "
+                   "or codes with a key", column=column)
+
+
+def _codes(ctx: _Ctx, node: dict[str, Any], parent: LocatedDict, column: str,
+           fields: dict[str, FieldSpec], base: Path) -> CodeTable | None:
+    """`codes: codes/sex.csv`, or `codes: {table: codes/zokugara.csv, key: [sex, zokugara]}`."""
+    raw = node.get("codes")
+    if not raw:
+        return None
+    if not isinstance(raw, dict):
+        return load_code_table(base / str(raw))
+    table = ctx.mapping(raw, "codes", parent)
+    ctx.only_keys(table, CODES_KEYS, f"codes of column {column}")
+    path = base / str(ctx.require(table, "table", f"codes of column {column}"))
+    key = ctx.names(table, "key")
+    if not key:
+        return load_code_table(path)
+    for name in key:
+        if name not in fields:
+            raise ctx.fail(table, "key", "the code key of column {column} names unknown field "
+                           "'{name}'", "Key fields are data fields declared under fields:.",
+                           column=column, name=name)
+    if len(set(key)) != len(key):
+        raise ctx.fail(table, "key", "the code key of column {column} names a field twice",
+                       column=column)
+    return load_composite_code_table(path, key)
+
+
+def _supplied(ctx: _Ctx, node: dict[str, Any], key: str, column: str,
+              spec: ColumnSpec | None) -> str:
+    """A constant or default: a standard value, checked against the column it fills so that
+    a mistake stops the loading instead of rejecting every row."""
+    value = node[key]
+    if value is None or isinstance(value, bool | list | dict):
+        raise ctx.fail(node, key, "{key} of column {column} must be a single value",
+                       key=key, column=column)
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    if spec is not None and not _fits(text, spec):
+        raise ctx.fail(node, key, "{key} '{constant}' of column {column} is not a valid "
+                       "{dtype} value for it", "It is a standard value, written as the column "
+                       "holds it: a code of the column's code table, digits, a date "
+                       "YYYY-MM-DD, within the column's length and range.",
+                       key=key, constant=text, column=column, dtype=spec.dtype)
+    return text
+
+
+def _fits(text: str, spec: ColumnSpec) -> bool:
+    """Whether the column would accept a supplied value (so it never rejects every row)."""
+    if spec.dtype == "code" and spec.codes is not None and text not in spec.codes:
+        return False
+    if spec.dtype == "digits" and not text.isdigit():
+        return False
+    if spec.dtype in ("int", "flag") and not re.fullmatch(r"-?[0-9]+", text):
+        return False
+    if spec.dtype == "flag" and text not in ("0", "1"):
+        return False
+    number = None
+    if spec.dtype in ("int", "decimal"):
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return False
+    if spec.dtype == "date":
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return False
+    if spec.dtype == "partial_date" and not _PARTIAL_DATE.fullmatch(text):
+        return False
+    if (spec.length and len(text) != spec.length) or \
+            (spec.max_length and len(text) > spec.max_length):
+        return False
+    low = spec.minimum is not None and number is not None and number < Decimal(str(spec.minimum))
+    high = spec.maximum is not None and number is not None and number > Decimal(str(spec.maximum))
+    return not (low or high)
+
+
+def _load_child_column(ctx: _Ctx, column: str, node: dict[str, Any], parent: LocatedDict,
+                       children: dict[str, Any], kana: str | None, codes: CodeTable | None,
+                       line: int, default: str | None) -> ColumnMapping:
+    record, name = str(node["from"]).split(".", 1)
+    child = children[record]
+    if name not in child.fields:
+        raise ctx.fail(parent, column, "column {column} takes unknown field '{name}' of record "
+                       "type {record}", column=column, name=name, record=record)
+    where_node = node.get("where") or {}
+    if not isinstance(where_node, dict):
+        raise ctx.fail(parent, column, "'where' must map child fields to values")
+    where = tuple((str(k), _as_values(v)) for k, v in where_node.items())
+    for key, _ in where:
+        if key not in child.fields:
+            raise ctx.fail(parent, column, "'where' of column {column} names unknown field "
+                           "'{name}' of record type {record}", column=column, name=key,
+                           record=record)
+    numeric = child.fields[name].type in NUMERIC_FIELD_TYPES
+    aggregate = str(node.get("aggregate", "sum" if numeric else "only"))
+    if aggregate not in AGGREGATES:
+        raise ctx.fail(parent, column, "aggregate must be one of {known}",
+                       known=", ".join(AGGREGATES))
+    if aggregate == "sum" and not numeric:
+        raise ctx.fail(parent, column, "aggregate sum needs a numeric field; {name} is {type}",
+                       name=name, type=child.fields[name].type)
+    return ColumnMapping(column, "child", name, kana, codes, line, record, where, aggregate,
+                         default=default)
