@@ -91,7 +91,7 @@ _NOT_PERSONAL_BY_SOURCE = {
                                     "left", "right", "precision", "scale", "meaning", "construct",
                                     "layouts", "held", "mapping", "missing", "name", "names",
                                     "ops", "part", "pii", "quote", "ref", "reference", "table",
-                                    "constant",
+                                    "constant", "match",
                                     "target", "type", "what", "width"),
     "the command line and files": ("address", "engine", "file", "files", "folder", "input",
                                    "module", "out", "output", "outputs", "pair", "path",

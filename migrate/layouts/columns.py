@@ -1,6 +1,7 @@
 """The `columns:` block of a mapping: where each standard column's value comes from — a field,
-the header, a child record, the record number or the file name, a constant (`value:`), or a code
-table keyed by one or several fields — loaded and checked against the target layout's column.
+the header, a child record, the record number or the file name, a constant (`value:`), a code
+table keyed by one or several fields, or another record of the file (`lookup:`) — loaded and
+checked against the target layout's column.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from migrate.layouts.addresses import ADDRESS_PARTS
 from migrate.layouts.loading import _as_values, _Ctx
+from migrate.layouts.lookups import Lookup, load_lookup
 from migrate.layouts.schema import ColumnSpec
 from migrate.layouts.source import AGGREGATES, NUMERIC_FIELD_TYPES, FieldSpec
 from migrate.layouts.tables import CodeTable, load_code_table, load_composite_code_table
@@ -20,7 +23,7 @@ from migrate.layouts.yamlpos import LocatedDict
 
 #: Keys a column mapping may hold (a linter and the JSON Schema read this).
 COLUMN_KEYS = ("from", "header", "source", "value", "default", "kana", "codes", "where",
-               "aggregate")
+               "aggregate", "lookup", "split", "check_lg_code")
 #: What `source:` may name: facts about the input rather than a field of it.
 SOURCE_FACTS = ("record_number", "file_name")
 #: Keys of `codes:` in its long form.
@@ -35,7 +38,7 @@ class ColumnMapping:
     """How one standard column is produced."""
 
     column: str
-    kind: str  # field | header | record_number | file_name | child | constant | codes
+    kind: str  # field | header | record_number | file_name | child | constant | codes | lookup
     source: str | None = None
     kana: str | None = None
     codes: CodeTable | None = None
@@ -45,6 +48,9 @@ class ColumnMapping:
     aggregate: str | None = None  # kind child: sum | count | only
     value: str | None = None  # kind constant: the standard value of every row
     default: str | None = None  # the standard value of a row whose field is blank
+    lookup: Lookup | None = None  # kind lookup
+    split: str | None = None  # kind field: the part of a one-piece address (ADDRESS_PARTS)
+    check_lg_code: str | None = None  # a header field the address's 団体コード must equal
 
     @property
     def fed_by(self) -> tuple[str, ...]:
@@ -54,11 +60,15 @@ class ColumnMapping:
             return (self.source,)
         if self.kind == "codes" and self.codes is not None:
             return self.codes.key
+        if self.kind == "lookup" and self.lookup is not None:
+            return (self.lookup.take,)
         return ()
 
     @property
     def reads(self) -> tuple[str, ...]:
         """Every data field the column needs decoded."""
+        if self.kind == "lookup" and self.lookup is not None:
+            return (*self.lookup.match, *(k for k, _ in self.lookup.where), self.lookup.take)
         return self.fed_by
 
 
@@ -95,6 +105,9 @@ def load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
                            "table keyed by {key}: it has no from, header or source",
                            column=column, key=", ".join(codes.key))
         return ColumnMapping(column, "codes", None, kana, codes, line, default=default)
+    if "lookup" in node_d:
+        return ColumnMapping(column, "lookup", None, kana, codes, line, default=default,
+                             lookup=load_lookup(ctx, node_d, parent, column, fields))
     children = known["children"]
     source = str(node_d.get("from", ""))
     if "." in source and source.split(".", 1)[0] in children:
@@ -103,12 +116,16 @@ def load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
     if "where" in node_d or "aggregate" in node_d:
         raise ctx.fail(parent, column, "'where' and 'aggregate' are for columns taken from a "
                        "child record (from: record.field)")
+    if ("split" in node_d or "check_lg_code" in node_d) and "from" not in node_d:
+        raise ctx.fail(parent, column, "split: takes a part of an address field: it needs from:")
     if "from" in node_d:
         if source not in fields:
             raise ctx.fail(parent, column, "column {column} takes unknown field '{name}'",
                            "Declare it under fields: or fix the name.", column=column,
                            name=source)
-        return ColumnMapping(column, "field", source, kana, codes, line, default=default)
+        split, check = _split(ctx, node_d, parent, column, fields[source], known["header"])
+        return ColumnMapping(column, "field", source, kana, codes, line, default=default,
+                             split=split, check_lg_code=check)
     if "header" in node_d:
         name = str(node_d["header"])
         if name not in known["header"]:
@@ -120,8 +137,30 @@ def load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
     if "source" in node_d:
         raise ctx.fail(parent, column, "source must be one of {known}",
                        known=", ".join(SOURCE_FACTS))
-    raise ctx.fail(parent, column, "column {column} needs 'from', 'header', 'source', 'value' "
-                   "or codes with a key", column=column)
+    raise ctx.fail(parent, column, "column {column} needs 'from', 'header', 'source', 'value', "
+                   "'lookup' or codes with a key", column=column)
+
+
+def _split(ctx: _Ctx, node: dict[str, Any], parent: LocatedDict, column: str,
+           spec: FieldSpec, header: dict[str, FieldSpec]) -> tuple[str | None, str | None]:
+    """`split: pref | city | town | lg_code` of a text field holding a one-piece address, and
+    `check_lg_code: <header field>`."""
+    if "split" not in node:
+        if "check_lg_code" in node:
+            raise ctx.fail(parent, column, "check_lg_code is for a column with split:")
+        return None, None
+    part = str(node["split"])
+    if part not in ADDRESS_PARTS:
+        raise ctx.fail(parent, column, "split must be one of {known}",
+                       known=", ".join(ADDRESS_PARTS))
+    if spec.type != "text":
+        raise ctx.fail(parent, column, "split: needs a text field; {name} is {type}",
+                       name=spec.name, type=spec.type)
+    check = node.get("check_lg_code")
+    if check is not None and str(check) not in header:
+        raise ctx.fail(parent, column, "check_lg_code names unknown header field '{name}'",
+                       "Name the header field that holds the 団体コード.", name=str(check))
+    return part, (str(check) if check is not None else None)
 
 
 def _codes(ctx: _Ctx, node: dict[str, Any], parent: LocatedDict, column: str,

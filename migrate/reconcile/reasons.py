@@ -82,6 +82,20 @@ REASONS: dict[str, tuple[str, str]] = {
     "child_not_mapped": ("a child record that no column of the mapping takes (its value would "
                          "be lost)", "Add a column mapping with a matching 'where' for this "
                                      "category, or correct the record."),
+    "address_unsplit": ("an address that does not begin with a prefecture and municipality of "
+                        "the national list of local governments",
+                        "Correct the address in the source (a typo, an old municipality name "
+                        "after a merger), or map its parts from separate fields."),
+    "address_other_lg_code": ("an address in another municipality than the one in the header",
+                              "Check the address, or whether the record belongs in this "
+                              "municipality's file."),
+    "lookup_missing": ("no record of the file holds the value this column looks up",
+                       "Add or correct the record that should hold it (e.g. the household "
+                       "head), or correct this record's key; the detail says what was looked "
+                       "for."),
+    "lookup_ambiguous": ("more than one record of the file holds the value this column looks "
+                         "up", "Correct the records named in the detail so that only one of "
+                               "them matches (e.g. one household head)."),
     "child_ambiguous": ("more than one child record where the mapping takes only one",
                         "Remove the duplicate record or map the column with aggregate: sum."),
     "group_rejected": ("rejected together with another record of its group",

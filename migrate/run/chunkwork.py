@@ -41,6 +41,7 @@ class ChunkContext:
     input: Path
     chunk_bytes: int
     header: dict[str, Any]
+    lookup_dir: Path | None = None  # the tables of lookup columns, written by the first pass
 
 
 @dataclass
@@ -93,7 +94,8 @@ class ChunkWorker:
         keep_freed_buffers()
         self.context = context
         self.reader = open_reader(context.input, context.mapping, context.chunk_bytes)
-        self.mapper = ChunkMapper(context.mapping, context.header, context.input.name)
+        self.mapper = ChunkMapper(context.mapping, context.header, context.input.name,
+                                  context.lookup_dir)
         self.validator = Validator(context.mapping.target, field_offsets(context.mapping))
 
     def process(self, first_record: int, n: int, *where: int) -> ChunkOutcome:

@@ -52,6 +52,7 @@ from migrate.sinks.csv import CsvSink
 from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
 from migrate.sinks.swap import publish_tables
+from migrate.transform.lookups import lookup_columns
 from migrate.transform.mapper import (
     OFFSET_COL,
     RECORD_COL,
@@ -101,12 +102,13 @@ class Pipeline:
         self.schema = self.mapping.target
         self.reader = open_reader(options.input, self.mapping, options.chunk_bytes)
         self.header = self._header()
-        self.context = ChunkContext(self.mapping, options.input, options.chunk_bytes,
-                                    self.header)
         self.own_cross = options.cross is None
-        # temporary files (key indexes, group checks) live in the staging folder: removed
-        # with it, never published
+        # temporary files (key indexes, group checks, lookup tables) live in the staging
+        # folder: removed with it, never published
         self.work_dir = options.out_dir / WORK_DIR
+        self.lookup_dir = self.work_dir / "lookups" if lookup_columns(self.mapping) else None
+        self.context = ChunkContext(self.mapping, options.input, options.chunk_bytes,
+                                    self.header, self.lookup_dir)
         self.cross = options.cross or CrossFile(self.work_dir)
         self.file_index = self.cross.add_file(options.input.name, self.schema.id)
         self.keys = self.cross.tracker(self.schema)
@@ -306,7 +308,7 @@ class Pipeline:
                     append=options.db_append, run_id=options.run_id)))
                 staged.append(sinks[-1])
             done = 0
-            if self.schema.group_checks:
+            if self.schema.group_checks or self.lookup_dir:
                 self._phase(t("Group checks"))
             self.failing_groups = self._group_pass()
             total = self._data_records()
@@ -351,18 +353,19 @@ class Pipeline:
         return max(self.reader.n_records - framing, 0)
 
     def _group_pass(self) -> list:
-        """First pass for the group checks of the target layout (nothing when it has none)."""
-        if not self.schema.group_checks:
+        """First pass for the group checks of the target layout and the lookup columns of the
+        mapping (nothing when there are none)."""
+        if not self.schema.group_checks and self.lookup_dir is None:
             return []
         plan = self.reader.plan()
         pool = self._pool(len(plan)) if self.options.engine == "local" else None
         spill = self.work_dir
         if pool is None:
             chunks = (self.reader.read_chunk(*task) for task in plan)
-            return find_failing_groups(self.mapping, self.header, chunks, spill)
+            return find_failing_groups(self.mapping, self.header, chunks, spill, self.lookup_dir)
         try:
             parts = pool.map(group_partials_in_worker, *zip(*plan, strict=True))
-            return merge_partials(self.mapping, parts, spill)
+            return merge_partials(self.mapping, parts, spill, self.lookup_dir)
         except BaseException:
             self._close_pool()
             raise

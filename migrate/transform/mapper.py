@@ -7,6 +7,7 @@ is the description of the (rare) rows that have a problem, for the rejects file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,8 @@ from migrate.pii import mask, show_bytes
 from migrate.problems import concat_problems, problems_frame
 from migrate.read import slot_offsets
 from migrate.read.fixed import CHILD, DATA, UNKNOWN, RecordChunk
+from migrate.transform.derived import composite_codes, split_column
+from migrate.transform.lookups import LookupTables
 
 RECORD_COL = "__record"
 OFFSET_COL = "__offset"
@@ -146,10 +149,12 @@ class MappedChunk:
 class ChunkMapper:
     """Holds what is fixed for a run (mapping, header values) and maps chunks."""
 
-    def __init__(self, mapping: Mapping, header: dict[str, Any], file_name: str = ""):
+    def __init__(self, mapping: Mapping, header: dict[str, Any], file_name: str = "",
+                 lookup_dir: Path | None = None):
         self.mapping = mapping
         self.header = header
         self.file_name = file_name
+        self.lookups = LookupTables(lookup_dir)
         self.schema = mapping.target
         totals = mapping.trailer.control_totals if mapping.trailer else {}
         self.used_fields = sorted(
@@ -168,6 +173,17 @@ class ChunkMapper:
         if chunk.cell_offsets is not None:
             return chunk.cell_offsets[rows, self.slot_of[spec.offset]]
         return chunk.byte_offsets()[rows] + spec.offset
+
+    def decode_fields(self, chunk: RecordChunk, names: list[str]
+                      ) -> tuple[dict[str, FieldResult], np.ndarray]:
+        """Some data fields of a chunk's data records, decoded (problems not reported), with
+        their record numbers: what a first pass needs."""
+        data_idx = np.flatnonzero(chunk.kinds == DATA)
+        specs = [self.mapping.fields[n] for n in dict.fromkeys(names)]
+        cut = split_fields(rows_of(chunk.records, data_idx), specs)
+        return ({spec.name: decode_field(spec, cells, self.mapping.source)
+                 for spec, cells in zip(specs, cut, strict=True)},
+                chunk.record_numbers[data_idx])
 
     def map(self, chunk: RecordChunk) -> MappedChunk:
         source = self.mapping.source
@@ -410,8 +426,18 @@ class ChunkMapper:
             series = children[cm.column]
         elif cm.kind == "codes":
             series = pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(cm.column)
+        elif cm.kind == "lookup":
+            series, found = self.lookups.resolve(cm, self.mapping, decoded, rec_no)
+            for rows, reason, values, details in found:
+                if cm.default is None or reason != "lookup_missing":
+                    problems.append(problems_frame(
+                        rec_no[rows], offsets[rows], field=",".join(cm.lookup.match),
+                        column=cm.column, reasons=reason, values=values, detail=details))
         else:
             series = decoded[cm.source].values.alias(cm.column)
+            if cm.split:
+                series = split_column(cm, self.mapping, self.header, series, rec_no,
+                                      offsets, problems)
         # blank: no value and no decoding error (a field that failed is already a reject)
         blank = series.is_null()
         for name in cm.reads if cm.kind == "codes" else ():
@@ -422,7 +448,8 @@ class ChunkMapper:
             series = to_fullwidth_kana(series.cast(pl.Utf8)).alias(cm.column)
         source_name = f"{cm.record}.{cm.source}" if cm.record else cm.source
         if cm.kind == "codes":
-            series, code_problems = self._composite_codes(cm, decoded, rec_no, offsets)
+            series, code_problems = composite_codes(cm, self.mapping, decoded, rec_no,
+                                                    offsets)
             problems.extend(code_problems)
             source_name = ",".join(cm.codes.key)
         elif cm.codes is not None:
@@ -445,37 +472,6 @@ class ChunkMapper:
         series, cast_problems = _cast(series, spec, rec_no, offsets, source_name)
         problems.extend(cast_problems)
         return series, problems
-
-    def _composite_codes(self, cm: ColumnMapping, decoded: dict[str, FieldResult],
-                         rec_no: np.ndarray, offsets: np.ndarray
-                         ) -> tuple[pl.Series, list[pl.DataFrame]]:
-        """A code table keyed by several fields: one standard code per combination of their
-        vendor values (a blank field is matched by an empty cell); a combination the table
-        does not list is unknown_code, naming every value."""
-        table = cm.codes
-        key = list(table.key)
-        keys = pl.DataFrame({k: decoded[k].values.cast(pl.Utf8) for k in key})
-        looked = pl.DataFrame(
-            {**{k: [combo[i] for combo in table.mapping] for i, k in enumerate(key)},
-             "__standard": list(table.mapping.values())},
-            schema={**dict.fromkeys(key, pl.Utf8), "__standard": pl.Utf8})
-        present = keys.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
-        failed = keys.select(pl.any_horizontal(
-            [decoded[k].errors.is_not_null() for k in key])).to_series() \
-            if keys.height else present
-        joined = keys.with_columns(pl.all().fill_null("")).join(
-            looked, on=key, how="left", maintain_order="left")
-        series = joined["__standard"].alias(cm.column)
-        series = pl.select(pl.when(present).then(series)).to_series().alias(cm.column)
-        bad = np.flatnonzero((present & series.is_null() & ~failed).to_numpy())
-        if not len(bad):
-            return series, []
-        shown = [", ".join(f"{k}={mask(v, self.mapping.pii_of_field(k))}"
-                           for k, v in zip(key, row, strict=True))
-                 for row in keys[bad].fill_null("").rows()]
-        return series, [problems_frame(rec_no[bad], offsets[bad], field=",".join(key),
-                                       column=cm.column, reasons="unknown_code",
-                                       values=shown, detail=table.path.name)]
 
     def _assemble(self, columns: dict[str, pl.Series], rec_no: np.ndarray,
                   rec_off: np.ndarray) -> pl.DataFrame:

@@ -24,6 +24,7 @@ import polars as pl
 from migrate.i18n import t
 from migrate.layouts import GroupCheckSpec, Mapping
 from migrate.problems import concat_problems, empty_problems, problems_frame
+from migrate.transform.lookups import candidates, lookup_columns, summarize, table_path
 from migrate.transform.mapper import RECORD_COL, ChunkMapper
 from migrate.validate.keys import KeyTracker
 
@@ -83,33 +84,55 @@ class GroupPass:
         needed = _needed_columns(mapping)
         # only the columns the checks read (no control totals: the main pass counts those)
         light = replace(mapping, columns=tuple(cm for cm in mapping.columns
-                                               if cm.column in needed), trailer=None)
+                                               if cm.column in needed and cm.kind != "lookup"),
+                        trailer=None)
         self.mapper = ChunkMapper(light, header)
+        # the same pass collects the records that hold the values of lookup columns
+        self.lookups = lookup_columns(mapping)
+        self.lookup_fields = [name for cm in self.lookups for name in cm.reads]
 
     def partials(self, chunk: Any) -> list[pl.DataFrame]:
-        rows = self.mapper.map(chunk).rows
-        return [rows.filter(_member(check) & _matches(check.count_where))
-                .select(*check.group_by, RECORD_COL) for check in self.checks]
+        """Per check, the matching records; then per lookup column, its candidate records."""
+        found = []
+        if self.checks:
+            rows = self.mapper.map(chunk).rows
+            found = [rows.filter(_member(check) & _matches(check.count_where))
+                     .select(*check.group_by, RECORD_COL) for check in self.checks]
+        if self.lookups:
+            decoded, records = self.mapper.decode_fields(chunk, self.lookup_fields)
+            found += [candidates(cm, decoded, records) for cm in self.lookups]
+        return found
 
 
 def find_failing_groups(mapping: Mapping, header: dict[str, Any], chunks: Iterable[Any],
-                        spill_dir: Path | None = None) -> list[FailingGroups]:
+                        spill_dir: Path | None = None, lookup_dir: Path | None = None
+                        ) -> list[FailingGroups]:
     """First pass over the file, in this process."""
-    if not mapping.target.group_checks:
+    if not (mapping.target.group_checks or lookup_columns(mapping)):
         return []
     work = GroupPass(mapping, header)
-    return merge_partials(mapping, (work.partials(chunk) for chunk in chunks), spill_dir)
+    return merge_partials(mapping, (work.partials(chunk) for chunk in chunks), spill_dir,
+                          lookup_dir)
 
 
 def merge_partials(mapping: Mapping, per_chunk: Iterable[list[pl.DataFrame]],
-                   spill_dir: Path | None = None) -> list[FailingGroups]:
-    """Feed the chunks' matching records, in input order, into one key index per check."""
+                   spill_dir: Path | None = None, lookup_dir: Path | None = None
+                   ) -> list[FailingGroups]:
+    """Feed the chunks' matching records, in input order, into one key index per check; the
+    lookup columns' candidates become their tables in `lookup_dir`."""
     found = [FailingGroups(check, KeyTracker(check.group_by, spill_dir=spill_dir))
              for check in mapping.target.group_checks]
+    lookups = lookup_columns(mapping)
+    collected: list[list[pl.DataFrame]] = [[] for _ in lookups]
     try:
         for parts in per_chunk:
-            for state, frame in zip(found, parts, strict=True):
+            for state, frame in zip(found, parts[:len(found)], strict=True):
                 _add(state, frame)
+            for frames, frame in zip(collected, parts[len(found):], strict=True):
+                frames.append(frame)
+        for cm, frames in zip(lookups, collected, strict=True):
+            assert lookup_dir is not None, "a mapping with lookups needs a lookup folder"
+            summarize(cm, frames, table_path(lookup_dir, cm))
     except BaseException:
         for state in found:
             state.close()

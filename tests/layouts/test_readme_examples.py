@@ -31,7 +31,7 @@ def examples() -> list[str]:
 
 def test_there_are_examples_of_the_new_keys() -> None:
     found = "".join(examples())
-    for key in ("value:", "default:", "file_name", "key: [", "set:"):
+    for key in ("value:", "default:", "file_name", "key: [", "set:", "lookup:", "split:"):
         assert key in found, key
 
 
@@ -52,6 +52,11 @@ def _splice(mapping_path: Path, schema_path: Path, block: str) -> dict[str, obje
         if f"name: {name}\n" not in schema:
             schema = schema.replace("\ncolumns:\n", f"\ncolumns:\n  - {{name: {name}, ja: {name}, "
                                                     "en: name, dtype: str}\n", 1)
+    for node in columns.values():  # a field the vendor_a file lacks: its address bytes
+        field = node.get("from") if isinstance(node, dict) else None
+        if field and f"\n  {field}:" not in head:
+            head = head.replace("\nfields:\n", f"\nfields:\n  {field}: {{offset: 214, length: 70, "
+                                "type: text}\n", 1)
     mapping_path.write_text(head + "\ncolumns:\n" + text, encoding="utf-8")
     schema_path.write_text(schema, encoding="utf-8")
     return columns
@@ -79,6 +84,14 @@ def test_column_examples_load_as_written(block: str, mapping_copy) -> None:
             assert cm.kind == "codes" and cm.codes is not None
             assert cm.codes.key == tuple(node["codes"]["key"])
             assert ("0", "02") in cm.codes.mapping and ("", "04") in cm.codes.mapping
+        if "split" in node:
+            assert (cm.kind, cm.split, cm.source) == ("field", node["split"], node["from"])
+            assert cm.check_lg_code == node.get("check_lg_code")
+        if "lookup" in node:
+            lookup = node["lookup"]
+            assert cm.kind == "lookup" and cm.lookup is not None
+            assert (cm.lookup.match, cm.lookup.take) == ((lookup["match"],), lookup["take"])
+            assert cm.lookup.where == tuple((k, (v,)) for k, v in lookup["where"].items())
 
 
 def test_the_kana_set_example_loads(mapping_copy) -> None:
