@@ -47,6 +47,32 @@ _GAIJI_RE = re.compile("[\ue000-\ue757]")
 _WINDOW_ROWS = 4096
 
 
+def _euc_user_defined(error: UnicodeError) -> tuple[str, int]:
+    """Error handler: an EUC-JP user-defined-area character (rows 0xF5–0xFE, cells 0xA1–0xFE,
+    where old systems kept their 外字) becomes the private-use character U+E000… that eucJP-ms
+    assigns it; anything else stays an error."""
+    if isinstance(error, UnicodeDecodeError):
+        data, at = error.object, error.start
+        if at + 1 < len(data) and 0xF5 <= data[at] <= 0xFE and 0xA1 <= data[at + 1] <= 0xFE:
+            return chr(0xE000 + (data[at] - 0xF5) * 94 + data[at + 1] - 0xA1), at + 2
+    raise error
+
+
+codecs.register_error("migrate_euc_user_defined", _euc_user_defined)
+
+
+def decode_user_defined(cell: bytes, encoding: str) -> str | None:
+    """An EUC-JP cell holding user-defined-area characters, decoded with them as private-use
+    characters (resolved through the 外字 table like cp932's); None when it still fails, or
+    for any other encoding (cp932 decodes its user-defined area itself)."""
+    if not encoding.startswith("euc"):
+        return None
+    try:
+        return cell.decode(encoding, errors="migrate_euc_user_defined")
+    except UnicodeDecodeError:
+        return None
+
+
 def classify_cell(cell: bytes, encoding: str) -> tuple[str | None, str | None]:
     """Decode one cell exactly: (text, None), or (None, reason) when it cannot be decoded."""
     try:
@@ -149,7 +175,12 @@ def decode_text(
     del buf
 
     # Exact handling of the bad cells: a precise reason each.
+    user_defined: dict[int, str] = {}  # EUC-JP rows with 外字, decoded one by one
     for row in bad_rows:
+        euc = decode_user_defined(cells[row].tobytes(), encoding) if gaiji else None
+        if euc is not None:
+            user_defined[row] = euc.rstrip(_STRIP[strip])
+            continue
         _, reason = classify_cell(cells[row].tobytes(), encoding)
         reasons[row] = code_index(reason or UNDECODABLE_BYTES)
 
@@ -165,6 +196,9 @@ def decode_text(
     arr = pc.utf8_rtrim(arr, characters=_STRIP[strip] + "\n")
     values = pl.Series("", pl.from_arrow(arr)).cast(pl.Utf8)
 
+    if user_defined:
+        values = values.scatter(list(user_defined), pl.Series(list(user_defined.values()),
+                                                               dtype=pl.Utf8))
     # Private-use and control characters: only the matching rows are resolved in Python.
     suspect = values.str.contains(_SUSPECT_PATTERN).to_numpy() & (reasons == 0)
     suspect_rows = np.flatnonzero(suspect)

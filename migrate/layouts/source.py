@@ -19,6 +19,8 @@ from migrate.layouts.yamlpos import LocatedDict
 FIELD_TYPES = ("text", "digits", "zoned", "packed", "decimal", "wareki", "ymd")
 DELIMITED_TYPES = ("text", "digits", "zoned", "decimal", "wareki", "ymd")
 AGGREGATES = ("sum", "count", "only")
+#: Character repertoires `source.strict_chars` can declare (migrate.transform.repertoire).
+STRICT_CHARS = ("jis_x0208", "jis_x0213", "mj")
 NUMERIC_FIELD_TYPES = ("digits", "zoned", "packed", "decimal")
 
 # Rows are held as (records × record length) byte matrices: bound the width a mapping can ask
@@ -82,6 +84,7 @@ class SourceSpec:
     delimiter: bytes = b""
     quote: bytes | None = None
     header_line: bool = False
+    strict_chars: str | None = None  # a repertoire (STRICT_CHARS) decoded text must keep to
 
     @property
     def delimited(self) -> bool:
@@ -206,7 +209,7 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
                        "Use format: fixed or format: delimited.", fmt=fmt)
     delimited = fmt == "delimited"
     common = ("format", "encoding", "newline", "eof_marker", "record_type", "eras",
-              "unknown_date_parts", "gaiji")
+              "unknown_date_parts", "gaiji", "strict_chars")
     if delimited:
         ctx.only_keys(node, (*common, "delimiter", "quote", "header_line"), "source")
     else:
@@ -255,8 +258,17 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
         newline=newlines[newline_name], eof_marker=eof,
         record_types=record_types, eras=_load_eras(ctx, node.get("eras"), node),
         unknown_date_parts=unknown,
-        gaiji=load_gaiji_table(gaiji_file) if gaiji_file else {}, gaiji_file=gaiji_file,
-        delimiter=delimiter, quote=quote, header_line=bool(node.get("header_line", False)))
+        gaiji=load_gaiji_table(gaiji_file, encoding) if gaiji_file else {}, gaiji_file=gaiji_file,
+        delimiter=delimiter, quote=quote, header_line=bool(node.get("header_line", False)),
+        strict_chars=_strict_chars(ctx, node))
+
+
+def _strict_chars(ctx: _Ctx, node: LocatedDict) -> str | None:
+    value = node.get("strict_chars")
+    if value is not None and value not in STRICT_CHARS:
+        raise ctx.fail(node, "strict_chars", "strict_chars must be one of {known}",
+                       known=", ".join(STRICT_CHARS))
+    return value
 
 
 def _single_byte(ctx: _Ctx, node: LocatedDict, key: str, default: str) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,10 @@ from migrate.errors import LayoutError, UsageError
 from migrate.layouts.yamlpos import NotUtf8Error, TooLargeError, read_text
 
 MAX_TABLE_BYTES = 16 * 1024 * 1024  # the bundled tables are < 10 kB
+# one character, optionally with one variation selector (an IVS picks the glyph of an MJ 文字)
+_ONE_CHARACTER = re.compile("[^\ufe00-\ufe0f\U000e0100-\U000e01ef]"
+                            "[\ufe00-\ufe0f\U000e0100-\U000e01ef]?", re.S)
+_MJ_ID = re.compile(r"MJ[0-9]{6}")
 
 
 @dataclass(frozen=True)
@@ -106,23 +111,54 @@ def load_composite_code_table(path: Path, key: tuple[str, ...]) -> CodeTable:
     return CodeTable(path, mapping, key)
 
 
-def load_gaiji_table(path: Path) -> dict[str, str]:
-    """外字 table (CSV: code,char[,note]) keyed by the PUA character the cp932 codec yields."""
+def load_gaiji_table(path: Path, encoding: str = "cp932") -> dict[str, str]:
+    """外字 table (CSV: code,char[,mj][,note]) keyed by the PUA character the cp932 codec yields;
+    `char` may carry an IVS (base character + U+E0100…), `mj` the MJ 文字 identifier."""
     table: dict[str, str] = {}
     for number, row in enumerate(read_csv_table(path, ("code", "char")), start=2):
         code = row["code"].strip().upper()
+        euc = encoding.startswith("euc")
         try:
             lead, trail = int(code[:2], 16), int(code[2:], 16)
-            if len(code) != 4 or not (0xF0 <= lead <= 0xF9) or not (0x40 <= trail <= 0xFC) \
-                    or trail == 0x7F:
+            if len(code) != 4 or (not euc and (not (0xF0 <= lead <= 0xF9) or not (
+                    0x40 <= trail <= 0xFC) or trail == 0x7F)) or (euc and (
+                    not 0xF5 <= lead <= 0xFE or not 0xA1 <= trail <= 0xFE)):
                 raise ValueError
         except ValueError:
+            if euc:
+                raise LayoutError("'{code}' is not an EUC-JP user-defined-area code (F5A1–FEFE)",
+                                  {"code": code}, file=path, line=number) from None
             raise LayoutError("'{code}' is not a user-defined-area code (F040–F9FC)",
                               {"code": code}, file=path, line=number) from None
-        pua = bytes([lead, trail]).decode("cp932")
+        pua = chr(0xE000 + (lead - 0xF5) * 94 + trail - 0xA1) if euc \
+            else bytes([lead, trail]).decode("cp932")
         if not row["char"]:
             raise LayoutError("gaiji {code} has no replacement character", {"code": code},
                               file=path, line=number,
                               hint="Fill in the character identified for it (MJ / 行政事務標準文字).")
+        if not _ONE_CHARACTER.fullmatch(row["char"]):
+            raise LayoutError("the replacement of gaiji {code} is not one character", {"code": code},
+                              file=path, line=number,
+                              hint="Give one character, optionally followed by one variation "
+                                   "selector (IVS U+E0100–U+E01EF or U+FE00–U+FE0F).")
+        mj = (row.get("mj") or "").strip()
+        if mj and not _MJ_ID.fullmatch(mj):
+            raise LayoutError("'{code}' is not an MJ identifier such as MJ012345", {"code": mj},
+                              file=path, line=number)
         table[pua] = row["char"]
     return table
+
+
+def gaiji_identifiers(path: Path) -> dict[str, tuple[str, str | None]]:
+    """The 外字 table's code (F040) → (replacement, MJ identifier or None), for run.json."""
+    return {row["code"].strip().upper(): (row["char"], (row.get("mj") or "").strip() or None)
+            for row in read_csv_table(path, ("code", "char"))}
+
+
+def gaiji_code(pua: str, encoding: str = "cp932") -> str:
+    """The user-defined-area code (F040, or F5A1 in EUC-JP) of the private-use character the
+    source's codec decodes it to."""
+    if encoding.startswith("euc"):
+        row, cell = divmod(ord(pua) - 0xE000, 94)
+        return f"{0xF5 + row:02X}{0xA1 + cell:02X}"
+    return pua.encode("cp932").hex().upper()

@@ -89,6 +89,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "address_other_lg_code": ("an address in another municipality than the one in the header",
                               "Check the address, or whether the record belongs in this "
                               "municipality's file."),
+    "outside_repertoire": ("a character outside the repertoire declared in source.strict_chars",
+                           "Map the character through the gaiji table to its MJ 文字, correct "
+                           "the record, or declare a wider repertoire."),
     "lookup_missing": ("no record of the file holds the value this column looks up",
                        "Add or correct the record that should hold it (e.g. the household "
                        "head), or correct this record's key; the detail says what was looked "

@@ -59,6 +59,7 @@ class ChunkOutcome:
     groups: pl.DataFrame | None = None  # multi-record: (record, parent, offset) of each record
     rejected_keys: pl.DataFrame | None = None  # primary key + __record of the rejected rows
     defaults: dict[str, int] | None = None  # column → records given the mapping's default
+    gaiji: dict[str, int] | None = None  # 外字 code → times replaced through the table
 
     def __getstate__(self) -> dict[str, Any]:
         """Frames travel between processes as Arrow tables (pyarrow pickles their buffers as
@@ -128,7 +129,8 @@ class ChunkWorker:
             warnings=concat_problems([mapped.warnings, v_warnings]), kinds=kinds,
             data_read=int(np.count_nonzero(members)) + mapped.unknown_records,
             rejected_records=rejected, control_values=mapped.control_values,
-            groups=mapped.groups, rejected_keys=rejected_keys, defaults=mapped.defaults)
+            groups=mapped.groups, rejected_keys=rejected_keys, defaults=mapped.defaults,
+            gaiji=mapped.gaiji)
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
         """Delimited sources: validation located a problem by the synthetic row; point its

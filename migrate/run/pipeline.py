@@ -59,6 +59,7 @@ from migrate.transform.mapper import (
     ChunkMapper,
     decode_header,
     field_offsets,
+    gaiji_replaced,
     supplied_columns,
 )
 from migrate.validate.crossfile import FILE_SHIFT, CrossFile, check_references
@@ -116,6 +117,7 @@ class Pipeline:
         self.pool: ProcessPoolExecutor | None = None
         self.ledger = Ledger()
         self.defaults: Counter = Counter()  # column → records that got the mapping's default
+        self.gaiji: Counter = Counter()  # 外字 code → times replaced through the table
         field_to_column = {cm.source: cm.column for cm in self.mapping.columns
                            if cm.kind == "field"}
         # trailer control totals that are also output columns: re-summed from the CSV output
@@ -215,6 +217,7 @@ class Pipeline:
         warnings)."""
         candidates, errors, warnings, rejected = self._cross_checks(outcome)
         self.defaults.update(outcome.defaults or {})
+        self.gaiji.update(outcome.gaiji or {})
         dup_rows, earlier = self.keys.duplicates(
             candidates, self.cross.encode(self.file_index, candidates[RECORD_COL].to_numpy()))
         if len(dup_rows):
@@ -450,6 +453,7 @@ class Pipeline:
                        if not k.endswith(".__error")},
             "trailer": {"count": count, "control_totals": totals},
             "supplied": supplied_columns(self.mapping, self.defaults),
+            "gaiji_replaced": gaiji_replaced(self.mapping, self.gaiji),
             "database": {"url": safe_url(db_label)} if self.db_url != "none" else None,
             "max_rejects": max_rejects,
             "max_rejects_exceeded": exceeded,

@@ -1,16 +1,19 @@
 """Column values derived from several fields or from part of one: code tables keyed by several
-fields, and the parts of a one-piece address."""
+fields, the parts of a one-piece address; and the count of 外字 replaced in a text field."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from migrate.decode import FieldResult
+from migrate.decode.text import decode_user_defined
 from migrate.i18n import t
-from migrate.layouts import ColumnMapping, Mapping
+from migrate.layouts import ColumnMapping, Mapping, SourceSpec
+from migrate.layouts.tables import gaiji_code
 from migrate.pii import mask
 from migrate.problems import problems_frame
 from migrate.transform.address import split_address
@@ -80,3 +83,21 @@ def composite_codes(cm: ColumnMapping, mapping: Mapping, decoded: dict[str, Fiel
     return series, [problems_frame(rec_no[bad], offsets[bad], field=",".join(key),
                                    column=cm.column, reasons="unknown_code",
                                    values=shown, detail=table.path.name)]
+
+
+def count_gaiji(cells: np.ndarray, result: FieldResult, source: SourceSpec) -> Counter:
+    """外字 replaced through the table in a decoded text column, per user-defined-area code
+    (F040 …, F5A1 … in EUC-JP), for run.json. Only rows holding a user-defined-area lead byte
+    (F0–F9; F5–FE in EUC-JP) and no error are looked at (one by one: they are rare)."""
+    counts: Counter = Counter()
+    if not source.gaiji or not len(cells):
+        return counts
+    euc = source.encoding.startswith("euc")
+    lead = ((cells >= 0xF5) if euc else ((cells >= 0xF0) & (cells <= 0xF9))).any(axis=1)
+    for row in np.flatnonzero(lead & result.errors.is_null().to_numpy()).tolist():
+        raw = cells[row].tobytes()
+        text = (decode_user_defined(raw, source.encoding) if euc else None) \
+            or raw.decode(source.encoding, errors="replace")
+        counts.update(gaiji_code(char, source.encoding) for char in text
+                      if char in source.gaiji)
+    return counts

@@ -6,6 +6,7 @@ is the description of the (rare) rows that have a problem, for the rejects file.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,14 @@ from migrate.decode import (
 from migrate.decode.distinct import distinct_rows, spread
 from migrate.decode.result import UNKNOWN_ERA, copy_rows
 from migrate.layouts import ChildRecord, ColumnMapping, ColumnSpec, FieldSpec, Mapping, SourceSpec
+from migrate.layouts.tables import gaiji_identifiers
 from migrate.pii import mask, show_bytes
 from migrate.problems import concat_problems, problems_frame
 from migrate.read import slot_offsets
 from migrate.read.fixed import CHILD, DATA, UNKNOWN, RecordChunk
-from migrate.transform.derived import composite_codes, split_column
+from migrate.transform.derived import composite_codes, count_gaiji, split_column
 from migrate.transform.lookups import LookupTables
+from migrate.transform.repertoire import outside
 
 RECORD_COL = "__record"
 OFFSET_COL = "__offset"
@@ -144,6 +147,7 @@ class MappedChunk:
     control_values: dict[str, pl.DataFrame]  # control-total field → (record, value Int64)
     groups: pl.DataFrame | None = None  # multi-record: (record, parent) of every data/child record
     defaults: dict[str, int] = field(default_factory=dict)  # column → records given its default
+    gaiji: dict[str, int] = field(default_factory=dict)  # 外字 code → times replaced
 
 
 class ChunkMapper:
@@ -155,6 +159,8 @@ class ChunkMapper:
         self.header = header
         self.file_name = file_name
         self.lookups = LookupTables(lookup_dir)
+        self.strict_chars = mapping.source.strict_chars
+        self.gaiji_chars = frozenset(mapping.source.gaiji.values())
         self.schema = mapping.target
         totals = mapping.trailer.control_totals if mapping.trailer else {}
         self.used_fields = sorted(
@@ -187,6 +193,7 @@ class ChunkMapper:
 
     def map(self, chunk: RecordChunk) -> MappedChunk:
         source = self.mapping.source
+        self.gaiji: Counter = Counter()  # 外字 replaced in this chunk, by code
         numbers = chunk.record_numbers
         unknown = np.flatnonzero(chunk.kinds == UNKNOWN)
         problems = []
@@ -233,13 +240,15 @@ class ChunkMapper:
             else:
                 control[name] = children[f"control:{name}"]
         return MappedChunk(rows, concat_problems(problems), concat_problems(warnings),
-                           len(unknown), control, groups, defaults)
+                           len(unknown), control, groups, defaults, dict(self.gaiji))
 
     def _decode(self, spec: FieldSpec, cells: np.ndarray, chunk: RecordChunk,
                 idx: np.ndarray, rec_no: np.ndarray, pii: str | None, column: str | None,
                 problems: list[pl.DataFrame], warnings: list[pl.DataFrame]) -> FieldResult:
         """Decode one field of some records; its errors and warnings become problem rows."""
         result = decode_field(spec, cells, self.mapping.source)
+        if spec.type == "text":
+            self.gaiji.update(count_gaiji(cells, result, self.mapping.source))
         for table, series in ((problems, result.errors), (warnings, result.warnings)):
             bad = np.flatnonzero(series.is_not_null().to_numpy())
             if len(bad):
@@ -398,6 +407,21 @@ class ChunkMapper:
             out = out.fill_null(0)
         return out.alias(cm.column)
 
+    def _repertoire(self, cm: ColumnMapping, series: pl.Series, rec_no: np.ndarray,
+                    offsets: np.ndarray, problems: list[pl.DataFrame]) -> pl.Series:
+        """source.strict_chars: a value with a character outside the repertoire is rejected
+        (the detail names the character by its code points)."""
+        rows, chars = outside(series, self.strict_chars, self.gaiji_chars)
+        if not len(rows):
+            return series
+        pii = self.schema.column(cm.column).pii
+        problems.append(problems_frame(
+            rec_no[rows], offsets[rows], field=cm.source, column=cm.column,
+            reasons="outside_repertoire", values=[mask(v, pii) for v in
+                                                  series.gather(rows).to_list()],
+            detail=[f"{self.strict_chars}: {c}" for c in chars]))
+        return series.scatter(rows, None)
+
     def map_empty(self) -> pl.DataFrame:
         """A zero-row frame with the standard dtypes (for sink schemas)."""
         return self._assemble({}, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
@@ -446,6 +470,9 @@ class ChunkMapper:
             blank = blank & decoded[name].errors.is_null()
         if cm.kana == "fullwidth":
             series = to_fullwidth_kana(series.cast(pl.Utf8)).alias(cm.column)
+        if self.strict_chars and cm.kind == "field" \
+                and self.mapping.fields[cm.source].type == "text":
+            series = self._repertoire(cm, series, rec_no, offsets, problems)
         source_name = f"{cm.record}.{cm.source}" if cm.record else cm.source
         if cm.kind == "codes":
             series, code_problems = composite_codes(cm, self.mapping, decoded, rec_no,
@@ -501,6 +528,16 @@ def supplied_columns(mapping: Mapping, defaults: dict[str, int]) -> list[dict[st
             out.append({"column": cm.column, "ja": spec.ja, "en": spec.en, "how": "default",
                         "value": cm.default, "records": int(defaults.get(cm.column, 0))})
     return out
+
+
+def gaiji_replaced(mapping: Mapping, counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Per 外字 code of the table, its replacement, MJ identifier and how often it was replaced
+    (in the records read), for run.json."""
+    path = mapping.source.gaiji_file
+    if path is None:
+        return []
+    return [{"code": code, "char": char, "mj": mj, "count": int(counts.get(code, 0))}
+            for code, (char, mj) in gaiji_identifiers(path).items()]
 
 
 def polars_dtype(spec: ColumnSpec) -> pl.DataType:

@@ -375,3 +375,18 @@ def test_fuzz_any_bytes_in_any_encoding(array: np.ndarray, encoding: str, gaiji,
 @given(cell_arrays(max_rows=30), GAIJI_TABLES, st.sampled_from(sorted(STRIP_CHARS)))
 def test_fuzz_cp932_any_bytes_equal_reference(array: np.ndarray, gaiji, strip) -> None:
     check_against_reference([bytes(row) for row in array], gaiji=gaiji, strip=strip)
+
+
+def test_euc_jp_user_defined_area_goes_through_the_gaiji_table() -> None:
+    import numpy as np
+
+    from migrate.decode.text import decode_text
+
+    cells = np.frombuffer(b"\xf5\xa1\xc5\xc4" + b"\xfe\xfe  " + b"\xf5\xa2  " + b"\xa4\xa2 \xf5",
+                          np.uint8).reshape(4, 4)
+    table = {"\ue000": "𠮷", chr(0xE000 + 9 * 94 + 93): "髙"}
+    result = decode_text(cells, encoding="euc_jp", gaiji=table)
+    assert result.values.to_list() == ["𠮷田", "髙", None, None]
+    assert result.errors.to_list() == [None, None, "gaiji_unmapped", "split_character"]
+    without = decode_text(cells, encoding="euc_jp")
+    assert without.errors.to_list()[:3] == ["undecodable_bytes"] * 3

@@ -13,7 +13,8 @@ import yaml
 from migrate.layouts import load_mapping
 
 ROOT = Path(__file__).resolve().parents[2]
-NEW_KEYS = re.compile(r"\bvalue:|\bdefault:|file_name|\bkey: \[|\blookup:|\bset:|\bsplit:")
+NEW_KEYS = re.compile(r"\bvalue:|\bdefault:|file_name|\bkey: \[|\blookup:|\bset:|\bsplit:"
+                      r"|strict_chars:")
 
 
 def _reference() -> str:
@@ -104,3 +105,14 @@ def test_the_kana_set_example_loads(mapping_copy) -> None:
     schema_path.write_text(schema, encoding="utf-8")
     spec = load_mapping(path).target.column("shimei_kana")
     assert [(c.name, c.params) for c in spec.checks] == [("katakana", {"set": "jis_x0208_kana"})]
+
+
+def test_the_gaiji_table_and_strict_chars_examples_load(mapping_copy) -> None:
+    table = next(b for b in _blocks("csv") if b.startswith("code,char,mj"))
+    block = next(b for b in examples() if "strict_chars:" in b)
+    setting = block.splitlines()[1].split("#")[0].rstrip()
+    path = mapping_copy(lambda text: text.replace("\nsource:\n", "\nsource:\n" + setting + "\n", 1))
+    (path.parent / "gaiji.csv").write_text(table, encoding="utf-8")
+    source = load_mapping(path).source
+    assert source.strict_chars == "mj"
+    assert "葛\U000e0100" in source.gaiji.values() and "𠮷" in source.gaiji.values()

@@ -72,3 +72,72 @@ def test_an_unmapped_gaiji_is_one_reject_not_three(inline_mapping, tmp_path: Pat
     assert rows["shimei"].to_list() == ["𠮷山"]
     assert rejects.select("record", "field", "column", "reason").rows() == [
         ("2", "name", "shimei,nushi", "gaiji_unmapped")]
+
+
+def test_gaiji_with_an_ivs_and_an_mj_identifier_are_counted_per_code(
+        inline_mapping, tmp_path: Path, convert) -> None:
+    import json
+
+    (tmp_path / "gaiji.csv").write_text(
+        "code,char,mj,note\nF040,𠮷,MJ000001,\nF041,葛\U000e0100,MJ000002,葛 with IVS\n",
+        encoding="utf-8")
+    mapping = inline_mapping(SCHEMA, MAPPING)
+    path = _write(tmp_path, [b"0001\xf0\x40\x8eR", b"0002\xf0\x41\xf0\x41",
+                             b"0003\xf0\x40\xf0\x41"])
+    result, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert rejects.height == 0
+    assert rows["shimei"].to_list() == ["𠮷山", "葛\U000e0100葛\U000e0100", "𠮷葛\U000e0100"]
+    doc = json.loads(result.run_json.read_text(encoding="utf-8"))
+    assert doc["gaiji_replaced"] == [
+        {"code": "F040", "char": "𠮷", "mj": "MJ000001", "count": 2},
+        {"code": "F041", "char": "葛\U000e0100", "mj": "MJ000002", "count": 3}]
+
+
+def test_a_gaiji_replacement_of_two_characters_stops_the_loading(inline_mapping,
+                                                                 tmp_path: Path) -> None:
+    import pytest
+
+    from migrate.errors import LayoutError
+
+    (tmp_path / "gaiji.csv").write_text("code,char,mj\nF040,吉吉,\n", encoding="utf-8")
+    with pytest.raises(LayoutError) as info:
+        inline_mapping(SCHEMA, MAPPING)
+    assert info.value.line == 2
+    (tmp_path / "gaiji.csv").write_text("code,char,mj\nF040,吉,MJ12\n", encoding="utf-8")
+    with pytest.raises(LayoutError) as info:
+        inline_mapping(SCHEMA, MAPPING)
+    assert info.value.line == 2
+
+
+def test_euc_jp_gaiji_of_the_user_defined_area_rows_f5_to_fe(inline_mapping, tmp_path: Path,
+                                                            convert) -> None:
+    import json
+
+    (tmp_path / "gaiji.csv").write_text("code,char,mj\nF5A1,𠮷,MJ000001\nFEFE,髙,\n",
+                                        encoding="utf-8")
+    mapping = inline_mapping(SCHEMA, MAPPING.replace("format: fixed", "format: fixed\n"
+                                                     "  encoding: euc_jp"))
+    path = _write(tmp_path, [b"0001\xf5\xa1" + "田".encode("euc_jp"),
+                             b"0002\xfe\xfe\xf5\xa1",
+                             b"0003\xf5\xa2" + "田".encode("euc_jp")])
+    result, _, rejects = convert(mapping, path, tmp_path / "out")
+    assert rejects.select("record", "reason", "value").rows() == [
+        ("3", "gaiji_unmapped", "<F5><A2>*")]
+    rows = __import__("polars").read_csv(result.run_json.parent / "m.csv", infer_schema=False)
+    assert rows["shimei"].to_list() == ["𠮷田", "髙𠮷"]
+    doc = json.loads(result.run_json.read_text(encoding="utf-8"))
+    assert [(g["code"], g["count"]) for g in doc["gaiji_replaced"]] == [("F5A1", 2),
+                                                                        ("FEFE", 1)]
+
+
+def test_an_euc_jp_gaiji_code_outside_rows_f5_to_fe_stops_the_loading(inline_mapping,
+                                                                      tmp_path: Path) -> None:
+    import pytest
+
+    from migrate.errors import LayoutError
+
+    (tmp_path / "gaiji.csv").write_text("code,char\nF040,𠮷\n", encoding="utf-8")
+    with pytest.raises(LayoutError) as info:
+        inline_mapping(SCHEMA, MAPPING.replace("format: fixed", "format: fixed\n"
+                                               "  encoding: euc_jp"))
+    assert info.value.line == 2
