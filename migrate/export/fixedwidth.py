@@ -78,6 +78,12 @@ def check_reversible(mapping: Mapping) -> None:
                                                                  "record": cm.record},
                 hint="A standard row cannot be split back into the child records it was "
                      "gathered from; export this layout as CSV or Parquet.")
+        if cm.split:
+            raise UsageError(
+                "the mapping {mapping} cannot be reversed: column {column} is a part of the "
+                "address field {field}", {"mapping": mapping.id, "column": cm.column,
+                                          "field": cm.source},
+                hint="Export this layout as CSV or Parquet.")
         if cm.kind == "codes":
             raise UsageError(
                 "the mapping {mapping} cannot be reversed: column {column} comes from a code "

@@ -119,3 +119,11 @@ def test_a_fixed_package_is_not_read_as_rows(runner, clean_set, tmp_path):
     done = runner.invoke(main, ["export", "--from", str(tmp_path / "p"), "--to",
                                 str(tmp_path / "again")])
     assert done.exit_code == 2 and "Traceback" not in done.output
+
+
+def test_vendor_b_with_split_addresses_and_composite_codes_is_refused() -> None:
+    from migrate.export.fixedwidth import check_reversible
+
+    mapping = load_mapping(Path(__file__).parents[1] / "run" / "vendor_b" / "juki.yaml")
+    with pytest.raises(UsageError, match="code table keyed by several fields|address field"):
+        check_reversible(mapping)
