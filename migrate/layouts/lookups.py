@@ -18,8 +18,8 @@ LOOKUP_KEYS = ("match", "where", "take")
 @dataclass(frozen=True)
 class Lookup:
     """`lookup: {match: setai_no, where: {zokugara: "01"}, take: shimei}`: the value of field
-    `take` on the one other record of the file whose `match` fields equal this record's and
-    whose `where` fields hold the given vendor values."""
+    `take` on the one record of the file (this one included) whose `match` fields equal this
+    record's and whose `where` fields hold the given vendor values."""
 
     match: tuple[str, ...]
     where: tuple[tuple[str, tuple[str, ...]], ...]

@@ -87,14 +87,16 @@ def composite_codes(cm: ColumnMapping, mapping: Mapping, decoded: dict[str, Fiel
 
 def count_gaiji(cells: np.ndarray, result: FieldResult, source: SourceSpec) -> Counter:
     """外字 replaced through the table in a decoded text column, per user-defined-area code
-    (F040 …, F5A1 … in EUC-JP), for run.json. Only rows holding a user-defined-area lead byte
-    (F0–F9; F5–FE in EUC-JP) and no error are looked at (one by one: they are rare)."""
+    (F040 …, F5A1 … in EUC-JP), for run.json. Only the rows whose decoded value holds a
+    replacement of the table are decoded again, one by one, to count the codes in their bytes
+    (a replacement such as 髙 may also have been written as an ordinary character)."""
     counts: Counter = Counter()
     if not source.gaiji or not len(cells):
         return counts
+    replacements = sorted(set(source.gaiji.values()))
+    holding = result.values.str.contains_any(replacements).fill_null(False).to_numpy()
     euc = source.encoding.startswith("euc")
-    lead = ((cells >= 0xF5) if euc else ((cells >= 0xF0) & (cells <= 0xF9))).any(axis=1)
-    for row in np.flatnonzero(lead & result.errors.is_null().to_numpy()).tolist():
+    for row in np.flatnonzero(holding).tolist():
         raw = cells[row].tobytes()
         text = (decode_user_defined(raw, source.encoding) if euc else None) \
             or raw.decode(source.encoding, errors="replace")
