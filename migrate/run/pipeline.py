@@ -107,7 +107,8 @@ class Pipeline:
         # temporary files (key indexes, group checks, lookup tables) live in the staging
         # folder: removed with it, never published
         self.work_dir = options.out_dir / WORK_DIR
-        self.lookup_dir = self.work_dir / "lookups" if lookup_columns(self.mapping) else None
+        self.lookup_dir = (self.work_dir / "lookups").absolute() \
+            if lookup_columns(self.mapping) else None  # absolute: Dask workers have another cwd
         self.context = ChunkContext(self.mapping, options.input, options.chunk_bytes,
                                     self.header, self.lookup_dir)
         self.cross = options.cross or CrossFile(self.work_dir)
