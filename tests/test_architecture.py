@@ -17,7 +17,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "migrate"
 STAGES = ("layouts", "read", "decode", "transform", "validate", "sinks", "reconcile", "run",
-          "report", "synth", "i18n", "export")
+          "report", "synth", "i18n", "export", "author")
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
