@@ -3,12 +3,14 @@ layout from-copybook). Parse, call `migrate.author`, print; no logic lives here.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from migrate.cli.errorhandling import handles_errors
+from migrate.cli.errorhandling import handles_errors, stderr
 from migrate.i18n import language, t
 
 
@@ -64,4 +66,53 @@ def list_command() -> None:
         console.print(table)
 
 
-COMMANDS = (explain_command, list_command)
+@click.command("preview", help=t("Show records of FILE decoded field by field with the mapping: "
+                                 "each field's byte offset, its raw bytes in hex, the decoded "
+                                 "value and its status, and the bytes no field covers. Personal "
+                                 "values are masked unless --unmask is given."))
+@click.option("--mapping", "-m", "mapping_ref", required=True,
+              help=t("Mapping id (e.g. vendor_a/juki) or path to a mapping YAML file."))
+@click.argument("input_path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("-n", "count", type=click.IntRange(min=1), default=None,
+              help=t("How many records to show (default 20; 1 with --record)."))
+@click.option("--record", "start", type=click.IntRange(min=1), default=None,
+              help=t("Start at this record number (1-based, the header included)."))
+@click.option("--unmask", is_flag=True,
+              help=t("Show personal values (names, addresses, My Numbers) unmasked."))
+@handles_errors
+def preview_command(mapping_ref: str, input_path: Path, count: int | None, start: int | None,
+                    unmask: bool) -> None:
+    """The help text is in the decorator (translated)."""
+    from migrate.author.preview import preview
+    from migrate.layouts import load_mapping
+
+    if unmask:
+        stderr.print("[bold yellow]" + t("Warning: --unmask shows personal data on the screen. "
+                                         "Do not share or record this screen.")
+                     + "[/bold yellow]", highlight=False)
+    mapping = load_mapping(mapping_ref)
+    views = preview(mapping, input_path, start or 1, count or (1 if start else 20), unmask)
+    console = Console(highlight=False)
+    for view in views:
+        table = Table(title=t("record {record} ({kind}) at byte offset {offset}",
+                              record=view.number, kind=view.kind, offset=view.file_offset),
+                      title_justify="left")
+        for name in (t("field"), t("offset"), t("bytes"), t("type"), "hex", t("value"),
+                     t("status"), t("column")):
+            table.add_column(name, overflow="fold")
+        for field in view.fields:
+            status = field.status
+            style = "" if status == "ok" else "red"
+            if status == "data_in_gap":
+                status = t("data in a gap")
+            elif field.warning:
+                status, style = f"{status}, {field.warning}", "yellow"
+            value = "" if field.value is None else field.value
+            table.add_row(escape(field.name), f"{field.offset}", f"{field.length}",
+                          field.type, field.hex, escape(value),
+                          f"[{style}]{escape(status)}[/{style}]" if style else status,
+                          escape(", ".join(field.columns)))
+        console.print(table)
+
+
+COMMANDS = (explain_command, list_command, preview_command)
