@@ -115,4 +115,63 @@ def preview_command(mapping_ref: str, input_path: Path, count: int | None, start
         console.print(table)
 
 
-COMMANDS = (explain_command, list_command, preview_command)
+@click.command("sniff", help=t("Guess the layout of a legacy file that has no layout document: "
+                               "encoding, newline style and record length, record types, "
+                               "candidate fields and their types, the trailer's record count. "
+                               "With --write, write a draft mapping (and its companion schema) "
+                               "that migrate run runs as it is."))
+@click.argument("input_path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--write", "write_path", type=click.Path(path_type=Path), default=None,
+              help=t("Write the draft mapping to this YAML file (its schema beside it, "
+                     "….schema.yaml)."))
+@handles_errors
+def sniff_command(input_path: Path, write_path: Path | None) -> None:
+    """The help text is in the decorator (translated)."""
+    from migrate.author.sniff import sniff
+    from migrate.author.sniff.draft import draft_texts, schema_path
+    from migrate.sinks.atomic import write_text_atomic
+
+    report = sniff(input_path)
+    console = Console(highlight=False)
+    framing, encoding = report.framing, report.encoding
+    console.print(t("encoding: {encoding} (confidence {rate}); chardet says {tool}",
+                    encoding=encoding.encoding, rate=f"{encoding.confidence:.2f}",
+                    tool=encoding.chardet or "-"))
+    for trial in encoding.trials:
+        console.print("  " + t("{encoding}: {count} bytes not valid or not plausible",
+                               encoding=trial.encoding, count=f"{trial.bad_bytes:,}"))
+    if framing.format == "delimited":
+        console.print(t("format: delimited, delimiter {name}, newline {nl}",
+                        name=repr(framing.delimiter), nl=framing.newline))
+    else:
+        console.print(t("format: fixed, {length}-byte records, newline {nl}, {records} records",
+                        length=framing.record_length, nl=framing.newline,
+                        records=f"{framing.records:,}"))
+    rt = report.record_types
+    if rt is not None:
+        console.print(t("record type: offset {offset}, length {length}; header {a}, data {b}, "
+                        "trailer {code}, child records {codes}", offset=rt.offset,
+                        length=rt.length, a=rt.header or "-", b=rt.data,
+                        code=rt.trailer or "-", codes=", ".join(rt.children) or "-"))
+    if report.trailer is not None:
+        console.print(t("trailer count: offset {offset}, length {length} ({type}) = {count}",
+                        offset=report.trailer.offset, length=report.trailer.length,
+                        type=report.trailer.type, count=f"{report.trailer.count:,}"))
+    fields = report.cells.columns if report.cells else report.fields
+    table = Table(title=t("candidate fields"), title_justify="left")
+    for name in (t("offset"), t("bytes"), t("type"), t("samples (masked)"), t("notes")):
+        table.add_column(name, overflow="fold")
+    for guess in fields:
+        table.add_row(str(guess.offset), str(guess.length), guess.type,
+                      escape(" | ".join(guess.samples)), escape("; ".join(guess.notes)))
+    console.print(table)
+    if write_path is not None:
+        mapping_text, schema_text = draft_texts(report, write_path)
+        write_text_atomic(schema_path(write_path), schema_text)
+        write_text_atomic(write_path, mapping_text)
+        console.print(t("Wrote the draft mapping {path} and its schema {file}; try it with: "
+                        "migrate preview --mapping {path} {input}", path=write_path,
+                        file=schema_path(write_path), input=input_path))
+
+
+COMMANDS = (explain_command, list_command, preview_command, sniff_command)
