@@ -174,4 +174,60 @@ def sniff_command(input_path: Path, write_path: Path | None) -> None:
                         file=schema_path(write_path), input=input_path))
 
 
-COMMANDS = (explain_command, list_command, preview_command, sniff_command)
+@click.group("layout", help=t("Record layouts: make a mapping from a COBOL copybook."))
+def layout_group() -> None:
+    """The help text is in the decorator (translated)."""
+
+
+@layout_group.command("from-copybook", help=t(
+    "Read a COBOL copybook (PIC X, N/G, 9, S9, V, P, COMP-3, COMP, OCCURS, REDEFINES, 66/88, "
+    "FILLER) and print its layout (--layout) or write a mapping with its companion schema "
+    "(--write; printed when left out)."))
+@click.argument("copybook", metavar="FILE.cpy", type=click.Path(path_type=Path))
+@click.option("--write", "write_path", type=click.Path(path_type=Path), default=None,
+              help=t("Write the mapping to this YAML file (its schema beside it, "
+                     "….schema.yaml)."))
+@click.option("--layout", "show_layout", is_flag=True,
+              help=t("Print the layout: field path, start, end and length (1-based, "
+                     "inclusive, as mainframe tools print it)."))
+@click.option("--encoding", default="cp932", show_default=True,
+              type=click.Choice(["cp932", "shift_jis", "shift_jis_2004", "euc_jp", "utf-8"]),
+              help=t("Encoding of the files the copybook describes."))
+@click.option("--newline", default="crlf", show_default=True,
+              type=click.Choice(["crlf", "lf", "none"]),
+              help=t("What ends each record in the files (none: records back to back)."))
+@handles_errors
+def from_copybook_command(copybook: Path, write_path: Path | None, show_layout: bool,
+                          encoding: str, newline: str) -> None:
+    """The help text is in the decorator (translated)."""
+    from migrate.author.copybook import read_copybook
+    from migrate.author.copybook.mapping import mapping_texts
+    from migrate.author.sniff.draft import schema_path
+    from migrate.sinks.atomic import write_text_atomic
+
+    records = read_copybook(copybook)
+    console = Console(highlight=False)
+    if show_layout:
+        for record in records:
+            table = Table(title=t("{name}: {length} bytes", name=record.name,
+                                  length=record.length), title_justify="left")
+            for name in (t("field"), t("start"), t("end"), t("length"), "PIC", t("type")):
+                table.add_column(name, overflow="fold")
+            for item in record.items:
+                table.add_row(escape(item.path), str(item.offset + 1), str(item.end),
+                              str(item.length), escape(item.picture), item.type)
+            console.print(table)
+            for note in record.notes:
+                console.print(f"  {escape(note)}", soft_wrap=True)
+    target = write_path or Path(copybook.stem + ".yaml")
+    mapping_text, schema_text = mapping_texts(records, copybook, target, encoding, newline)
+    if write_path is not None:
+        write_text_atomic(schema_path(write_path), schema_text)
+        write_text_atomic(write_path, mapping_text)
+        console.print(t("Wrote the mapping {path} and its schema {file}.", path=write_path,
+                        file=schema_path(write_path)))
+    elif not show_layout:
+        click.echo(mapping_text, nl=False)
+
+
+COMMANDS = (explain_command, list_command, preview_command, sniff_command, layout_group)

@@ -18,9 +18,9 @@ from pathlib import Path
 from migrate.author.sniff import SniffReport
 from migrate.author.sniff.fields import FieldGuess
 
-_DTYPES = {"text": "str", "digits": "digits", "zoned": "int", "packed": "int",
+DTYPES = {"text": "str", "digits": "digits", "zoned": "int", "packed": "int",
            "decimal": "decimal", "wareki": "partial_date", "ymd": "partial_date"}
-_PII = {"str": "name", "digits": "id", "partial_date": "date"}
+PII = {"str": "name", "digits": "id", "partial_date": "date"}
 _NUMERIC = ("zoned", "packed", "decimal")
 
 
@@ -29,7 +29,7 @@ def schema_path(draft: Path) -> Path:
     return draft.with_name(draft.stem + ".schema.yaml")
 
 
-def _name(path: Path) -> str:
+def safe_name(path: Path) -> str:
     """A safe lower-case name from the input file's name (ids become file and table names)."""
     name = re.sub(r"[^a-z0-9_]", "_", path.stem.lower()).strip("_")
     if not name or not name[0].isalpha():
@@ -37,7 +37,8 @@ def _name(path: Path) -> str:
     return name[:36]
 
 
-def _q(text: str) -> str:
+def quoted(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is YAML's)."""
     return json.dumps(text, ensure_ascii=False)
 
 
@@ -58,7 +59,7 @@ def _field_line(name: str, guess: FieldGuess, place: str, indent: str) -> str:
 
 def draft_texts(report: SniffReport, draft: Path) -> tuple[str, str]:
     """The draft mapping's YAML and its companion schema's YAML."""
-    name = _name(report.path)
+    name = safe_name(report.path)
     framing, encoding = report.framing, report.encoding
     delimited = framing.format == "delimited"
     trials = ", ".join(f"{g.encoding} {g.bad_bytes}" for g in encoding.trials)
@@ -72,8 +73,8 @@ def draft_texts(report: SniffReport, draft: Path) -> tuple[str, str]:
         "∅ blank.",
         f"mapping: draft/{name}",
         "version: 1",
-        f"title: {{ja: {_q(report.path.name + ' の下書き（migrate sniff）')}, "
-        f"en: {_q('Draft for ' + report.path.name + ' (migrate sniff)')}}}",
+        f"title: {{ja: {quoted(report.path.name + ' の下書き（migrate sniff）')}, "
+        f"en: {quoted('Draft for ' + report.path.name + ' (migrate sniff)')}}}",
         f"target: {schema_path(draft).name}",
         "source:",
         f"  format: {framing.format}",
@@ -81,8 +82,8 @@ def draft_texts(report: SniffReport, draft: Path) -> tuple[str, str]:
         f"by trial decode: {trials}; chardet: {encoding.chardet or '-'}",
     ]
     if delimited:
-        lines += [f"  delimiter: {_q(framing.delimiter)}",
-                  f"  quote: {_q(framing.quote)}",
+        lines += [f"  delimiter: {quoted(framing.delimiter)}",
+                  f"  quote: {quoted(framing.quote)}",
                   f"  newline: {framing.newline}"]
     else:
         candidates = ", ".join(f"{n} ({s:.2f})" for n, s in framing.candidates)
@@ -99,14 +100,14 @@ def draft_texts(report: SniffReport, draft: Path) -> tuple[str, str]:
         _fixed_parts(report, lines, columns, schema)
     lines.append("columns:")
     lines += columns
-    return "\n".join(lines) + "\n", _schema_text(name, report, schema)
+    return "\n".join(lines) + "\n", schema_text(name, report.path.name, schema)
 
 
 def _fixed_parts(report: SniffReport, lines: list[str], columns: list[str],
                  schema: list[tuple[str, str, str | None, str]]) -> None:
     rt = report.record_types
     if rt is not None:
-        codes = ", ".join(f"{k}: {_q(v)}" for k, v in (("header", rt.header), ("data", rt.data),
+        codes = ", ".join(f"{k}: {quoted(v)}" for k, v in (("header", rt.header), ("data", rt.data),
                                                         ("trailer", rt.trailer)) if v)
         lines.append(f"  record_type: {{offset: {rt.offset}, length: {rt.length}, {codes}}}"
                      f"  # codes in the sample: "
@@ -117,7 +118,7 @@ def _fixed_parts(report: SniffReport, lines: list[str], columns: list[str],
         for i, guess in enumerate(header, start=1):
             lines.append(_field_line(f"h{i:03d}", guess, f"offset: {guess.offset}", "  "))
             columns.append(f"  h{i:03d}: {{header: h{i:03d}}}")
-            schema.append((f"h{i:03d}", _DTYPES[guess.type], None, "Header field"))
+            schema.append((f"h{i:03d}", DTYPES[guess.type], None, "Header field"))
     if report.trailer is not None:
         t = report.trailer
         lines += ["trailer:",
@@ -130,7 +131,7 @@ def _fixed_parts(report: SniffReport, lines: list[str], columns: list[str],
         for code, fields in report.children.items():
             record = f"rec_{re.sub(r'[^a-z0-9]', '_', code.lower())}"
             lines += [f"  {record}:  # records of type {code} after a data record",
-                      f"    code: {_q(code)}", "    belongs_to: previous", "    fields:"]
+                      f"    code: {quoted(code)}", "    belongs_to: previous", "    fields:"]
             _fields(fields, record, lines, columns, schema, "      ")
 
 
@@ -149,7 +150,7 @@ def _fields(guesses: list[FieldGuess], record: str, lines: list[str], columns: l
         lines.append(_field_line(name, guess, f"offset: {guess.offset}", indent))
         column = f"{record}_{name}" if record else name
         source = f"{record}.{name}" if record else name
-        dtype = _DTYPES[guess.type]
+        dtype = DTYPES[guess.type]
         if record and guess.type in _NUMERIC:
             columns.append(f"  {column}: {{from: {source}, aggregate: sum}}")
         elif record and taken_once and guess is declared[0]:
@@ -160,7 +161,7 @@ def _fields(guesses: list[FieldGuess], record: str, lines: list[str], columns: l
         else:
             kana = ", kana: fullwidth" if guess.kana else ""
             columns.append(f"  {column}: {{from: {source}{kana}}}")
-        schema.append((column, dtype, _PII.get(dtype), f"bytes {guess.offset}–{guess.end - 1}"))
+        schema.append((column, dtype, PII.get(dtype), f"bytes {guess.offset}–{guess.end - 1}"))
 
 
 def _delimited_parts(report: SniffReport, lines: list[str], columns: list[str],
@@ -169,9 +170,9 @@ def _delimited_parts(report: SniffReport, lines: list[str], columns: list[str],
     assert cells is not None
     lines.append(f"  header_line: {'true' if cells.header_line else 'false'}")
     if cells.record_type_column is not None:
-        codes = f"data: {_q(cells.data_code or '')}"
+        codes = f"data: {quoted(cells.data_code or '')}"
         if cells.trailer_code:
-            codes += f", trailer: {_q(cells.trailer_code)}"
+            codes += f", trailer: {quoted(cells.trailer_code)}"
         lines.append(f"  record_type: {{column: {cells.record_type_column}, {codes}}}")
     if report.trailer is not None:
         t = report.trailer
@@ -189,24 +190,26 @@ def _delimited_parts(report: SniffReport, lines: list[str], columns: list[str],
         lines.append(f"  {name}: {{column: {guess.offset}, length: {guess.length}, "
                      f"type: {guess.type}{scale}{dates}}}" + _comment(guess, extra))
         columns.append(f"  {name}: {name}")
-        dtype = _DTYPES[guess.type]
-        schema.append((name, dtype, _PII.get(dtype), f"column {guess.offset}"))
+        dtype = DTYPES[guess.type]
+        schema.append((name, dtype, PII.get(dtype), f"column {guess.offset}"))
 
 
-def _schema_text(name: str, report: SniffReport,
-                 columns: list[tuple[str, str, str | None, str]]) -> str:
-    lines = [f"# Companion layout of the draft mapping for {report.path.name}: one column per "
+def schema_text(name: str, file_name: str,
+                columns: list[tuple[str, str, str | None, str]]) -> str:
+    """A companion layout: one column per (name, dtype, pii, description), keyed by the
+    record number, so that a draft mapping runs before anyone has mapped it."""
+    lines = [f"# Companion layout of the draft mapping for {file_name}: one column per "
              "field, so that migrate run",
              "# can run the draft. Every column but numbers is marked personal (pii) until you "
              "know what it holds.",
              f"layout: {name}/v1",
-             f"title: {{ja: {_q(report.path.name + ' の下書き')}, "
-             f"en: {_q('Draft layout for ' + report.path.name)}}}",
+             f"title: {{ja: {quoted(file_name + ' の下書き')}, "
+             f"en: {quoted('Draft layout for ' + file_name)}}}",
              "primary_key: [src_record]",
              "columns:"]
     for column, dtype, pii, what in columns:
         extra = ", required: true" if column == "src_record" else ""
         extra += ", scale: 2" if dtype == "decimal" else ""
         extra += f", pii: {pii}" if pii else ""
-        lines.append(f"  - {{name: {column}, en: {_q(what)}, dtype: {dtype}{extra}}}")
+        lines.append(f"  - {{name: {column}, en: {quoted(what)}, dtype: {dtype}{extra}}}")
     return "\n".join(lines) + "\n"
