@@ -22,7 +22,8 @@ DATA, MAPPING, EITHER = "data", "mapping", "either"
 CAUSES: dict[str, str] = {
     "undecodable_bytes": EITHER, "split_character": MAPPING, "gaiji_unmapped": MAPPING,
     "invalid_character": DATA, "invalid_digits": EITHER, "invalid_zoned": EITHER,
-    "invalid_packed": EITHER, "invalid_date": DATA, "unknown_era": EITHER,
+    "invalid_packed": EITHER, "invalid_binary": MAPPING, "invalid_date": DATA,
+    "unknown_era": EITHER,
     "date_outside_era": DATA, "non_calendar_date": DATA, "lunisolar_date": DATA,
     "partial_date_not_allowed": DATA, "unknown_code": EITHER, "code_not_allowed": MAPPING,
     "required_missing": DATA, "too_long": EITHER, "wrong_length": EITHER, "not_digits": EITHER,

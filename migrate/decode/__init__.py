@@ -9,7 +9,13 @@ FieldResult (values, errors, warnings), vectorized over the whole column.
 
 from migrate.decode.dates import decode_wareki, decode_ymd
 from migrate.decode.kana import KANA_TABLE, to_fullwidth_kana
-from migrate.decode.numbers import decode_decimal, decode_digits, decode_packed, decode_zoned
+from migrate.decode.numbers import (
+    decode_binary,
+    decode_decimal,
+    decode_digits,
+    decode_packed,
+    decode_zoned,
+)
 from migrate.decode.result import REASON_CODES, FieldResult
 from migrate.decode.text import decode_text
 from migrate.layouts.eras import DEFAULT_ERAS, Era, EraTable
@@ -21,6 +27,7 @@ __all__ = [
     "Era",
     "EraTable",
     "FieldResult",
+    "decode_binary",
     "decode_decimal",
     "decode_digits",
     "decode_packed",

@@ -1,4 +1,5 @@
-"""Decode digit, zoned-decimal and packed-decimal (COMP-3) columns with numpy, exactly.
+"""Decode digit, zoned-decimal, packed-decimal (COMP-3) and binary (COMP) columns with numpy,
+exactly.
 
 Numbers are built as unscaled int64 from the digit bytes/nibbles (a loop over the field's
 columns, vectorized over the rows) and returned as Int64, or as Decimal(18, scale) built from
@@ -13,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from migrate.decode.result import (
+    INVALID_BINARY,
     INVALID_DECIMAL,
     INVALID_DIGITS,
     INVALID_PACKED,
@@ -136,6 +138,25 @@ def decode_packed(cells: np.ndarray, *, scale: int = 0) -> FieldResult:
     ok = (digits <= 9).all(axis=1) & (sign != 0)
     value = _horner(np.minimum(digits, 9)) * sign
     reasons = np.where(ok, 0, code_index(INVALID_PACKED)).astype(np.uint8)
+    return FieldResult(int_series(value, ok, scale), reason_series(reasons), null_reasons(n))
+
+
+def decode_binary(cells: np.ndarray, *, scale: int = 0) -> FieldResult:
+    """Big-endian two's-complement integers of 2, 4 or 8 bytes (COBOL COMP, COMP-4, BINARY on
+    a host). An unsigned PIC 9(n) COMP field reads the same, as its value never reaches the
+    sign bit. Every bit pattern is a number, so there is no blank form and no error, except a
+    doubleword beyond 18 digits (which neither int64 arithmetic downstream nor
+    Decimal(18, scale) holds): invalid_binary.
+    Values: Int64 when scale == 0, else Decimal(18, scale).
+    """
+    check_scale(scale)
+    cells = as_cells(cells)
+    n, nbytes = cells.shape
+    if nbytes not in (2, 4, 8):
+        raise ValueError(f"a binary field is 2, 4 or 8 bytes, got {nbytes}")
+    value = np.ascontiguousarray(cells).view(f">i{nbytes}").reshape(n).astype(np.int64)
+    ok = np.abs(value) < 10 ** MAX_DIGITS if nbytes == 8 else np.ones(n, bool)
+    reasons = np.where(ok, 0, code_index(INVALID_BINARY)).astype(np.uint8)
     return FieldResult(int_series(value, ok, scale), reason_series(reasons), null_reasons(n))
 
 

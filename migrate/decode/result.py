@@ -23,6 +23,7 @@ INVALID_DIGITS = "invalid_digits"
 INVALID_ZONED = "invalid_zoned"
 INVALID_PACKED = "invalid_packed"
 INVALID_DECIMAL = "invalid_decimal"
+INVALID_BINARY = "invalid_binary"
 INVALID_DATE = "invalid_date"
 UNKNOWN_ERA = "unknown_era"
 DATE_OUTSIDE_ERA = "date_outside_era"
@@ -46,6 +47,7 @@ REASON_CODES: tuple[str, ...] = (
     NON_CALENDAR_DATE,
     LUNISOLAR_DATE,
     INVALID_DECIMAL,
+    INVALID_BINARY,
 )
 _CODE_INDEX = {code: i + 1 for i, code in enumerate(REASON_CODES)}
 

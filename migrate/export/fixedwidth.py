@@ -32,6 +32,7 @@ from migrate.errors import UsageError
 from migrate.layouts import FieldSpec, Mapping
 from migrate.sinks.atomic import private_open
 from migrate.transform.encode import (
+    encode_binary,
     encode_digits,
     encode_packed,
     encode_text,
@@ -191,6 +192,8 @@ class FixedWriter:
         numbers, present = _ints(values, spec.scale)
         if spec.type == "packed":
             return encode_packed(numbers, spec.length)
+        if spec.type == "binary":
+            return encode_binary(numbers, spec.length)
         if spec.type == "zoned":
             cells = encode_zoned(numbers, spec.length, signed=signed)
             cells[~present] = SPACE

@@ -16,12 +16,13 @@ from migrate.layouts.loading import _Ctx
 from migrate.layouts.tables import load_gaiji_table
 from migrate.layouts.yamlpos import LocatedDict
 
-FIELD_TYPES = ("text", "digits", "zoned", "packed", "decimal", "wareki", "ymd")
+FIELD_TYPES = ("text", "digits", "zoned", "packed", "decimal", "binary", "wareki", "ymd")
 DELIMITED_TYPES = ("text", "digits", "zoned", "decimal", "wareki", "ymd")
 AGGREGATES = ("sum", "count", "only")
 #: Character repertoires `source.strict_chars` can declare (migrate.transform.repertoire).
 STRICT_CHARS = ("jis_x0208", "jis_x0213", "mj")
-NUMERIC_FIELD_TYPES = ("digits", "zoned", "packed", "decimal")
+NUMERIC_FIELD_TYPES = ("digits", "zoned", "packed", "decimal", "binary")
+BINARY_LENGTHS = (2, 4, 8)  # COBOL COMP / BINARY: halfword, fullword, doubleword
 
 # Rows are held as (records × record length) byte matrices: bound the width a mapping can ask
 # for (legacy records are a few kB; a delimited cell of 1 MB is already no legacy value).
@@ -158,6 +159,10 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
     if ftype == "packed" and length > MAX_PACKED_BYTES:
         raise ctx.fail(node, "length", "packed field {name} is longer than {max} bytes",
                        name=name, max=MAX_PACKED_BYTES)
+    if ftype == "binary" and length not in BINARY_LENGTHS:
+        raise ctx.fail(node, "length", "binary field {name} must be 2, 4 or 8 bytes long",
+                       "A COBOL COMP / BINARY field is a halfword (PIC 9(1)–9(4)), a fullword "
+                       "(9(5)–9(9)) or a doubleword (9(10)–9(18)).", name=name)
     if ftype in ("zoned", "decimal") and length > MAX_ZONED_DIGITS + (ftype == "decimal") * 2:
         raise ctx.fail(node, "length", "zoned field {name} is longer than {max} digits",
                        name=name, max=MAX_ZONED_DIGITS)

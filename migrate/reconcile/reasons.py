@@ -22,6 +22,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "invalid_packed": ("not a valid packed decimal (COMP-3)",
                        "Check the field's offset/length; packed fields must not pass through a "
                        "text conversion."),
+    "invalid_binary": ("a binary number (COMP) of more than 18 digits",
+                       "Check the field's offset and length: a doubleword that large is "
+                       "usually the bytes of another field."),
     "invalid_date": ("not a valid date", "Correct the date in the source system."),
     "unknown_era": ("an era code that is not in the mapping's era table",
                     "Add the era code to source.eras or correct the record."),

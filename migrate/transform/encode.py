@@ -152,6 +152,19 @@ def encode_packed(ints: np.ndarray | Sequence[int], nbytes: int) -> np.ndarray:
     return (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
 
 
+def encode_binary(ints: np.ndarray | Sequence[int], nbytes: int) -> np.ndarray:
+    """Big-endian two's complement (COBOL COMP / BINARY), 2, 4 or 8 bytes; at most 18 digits."""
+    if nbytes not in (2, 4, 8):
+        raise ValueError(f"a binary field is 2, 4 or 8 bytes, got {nbytes}")
+    values = _ints(ints)
+    limit = min(1 << (8 * nbytes - 1), 10 ** MAX_DIGITS)
+    bad = (values >= limit) | (values < -limit)
+    if bad.any():
+        i = _first(bad)
+        raise ValueError(f"value {i} ({values[i]}) does not fit a {nbytes}-byte binary field")
+    return values.astype(f">i{nbytes}").view(np.uint8).reshape(len(values), nbytes)
+
+
 def _date_parts(
     years: np.ndarray | Sequence[int],
     months: np.ndarray | Sequence[int],

@@ -16,6 +16,7 @@ import polars as pl
 
 from migrate.decode import (
     FieldResult,
+    decode_binary,
     decode_decimal,
     decode_digits,
     decode_packed,
@@ -62,6 +63,8 @@ def _decode_by_type(spec: FieldSpec, cells: np.ndarray, source: SourceSpec) -> F
         return decode_packed(cells, scale=spec.scale)
     if spec.type == "decimal":
         return decode_decimal(cells, scale=spec.scale)
+    if spec.type == "binary":
+        return decode_binary(cells, scale=spec.scale)
     if spec.type == "wareki":
         return decode_wareki(cells, eras=source.eras, lenient_calendar=spec.lenient_calendar,
                              unknown=source.unknown_date_parts)
@@ -125,7 +128,7 @@ def describe_cells(cells: np.ndarray, rows: np.ndarray, spec: FieldSpec, source:
     era = source.eras.code_width if spec.type == "wareki" else 0
     for i, row in enumerate(rows):
         raw = cells[row].tobytes()
-        if spec.type == "packed":
+        if spec.type in ("packed", "binary"):
             text = "<" + " ".join(f"{b:02X}" for b in raw) + ">"
             out.append("<****>" if pii else text)
         elif pii and era and reasons is not None and reasons[i] == UNKNOWN_ERA:

@@ -133,3 +133,24 @@ def test_the_subcommand_help_is_japanese_under_lang_ja():
     done = subprocess.run([sys.executable, "-m", "migrate.cli", "layout", "from-copybook",
                            "--help"], env=env, capture_output=True, text=True, timeout=120)
     assert "使い方" in done.stdout and "コピー句" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_comp_field_is_read_as_binary_end_to_end(tmp_path):
+    copybook = tmp_path / "comp.cpy"
+    copybook.write_text("01 R.\n  05 CODE PIC X(2).\n  05 KAISU PIC S9(4) COMP.\n"
+                        "  05 GAKU PIC 9(7)V99 BINARY.\n", encoding="utf-8")
+    mapping = tmp_path / "comp.yaml"
+    runner = CliRunner()
+    done = runner.invoke(main, ["layout", "from-copybook", str(copybook), "--write",
+                                str(mapping), "--newline", "lf"])
+    assert done.exit_code == 0, done.output
+    data = tmp_path / "comp.dat"
+    data.write_bytes(b"AB" + (-2).to_bytes(2, "big", signed=True)
+                     + (12345).to_bytes(4, "big") + b"\n"
+                     + b"CD" + (300).to_bytes(2, "big") + (99).to_bytes(4, "big") + b"\n")
+    out = tmp_path / "out"
+    ran = runner.invoke(main, ["run", "-m", str(mapping), str(data), "--out", str(out),
+                               "--db", "none", "--workers", "1"])
+    assert ran.exit_code == 0, ran.output
+    lines = (out / "comp.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[1:] == ["1,AB,-2,123.45", "2,CD,300,0.99"]

@@ -166,3 +166,19 @@ def test_mapping_mistakes_are_layout_errors_with_a_line(mapping_copy, edit, mess
     with pytest.raises(LayoutError) as error:
         load_mapping(mapping_copy(change))
     assert message in str(error.value) and error.value.line
+
+
+def test_a_binary_field_is_2_4_or_8_bytes(mapping_copy):
+    filler = "  # 423..429: filler (spaces)"
+    good = mapping_copy(lambda t: t.replace(
+        filler, "  kaisu:            {offset: 424, length: 4,  type: binary}"))
+    assert load_mapping(str(good)).fields["kaisu"].type == "binary"
+
+
+def test_a_binary_field_of_3_bytes_is_refused_at_its_line(mapping_copy):
+    filler = "  # 423..429: filler (spaces)"
+    bad = mapping_copy(lambda t: t.replace(
+        filler, "  kaisu:            {offset: 424, length: 3,  type: binary}"))
+    with pytest.raises(LayoutError) as info:
+        load_mapping(str(bad))
+    assert info.value.line == _line_of(bad, "kaisu:")

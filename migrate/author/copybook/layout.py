@@ -115,8 +115,8 @@ def _place(entry: Entry, offset: int, prefix: str, items: list[Item], notes: lis
     if entry.usage in ("float", "pointer", "index", "national"):
         raise UsageError("{file}:{line}: USAGE {name} is not supported",
                          {"file": source, "line": entry.line, "name": entry.usage.upper()},
-                         hint="A mapping reads DISPLAY, PIC N/G and COMP-3 fields; COMP and "
-                              "BINARY fields are laid out but left undeclared.")
+                         hint="A mapping reads DISPLAY, PIC N/G, COMP-3 and COMP/BINARY "
+                              "fields.")
     times = entry.occurs or 1
     size = 0
     for child in entry.children:

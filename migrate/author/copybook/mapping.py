@@ -1,7 +1,7 @@
 """A mapping from a copybook's layout: the fields of each record type at their byte offsets,
-with the field types the copybook states (text, digits, zoned, packed, decimal), a record-type
-code taken from the VALUE of each record's first item, the trailer's record count, and a
-companion schema so that the mapping runs as it is.
+with the field types the copybook states (text, digits, zoned, packed, binary, decimal), a
+record-type code taken from the VALUE of each record's first item, the trailer's record count,
+and a companion schema so that the mapping runs as it is.
 
 What stays by hand, because a copybook does not say it: which numbers are dates (和暦 or
 YYYYMMDD: a copybook calls them PIC 9(7) / 9(8)), the code tables, half-width kana readings,
@@ -108,7 +108,7 @@ def mapping_texts(records: list[Record], copybook: Path, out: Path, encoding: st
         _fields(roles["header"], skip, lines, columns, schema, "  ", "header")
     if typed and "trailer" in roles:
         count = next((i for i in roles["trailer"].items if _COUNT.search(i.name)
-                      and i.type in ("digits", "zoned", "packed")), None)
+                      and i.type in ("digits", "zoned", "packed", "binary")), None)
         if count is not None:
             lines += ["trailer:", f"  count: {{offset: {count.offset}, length: {count.length}, "
                                   f"type: {count.type}}}  # {count.path} PIC {count.picture}"]
@@ -140,7 +140,8 @@ def _fields(record: Record, skip: tuple[int, int] | None, lines: list[str], colu
             child: str = "") -> None:
     taken: set[str] = set()
     # a child's numbers are summed per parent; with none, its first field is taken once
-    first_child_column = not any(i.type in ("zoned", "packed", "decimal") for i in record.items)
+    first_child_column = not any(i.type in ("zoned", "packed", "decimal", "binary")
+                                 for i in record.items)
     for item in record.items:
         if item.type == "filler" or (skip and (item.offset, item.length) == skip):
             continue
@@ -148,10 +149,6 @@ def _fields(record: Record, skip: tuple[int, int] | None, lines: list[str], colu
         usage = {"packed": " COMP-3", "binary": " COMP"}.get(item.type, "")
         comment = f"  # {item.path} PIC {item.picture}{usage}" + "".join(
             f"; {n}" for n in item.notes)
-        if item.type == "binary":
-            lines.append(f"{indent}# {name}: bytes {item.offset}–{item.end - 1} are a "
-                         f"binary integer (COMP), which the mapping language has no type for")
-            continue
         scale = f", scale: {item.scale}" if item.scale else ""
         lines.append(f"{indent}{name}: {{offset: {item.offset}, length: {item.length}, "
                      f"type: {item.type}{scale}}}" + comment)
@@ -163,7 +160,7 @@ def _fields(record: Record, skip: tuple[int, int] | None, lines: list[str], colu
         if kind == "header":
             columns.append(f"  {column}: {{header: {name}}}")
         elif kind == "child":
-            numeric = item.type in ("zoned", "packed", "decimal")
+            numeric = item.type in ("zoned", "packed", "decimal", "binary")
             aggregate = "sum" if numeric else "only" if first_child_column else "count"
             columns.append(f"  {column}: {{from: {child}.{name}, aggregate: {aggregate}}}")
             first_child_column = False

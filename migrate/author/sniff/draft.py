@@ -18,7 +18,7 @@ from pathlib import Path
 from migrate.author.sniff import SniffReport
 from migrate.author.sniff.fields import FieldGuess
 
-DTYPES = {"text": "str", "digits": "digits", "zoned": "int", "packed": "int",
+DTYPES = {"text": "str", "digits": "digits", "zoned": "int", "packed": "int", "binary": "int",
            "decimal": "decimal", "wareki": "partial_date", "ymd": "partial_date"}
 PII = {"str": "name", "digits": "id", "partial_date": "date"}
 _NUMERIC = ("zoned", "packed", "decimal")
@@ -112,7 +112,7 @@ def _fixed_parts(report: SniffReport, lines: list[str], columns: list[str],
         lines.append(f"  record_type: {{offset: {rt.offset}, length: {rt.length}, {codes}}}"
                      f"  # codes in the sample: "
                      + ", ".join(f"{c} ×{n}" for c, n in rt.counts))
-    header = [g for g in report.header_fields if g.type != "binary"]
+    header = [g for g in report.header_fields if g.type != "bytes"]
     if header:
         lines.append("header:")
         for i, guess in enumerate(header, start=1):
@@ -139,11 +139,11 @@ def _fields(guesses: list[FieldGuess], record: str, lines: list[str], columns: l
             schema: list[tuple[str, str, str | None, str]], indent: str) -> None:
     """Declare the fields; each feeds a column (a child's numbers are summed per parent, its
     other fields counted; the first field is taken once when it has no number)."""
-    declared = [g for g in guesses if g.type != "binary"]
+    declared = [g for g in guesses if g.type != "bytes"]
     taken_once = record and not any(g.type in _NUMERIC for g in declared)
     for i, guess in enumerate(guesses, start=1):
         name = f"f{i:03d}"
-        if guess.type == "binary":
+        if guess.type == "bytes":
             lines.append(f"{indent}# bytes {guess.offset}–{guess.end - 1}: "
                          + "; ".join(guess.notes))
             continue

@@ -43,7 +43,7 @@ class FieldGuess:
 
     offset: int
     length: int
-    type: str  # text | digits | zoned | packed | wareki | ymd | binary (not declared)
+    type: str  # text | digits | zoned | packed | wareki | ymd | bytes (binary, not declared)
     notes: list[str] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)  # masked: the shape of values only
     kana: bool = False  # half-width katakana: the column should take kana: fullwidth
@@ -178,7 +178,7 @@ def _label(column: np.ndarray, column_bytes: np.ndarray) -> str:
     if kinds == {SPACE}:
         return "blank"
     if BINARY in kinds:
-        return "binary"
+        return "bytes"
     if kinds <= {SPACE, DIGIT}:
         return "digits"
     if kinds <= {SPACE, DIGIT, ASCII} and set(np.unique(column_bytes[column == ASCII]).tolist()) \
@@ -213,7 +213,7 @@ def _split_run(records: np.ndarray, classes: np.ndarray, start: int, end: int
     for a, b, label in pieces:
         cut = _cut(records, classes, a, b, "digits" if label == "zoned" else label)
         for x, y in cut:
-            kind = {"digits": "digits", "zoned": "zoned", "binary": "binary"}.get(label, "text")
+            kind = {"digits": "digits", "zoned": "zoned", "bytes": "bytes"}.get(label, "text")
             if kind == "zoned" and y != b:
                 kind = "digits"  # the numbers before the one that carries the sign
             out.append(FieldGuess(x, y - x, kind, kana=label == "kana"))
@@ -293,7 +293,7 @@ def _settle_type(guess: FieldGuess, records: np.ndarray, encoding: str) -> None:
             guess.notes.append("packed decimal (COMP-3): sign half-byte in the last byte")
             values = result.values
         else:
-            guess.type = "binary"
+            guess.type = "bytes"
     elif guess.type == "zoned":
         result = decode_zoned(cells) if guess.length <= MAX_ZONED_DIGITS else None
         if result is not None and result.errors.null_count() == len(cells):
@@ -303,7 +303,7 @@ def _settle_type(guess: FieldGuess, records: np.ndarray, encoding: str) -> None:
             guess.type = "text"
     elif guess.type == "digits":
         values = _digits_type(guess, cells)
-    if guess.type == "binary":
+    if guess.type == "bytes":
         guess.notes.append("binary bytes that are not a packed decimal: not declared")
         return
     if guess.type == "text":
