@@ -16,13 +16,7 @@ import numpy as np
 
 from migrate.author.sniff.delimited import CellGuess, guess_cells
 from migrate.author.sniff.encoding import EncodingReport, detect_encoding
-from migrate.author.sniff.fields import (
-    BINARY,
-    FieldGuess,
-    byte_classes,
-    guess_fields,
-    packed_columns,
-)
+from migrate.author.sniff.fields import FieldGuess, guess_fields, packed_columns
 from migrate.author.sniff.framing import Framing, detect_framing, read_sample
 from migrate.author.sniff.records import RecordTypeGuess, detect_record_types
 from migrate.author.sniff.trailer import TrailerGuess, guess_trailer
@@ -109,4 +103,4 @@ def _text_bytes(records: np.ndarray, codes: np.ndarray) -> bytes:
     return b"\n".join(lines)
 
 
-__all__ = ["BINARY", "SniffReport", "byte_classes", "sniff"]
+__all__ = ["SniffReport", "sniff"]
