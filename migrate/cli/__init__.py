@@ -465,6 +465,10 @@ def _translate_metavars() -> None:
     main.subcommand_metavar = "コマンド [引数]..."
     for command in main.commands.values():
         command.options_metavar = "[オプション]"
+        if isinstance(command, click.Group):  # migrate layout from-copybook
+            command.subcommand_metavar = "コマンド [引数]..."
+            for subcommand in command.commands.values():
+                subcommand.options_metavar = "[オプション]"
 
 
 _translate_metavars()
