@@ -35,6 +35,8 @@ CAUSES: dict[str, str] = {
     "missing_columns": DATA, "orphan_child": DATA, "child_key_mismatch": DATA,
     "child_not_mapped": MAPPING, "child_ambiguous": EITHER, "group_rejected": DATA,
     "orphan_reference": DATA, "reference_rejected": DATA, "jutogai_but_resident": DATA,
+    "address_unsplit": DATA, "address_other_lg_code": DATA, "outside_repertoire": EITHER,
+    "lookup_missing": DATA, "lookup_ambiguous": DATA,
 }
 
 def cause_text(cause: str, lang: str | None = None) -> str:
