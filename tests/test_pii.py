@@ -112,9 +112,12 @@ MASKED = frozenset({"value", "char", "url", "keys", "expected", "actual"})
 MASKERS = frozenset({"mask", "mask_url", "mask_secrets", "safe_url", "_key_display", "_masked"})
 # (file, function) → why the values it puts into MASKED placeholders are already masked
 MASKED_UPSTREAM = {
-    ("migrate/reconcile/verify_db.py", "describe"):
-        "url is DbCheck.url (safe_url); expected/actual are invariants built with _masked; "
+    ("migrate/report/reconciliation.py", "describe"):
         "keys come from RowDiff, built with _key_display",
+    ("migrate/report/reconciliation.py", "check_line"):
+        "expected/actual are verify_db's invariants, built with _masked, or check_files' "
+        "SHA-256 and states",
+    ("migrate/report/reconciliation.py", "print_reconciliation"): "url is DbCheck.url (safe_url)",
     ("migrate/read/delimited.py", "_check_newlines"): "expected/found are crlf or lf",
     ("migrate/report/summary.py", "print_summary"):
         "expected/actual are the ledger's invariants: counts and control totals summed over "

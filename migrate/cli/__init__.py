@@ -307,34 +307,20 @@ def demo_command(out_dir: Path, rows: int, defects: int) -> None:
 @click.argument("out_dir", metavar="OUT_DIR", type=click.Path(path_type=Path))
 @click.option("--db", "db_url", default=None,
               help=t("Database URL of the run (default: sqlite:///OUT_DIR/migrate.db)."))
+@click.option("--verbose", "-v", is_flag=True, help=t("List the checks that passed too."))
 @handles_errors
-def reconcile_command(out_dir: Path, db_url: str | None) -> None:
+def reconcile_command(out_dir: Path, db_url: str | None, verbose: bool) -> None:
     """The help text is in the decorator (translated)."""
-    from rich.markup import escape
-
     from migrate.reconcile.files import check_files
-    from migrate.reconcile.verify_db import describe, reconcile_all
+    from migrate.reconcile.verify_db import reconcile_all
+    from migrate.report.reconciliation import print_reconciliation
     from migrate.run.publishing import recover_output
 
     console = Console()
     for line in recover_output(out_dir, db_url):  # a run that died: finish or undo it first
         console.print(t("Left by a run that stopped: {what}", what=line), highlight=False)
     checks = reconcile_all(out_dir, db_url)
-    files = check_files(out_dir)
-    for inv in files:
-        mark = "[green]OK[/green] " if inv.ok else "[red]FAILED[/red] "
-        console.print(f"  {mark}{escape(inv.name)}: {escape(inv.detail)}", highlight=False)
-    for check in checks:
-        for ok, line in describe(check):
-            mark = "" if ok is None else ("[green]OK[/green] " if ok else "[red]FAILED[/red] ")
-            console.print(f"  {mark}{escape(line)}", highlight=False, soft_wrap=True)
-    ok = all(check.ok for check in checks) and all(inv.ok for inv in files)
-    if ok:
-        console.print("[bold green]" + t("The database matches the run's output.")
-                      + "[/bold green]")
-    else:
-        console.print("[bold red]" + t("The database differs from the run's output.")
-                      + "[/bold red]")
+    ok = print_reconciliation(check_files(out_dir), checks, console, verbose)
     sys.exit(0 if ok else 1)
 
 

@@ -37,7 +37,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from migrate.errors import UsageError
-from migrate.i18n import t
 from migrate.layouts import ColumnSpec, Schema, load_schema
 from migrate.pii import mask
 from migrate.reconcile.ledger import Invariant
@@ -501,42 +500,3 @@ def recorded_url(doc: dict[str, Any]) -> str | None:
     if not isinstance(url, str) or "***" in url or url.startswith("sqlite"):
         return None
     return url
-
-
-def describe(check: DbCheck) -> list[tuple[bool | None, str]]:
-    """The lines `migrate reconcile` prints: (ok, text); ok None for plain lines."""
-    lines: list[tuple[bool | None, str]] = [
-        (None, t("Database {url}, table {table}", url=check.url, table=check.table))]
-    for inv in check.invariants:
-        lines.append((inv.ok, t("{name}: expected {expected}, actual {actual}", name=inv.name,
-                                expected=_short(inv.expected), actual=_short(inv.actual))))
-    diff = check.diff
-    if diff is not None and not diff.empty:
-        key = ",".join(diff.key)
-        for label, total, keys in (
-                (t("rows missing in the database"), diff.missing_total, diff.missing),
-                (t("rows in the database that the run did not write"), diff.extra_total,
-                 diff.extra)):
-            if total:
-                lines.append((False, t("{what} ({n}), {key}: {keys}", what=label, n=total,
-                                       key=key, keys=_listing(keys, total))))
-        if diff.changed_total:
-            shown = [f"{k} ({', '.join(c)})" if c else k for k, c in diff.changed]
-            lines.append((False, t("{what} ({n}), {key}: {keys}",
-                                   what=t("rows changed in the database"),
-                                   n=diff.changed_total, key=key,
-                                   keys=_listing(shown, diff.changed_total))))
-    return lines
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={v}" for k, v in value.items()) + "}"
-    return str(value)
-
-
-def _listing(keys: list[str], total: int) -> str:
-    text = ", ".join(keys)
-    if total > len(keys):
-        text += " " + t("… and {n} more", n=total - len(keys))
-    return text
