@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.errors import MigrateError, UsageError
+from migrate.sinks.dictionary import DICTIONARY_TABLE
 from migrate.sinks.publish import Staging, checkpoint, recover
 from migrate.sinks.sql import (
     SqlSink,
@@ -54,7 +55,8 @@ DB_FILE = "migrate.db"
 def private_database(out: Path, staged: Path, tables: set[str], name: str = DB_FILE) -> None:
     """A SQLite database inside OUT (the default OUT/migrate.db, or any --db file in OUT), as
     the staging folder's own copy: a fresh file when the old one holds only tables this run
-    replaces (or none), else a copy made with SQLite's backup API (other tables are kept)."""
+    replaces (or none; the data dictionary only describes tables), else a copy made with
+    SQLite's backup API (other tables are kept, and their rows of the dictionary)."""
     old = out / name
     if not old.is_file():
         return
@@ -63,7 +65,7 @@ def private_database(out: Path, staged: Path, tables: set[str], name: str = DB_F
             names = {row[0] for row in source.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%'")}
-            if names <= tables or all(n in tables or "__staging" in n for n in names):
+            if all(n in tables or n == DICTIONARY_TABLE or "__staging" in n for n in names):
                 return
             (staged / name).parent.mkdir(parents=True, exist_ok=True)
             target = sqlite3.connect(staged / name)

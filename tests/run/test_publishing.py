@@ -26,8 +26,10 @@ def _rows(db: Path, table: str = "juki") -> int:
 
 
 def _tables(db: Path) -> set[str]:
+    """The tables of a SQLite file, the data dictionary (migrate_columns) aside."""
     with sqlite3.connect(db) as conn:
-        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' "
+                                           "AND name <> 'migrate_columns'")}
 
 
 def _files(folder: Path) -> dict[str, bytes]:

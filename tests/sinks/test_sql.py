@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from migrate.errors import LayoutError, UsageError
 from migrate.layouts import load_schema
+from migrate.sinks.dictionary import DICTIONARY_TABLE
 from migrate.sinks.sql import SqlSink
 from migrate.sinks.swap import load_table
 from migrate.transform.mapper import polars_dtype
@@ -67,11 +68,12 @@ def table(url, schema, name="juki") -> pl.DataFrame:
 
 
 def table_names(url) -> set[str]:
+    """The tables in the database, the data dictionary aside (tests/sinks/test_dictionary.py)."""
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         names = set(sa.inspect(conn).get_table_names())
     engine.dispose()
-    return names
+    return names - {DICTIONARY_TABLE}
 
 
 def test_load_in_chunks_and_count(db_url, schema):
