@@ -228,7 +228,9 @@ def _labels(lang: str) -> dict[str, str]:
 def _sink_label(sink: str, lang: str) -> str:
     labels = {"csv": t("CSV file", lang), "parquet": t("Parquet file", lang),
               "database": t("database", lang), "rejects": t("rejects", lang),
-              "warnings": t("warnings", lang)}
+              "warnings": t("warnings", lang),
+              "rejects_xlsx": t("rejects (Excel)", lang),
+              "warnings_xlsx": t("warnings (Excel)", lang)}
     return labels.get(sink, sink)
 
 

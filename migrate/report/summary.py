@@ -80,6 +80,7 @@ def check_label(name: str) -> str:
 def output_label(name: str) -> str:
     return {"csv": t("CSV"), "parquet": t("Parquet"), "database": t("database"),
             "rejects": t("rejected records"), "warnings": t("warnings"),
+            "rejects_xlsx": t("rejects (Excel)"), "warnings_xlsx": t("warnings (Excel)"),
             "report": t("report")}.get(name, name)
 
 

@@ -49,6 +49,7 @@ from migrate.run.publishing import PublishPoint, output_error
 from migrate.sinks import BackgroundSink
 from migrate.sinks.atomic import write_text_atomic
 from migrate.sinks.csv import CsvSink
+from migrate.sinks.excel import write_problems_xlsx
 from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
 from migrate.sinks.swap import publish_tables
@@ -71,12 +72,18 @@ PROBLEM_COLUMNS = ["record", "offset", "field", "column", "reason", "message", "
 
 class ProblemWriter(CsvSink):
     """rejects.csv / warnings.csv: a CSV output (staged, renamed on commit) whose rows get a
-    localized message per reason; UTF-8 with a BOM, so that Excel opens it."""
+    localized message per reason; UTF-8 with a BOM, so that Excel opens it; on commit the same
+    rows as a workbook beside it (rejects.xlsx, warnings.xlsx: migrate.sinks.excel)."""
 
-    def __init__(self, path: Path, messages: dict[str, str]):
+    def __init__(self, path: Path, messages: dict[str, str], sheet: str):
         super().__init__(path, PROBLEM_COLUMNS, bom=True)
         self.messages = messages
         self.lang = language()
+        self.sheet = sheet
+
+    def commit(self) -> None:
+        super().commit()
+        write_problems_xlsx(self.path, self.path.with_suffix(".xlsx"), self.sheet)
 
     def write(self, problems: pl.DataFrame) -> None:
         if problems.is_empty():
@@ -301,8 +308,8 @@ class Pipeline:
                                              self.schema))]
         db_url = self.db_url = options.db_url or default_sqlite_url(out)
         messages = _rule_messages(self.mapping)
-        rejects = ProblemWriter(out / "rejects.csv", messages)
-        warnings_out = ProblemWriter(out / "warnings.csv", messages)
+        rejects = ProblemWriter(out / "rejects.csv", messages, t("rejects"))
+        warnings_out = ProblemWriter(out / "warnings.csv", messages, t("warnings"))
         staged = [*sinks, rejects, warnings_out]
         try:
             if db_url != "none":
@@ -427,6 +434,8 @@ class Pipeline:
                 outputs[sink.name] = path
         outputs["rejects"] = out / "rejects.csv"
         outputs["warnings"] = out / "warnings.csv"
+        outputs["rejects_xlsx"] = out / "rejects.xlsx"
+        outputs["warnings_xlsx"] = out / "warnings.xlsx"
         result = RunResult(ledger, final_path(out / "run.json"),
                            {key: final_path(path) for key, path in outputs.items()},
                            exceeded, sql_sink)

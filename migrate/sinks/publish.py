@@ -141,7 +141,8 @@ class Staging:
         return self.out
 
     def fail(self, keep: tuple[str, ...] = ("run.json", "report.html", "rejects.csv",
-                                             "warnings.csv")) -> Path:
+                                             "warnings.csv", "rejects.xlsx", "warnings.xlsx")
+             ) -> Path:
         """Keep the evidence of a run that did not reconcile in OUT.failed-<time>; the
         standard-layout outputs (unpublished personal data) are removed."""
         for item in self.path.rglob("*"):

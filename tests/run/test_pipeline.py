@@ -74,6 +74,29 @@ def test_reject_rows_are_precise_and_masked(result, juki_mapping):
     assert all(set(v) <= set("*<> 0123456789ABCDEF\u3000") for v in names), names.to_list()
 
 
+def test_the_workbooks_hold_the_problem_lists_and_are_published_with_them(result, runner):
+    """rejects.xlsx and warnings.xlsx: the CSVs' rows (values masked alike), hashed in run.json
+    and checked by migrate reconcile like every output."""
+    import openpyxl
+
+    from migrate.cli import main
+
+    out, _ = result
+    for name in ("rejects", "warnings"):
+        frame = pl.read_csv(out / f"{name}.csv", infer_schema=False)
+        rows = list(openpyxl.load_workbook(out / f"{name}.xlsx").active.iter_rows(
+            values_only=True))
+        assert len(rows) == frame.height + 1
+        assert [r[6] for r in rows[1:]] == frame["value"].to_list()  # the masked values
+        assert [r[0] for r in rows[1:]] == [int(v) for v in frame["record"]]
+        assert stat.S_IMODE((out / f"{name}.xlsx").stat().st_mode) == 0o600
+    outputs = json.loads((out / "run.json").read_text())["outputs"]
+    assert outputs["rejects_xlsx"]["sha256"] == sha(out / "rejects.xlsx")
+    assert outputs["warnings_xlsx"]["sha256"] == sha(out / "warnings.xlsx")
+    checked = runner.invoke(main, ["reconcile", str(out), "-v"])
+    assert checked.exit_code == 0 and "(file:rejects_xlsx)" in checked.output, checked.output
+
+
 def test_outputs_agree_with_each_other_and_run_json(result, juki_mapping):
     out, res = result
     columns = juki_mapping.target.column_names
