@@ -324,6 +324,24 @@ def reconcile_command(out_dir: Path, db_url: str | None, verbose: bool) -> None:
     sys.exit(0 if ok else 1)
 
 
+@main.command("docs", help=t("Write a data dictionary of a standard layout or a mapping as one "
+                               "self-contained HTML page: columns with their Japanese and English "
+                               "names, types, lengths, code values, checks and references; for a "
+                               "mapping, its byte layout as a ruler with each field beside the "
+                               "column it feeds."))
+@click.argument("ref", metavar="SCHEMA|MAPPING")
+@click.option("--out", "-o", "out_path", type=click.Path(path_type=Path), default=None,
+              help=t("HTML file to write (default: the id with _ for /, e.g. juki_v1.html)."))
+@handles_errors
+def docs_command(ref: str, out_path: Path | None) -> None:
+    """The help text is in the decorator (translated)."""
+    from migrate.report.docs import write_docs
+
+    path = write_docs(ref, out_path)
+    Console().print(t("Data dictionary written to {path}", path=path), highlight=False,
+                    soft_wrap=True)
+
+
 @main.command("export", help=t("Write the contract deliverable: a BagIt bag with datapackage.json, the layout "
               "YAML files and the cover list 送付ファイル一覧.csv."))
 @click.option("--from", "source", required=True,
