@@ -86,14 +86,40 @@ def _as_polars(value: Any) -> Any:
     return value
 
 
-class ChunkWorker:
-    """Holds the per-process state (mapper, validator) built once from a ChunkContext."""
+class Converted:
+    """Adds a chunk's data records to a shared counter (`multiprocessing.Value('q')`, or None
+    for nobody) in steps while the chunk is worked on — after each decoded field, the columns
+    and the validation — so that progress moves inside a chunk of any size; the steps of a
+    chunk add up to its `data_read` exactly."""
 
-    def __init__(self, context: ChunkContext):
+    def __init__(self, counter: Any, records: int, steps: int):
+        self.counter, self.records, self.steps = counter, records, max(steps, 1)
+        self.done = self.added = 0
+
+    def step(self) -> None:
+        self.done += 1
+        self._add(self.records * min(self.done, self.steps) // self.steps)
+
+    def finish(self, data_read: int) -> None:
+        self._add(data_read)
+
+    def _add(self, upto: int) -> None:
+        if self.counter is not None and upto != self.added:
+            with self.counter.get_lock():
+                self.counter.value += upto - self.added
+            self.added = upto
+
+
+class ChunkWorker:
+    """Holds the per-process state (mapper, validator) built once from a ChunkContext.
+    `converted`: the shared counter of data records converted (see `Converted`), or None."""
+
+    def __init__(self, context: ChunkContext, converted: Any = None):
         from migrate.validate.rows import Validator  # pandera: import only here
 
         keep_freed_buffers()
         self.context = context
+        self.converted = converted
         self.reader = open_reader(context.input, context.mapping, context.chunk_bytes)
         self.mapper = ChunkMapper(context.mapping, context.header, context.input.name,
                                   context.lookup_dir)
@@ -101,9 +127,14 @@ class ChunkWorker:
 
     def process(self, first_record: int, n: int, *where: int) -> ChunkOutcome:
         chunk = self.reader.read_chunk(first_record, n, *where)
-        mapped = self.mapper.map(chunk)
+        members = (chunk.kinds == DATA) | (chunk.kinds >= CHILD)
+        progress = Converted(self.converted, int(np.count_nonzero(members)),
+                             len(self.mapper.used_fields) + 2)
+        mapped = self.mapper.map(chunk, on_field=progress.step)
+        progress.step()
         rows = mapped.rows
         v_errors, v_warnings = self.validator.validate(rows)
+        progress.step()
         if chunk.cell_offsets is not None:
             v_errors, v_warnings = (self._cell_offsets(chunk, p) for p in (v_errors, v_warnings))
         # One problem, one reject: a value that failed to decode (or to map) is already a
@@ -123,14 +154,14 @@ class ChunkWorker:
         names = kind_names(self.context.mapping.source)
         kinds = Counter({names[int(k)]: int(c) for k, c in
                          zip(*np.unique(chunk.kinds, return_counts=True), strict=True)})
-        members = (chunk.kinds == DATA) | (chunk.kinds >= CHILD)
+        data_read = int(np.count_nonzero(members)) + mapped.unknown_records
+        progress.finish(data_read)
         return ChunkOutcome(
             first_record=first_record, candidates=candidates, errors=errors,
             warnings=concat_problems([mapped.warnings, v_warnings]), kinds=kinds,
-            data_read=int(np.count_nonzero(members)) + mapped.unknown_records,
-            rejected_records=rejected, control_values=mapped.control_values,
-            groups=mapped.groups, rejected_keys=rejected_keys, defaults=mapped.defaults,
-            gaiji=mapped.gaiji)
+            data_read=data_read, rejected_records=rejected,
+            control_values=mapped.control_values, groups=mapped.groups,
+            rejected_keys=rejected_keys, defaults=mapped.defaults, gaiji=mapped.gaiji)
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
         """Delimited sources: validation located a problem by the synthetic row; point its
@@ -180,15 +211,15 @@ def group_partials_in_worker(first_record: int, n: int, *where: int) -> list[pl.
     return _GROUP_PASS.partials(_WORKER.reader.read_chunk(first_record, n, *where))
 
 
-def init_worker(context: ChunkContext) -> None:
+def init_worker(context: ChunkContext, converted: Any = None) -> None:
     """Process-pool initializer: tie the process's life to its parent's, then build the worker
-    state once per process."""
+    state once per process (`converted`: the run's shared counter, see `Converted`)."""
     global _WORKER
     guard_parent_death()
     # Ctrl-C reaches every process of the terminal's group: the parent stops the run (and
     # says so once); a worker ends with the pool, not with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = ChunkWorker(context)
+    _WORKER = ChunkWorker(context, converted)
 
 
 _PR_SET_PDEATHSIG = 1

@@ -45,6 +45,7 @@ from migrate.run.chunkwork import (
     process_in_worker,
 )
 from migrate.run.options import RunOptions, RunResult, default_workers
+from migrate.run.progress import LiveCount
 from migrate.run.publishing import PublishPoint, output_error
 from migrate.sinks import BackgroundSink
 from migrate.sinks.atomic import write_text_atomic
@@ -123,6 +124,7 @@ class Pipeline:
         self.keys = self.cross.tracker(self.schema)
         self.failing_groups: list = []
         self.pool: ProcessPoolExecutor | None = None
+        self.converted = LiveCount()  # data records converted, counted inside chunks too
         self.ledger = Ledger()
         self.defaults: Counter = Counter()  # column → records that got the mapping's default
         self.gaiji: Counter = Counter()  # 外字 code → times replaced through the table
@@ -163,7 +165,7 @@ class Pipeline:
         plan = self.reader.plan()
         pool = self._pool(len(plan))
         if pool is None:
-            worker = ChunkWorker(self.context)
+            worker = ChunkWorker(self.context, self.converted.shared)
             for task in plan:
                 yield worker.process(*task)
             return
@@ -190,7 +192,7 @@ class Pipeline:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_worker, initargs=(self.context,))
+                initializer=init_worker, initargs=(self.context, self.converted.shared))
         return self.pool
 
     def _close_pool(self) -> None:
@@ -324,15 +326,15 @@ class Pipeline:
             self.failing_groups = self._group_pass()
             total = self._data_records()
             self._phase(t("Converting"), total)
-            for outcome in self._outcomes():
-                accepted, errors, warnings = self._settle(outcome)
-                for sink in sinks:
-                    sink.write(accepted)
-                rejects.write(errors)
-                warnings_out.write(warnings)
-                done += outcome.data_read  # data records, as the summary counts them
-                if options.progress:
-                    options.progress(done, max(total, done))
+            with self.converted.shown(options.progress, total):
+                for outcome in self._outcomes():
+                    accepted, errors, warnings = self._settle(outcome)
+                    for sink in sinks:
+                        sink.write(accepted)
+                    rejects.write(errors)
+                    warnings_out.write(warnings)
+                    done += outcome.data_read  # data records, as the summary counts them
+                    self.converted.settle(done)
             self._phase(t("Writing the outputs") if db_url == "none"
                         else t("Writing the outputs and loading the database"))
             for item in staged:

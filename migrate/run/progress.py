@@ -4,15 +4,18 @@ verifying the database, the report — and, for a plan, which file of how many. 
 the output is not a terminal or under CI.
 
 The pipeline reports through two calls: `phase(label, total)` when a phase starts, and
-`progress(done, total)` (the callable itself) as data records are converted. Counts are of
+`progress(done, total)` (the callable itself) as data records are converted — several times a
+second, also inside a long chunk: workers count records as they go (`LiveCount`). Counts are of
 data records (child records such as income records included, header and trailer not), so the
 bar ends on the figure of the summary.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -57,6 +60,64 @@ class Counts(MofNCompleteColumn):
         if not task.fields.get("counted") or task.total is None:
             return Text("")
         return Text(f"{int(task.completed):,}/{int(task.total):,}", style="progress.download")
+
+
+class LiveCount:
+    """The data records converted so far, for the conversion bar: workers add to `shared` as
+    they go through a chunk (migrate.run.chunkwork.Converted), the caller `settle`s the count
+    of the outcomes it has received (an engine whose workers cannot share memory, Dask, moves
+    the bar chunk by chunk through that alone). While `shown`, the count goes to the display
+    at each settled chunk and REFRESHES_PER_SECOND times a second in between; it never goes
+    back."""
+
+    def __init__(self) -> None:
+        self.shared = multiprocessing.get_context("spawn").Value("q", 0)
+        self.settled = 0
+        self._report: Callable[[int, int], None] | None = None
+        self._total = 0
+        self._shown = -1
+        self._lock = threading.Lock()
+
+    @property
+    def value(self) -> int:
+        return max(int(self.shared.value), self.settled)
+
+    def settle(self, done: int) -> None:
+        self.settled = done
+        self._show()
+
+    def _show(self) -> None:
+        with self._lock:
+            done = self.value
+            if self._report is not None and done > self._shown:
+                self._report(done, max(self._total, done))
+                self._shown = done
+
+    @contextmanager
+    def shown(self, report: Callable[[int, int], None] | None, total: int,
+              wait: Callable[[float], bool] | None = None) -> Iterator[None]:
+        """Show the count while the body runs (`wait` is the pause between two looks,
+        threading.Event.wait unless a test brings its own clock)."""
+        if report is None:
+            yield
+            return
+        self._report, self._total = report, total
+        stop = threading.Event()
+        pause = wait or stop.wait
+
+        def poll() -> None:
+            while not pause(1 / REFRESHES_PER_SECOND) and not stop.is_set():
+                self._show()
+
+        poller = threading.Thread(target=poll, name="migrate-progress", daemon=True)
+        poller.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            poller.join()
+            self._show()
+            self._report = None
 
 
 class RunProgress:

@@ -7,6 +7,7 @@ is the description of the (rare) rows that have a problem, for the rejects file.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,7 +195,10 @@ class ChunkMapper:
                  for spec, cells in zip(specs, cut, strict=True)},
                 chunk.record_numbers[data_idx])
 
-    def map(self, chunk: RecordChunk) -> MappedChunk:
+    def map(self, chunk: RecordChunk, on_field: Callable[[], None] | None = None
+            ) -> MappedChunk:
+        """Map a chunk; `on_field` is called after each field is decoded (`len(used_fields)`
+        calls), so that a long chunk can report progress as it goes."""
         source = self.mapping.source
         self.gaiji: Counter = Counter()  # 外字 replaced in this chunk, by code
         numbers = chunk.record_numbers
@@ -220,6 +224,8 @@ class ChunkMapper:
             decoded[spec.name] = self._decode(spec, cells, chunk, data_idx, rec_no,
                                               self.mapping.pii_of_field(spec.name),
                                               self._column_of(spec.name), problems, warnings)
+            if on_field is not None:
+                on_field()
         children, groups = {}, None
         if self.mapping.children:
             children, groups = self._children(chunk, records, decoded, data_idx, problems,
