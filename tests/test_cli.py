@@ -214,6 +214,7 @@ def test_help_and_usage_errors_are_japanese_under_lang_ja():
                "unknown option": _japanese("run", "x", "-o", "y", "--nosuchoption")}
     for name in group.commands:
         outputs[f"{name} --help"] = _japanese(name, "--help")
+        outputs[f"{name} --nosuchoption"] = _japanese(name, "--nosuchoption")
     for what, text in outputs.items():
         assert "使い方" in text, (what, text)
         assert "Traceback" not in text, (what, text)
