@@ -471,6 +471,33 @@ def _rows_notes(document: dict[str, Any], lang: str) -> list[str]:
     return notes
 
 
+PLAN_ACCEPTED = "#2b8a3e"  # the plan chart's colours (the screenshot test looks for them)
+PLAN_REJECTED = "#c92a2a"
+
+
+def _area_chart(document: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Records by area and outcome: one bar per file, accepted then rejected, scaled to the
+    largest file."""
+    files = [f for f in document.get("files", []) if f.get("status") != "error"]
+    largest = max([int(f.get("data_records_read") or 0) for f in files] + [1])
+    bars = []
+    for index, f in enumerate(files):
+        accepted, rejected = int(f.get("accepted") or 0), int(f.get("rejected") or 0)
+        width_a = CHART_BAR_AREA * accepted / largest
+        width_r = CHART_BAR_AREA * rejected / largest
+        y = CHART_TOP + index * CHART_ROW
+        bars.append({"layout": f["layout"], "accepted": accepted, "rejected": rejected,
+                     "label": AREA_NAMES.get(lang, AREA_NAMES["en"]).get(f["layout"],
+                                                                         f["layout"]),
+                     "y": y, "text_y": y + CHART_BAR / 2, "width_a": round(width_a, 2),
+                     "width_r": round(max(width_r, 2 if rejected else 0), 2),
+                     "value_x": CHART_LABEL_WIDTH + width_a + width_r + 8})
+    return {"bars": bars, "label_width": CHART_LABEL_WIDTH, "bar_height": CHART_BAR,
+            "width": CHART_LABEL_WIDTH + CHART_BAR_AREA + CHART_VALUE_WIDTH + 120,
+            "height": CHART_TOP * 2 + CHART_ROW * len(bars),
+            "accepted": PLAN_ACCEPTED, "rejected": PLAN_REJECTED}
+
+
 def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None = None) -> Path:
     """OUT/report.html of a migration plan: each area's figures (linking to its own report)
     and the cross-file checks."""
@@ -486,13 +513,14 @@ def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None 
         "what": t("what", lang), "records": t("records", lang), "unless": t("except", lang),
         "not_checked": t("not checked (layout not in this run)", lang),
         "warnings": t("warnings", lang),
+        "chart": t("Records by area: accepted and rejected", lang),
         "ledger_note": t("every figure above, per file and per check", lang)}
     names = {"reference": t("reference", lang), "group": t("group check", lang),
              "primary_key": t("unique primary key", lang)}
     html = _templates().get_template("plan_report.html.j2").render(
         document=document, L=labels, lang=lang, check_names=names,
         area_names=AREA_NAMES.get(lang, AREA_NAMES["en"]),
-        rows_notes=_rows_notes(document, lang))
+        rows_notes=_rows_notes(document, lang), chart=_area_chart(document, lang))
     path = Path(out_dir) / "report.html"
     write_text_atomic(path, html)
     return path

@@ -276,9 +276,15 @@ def _bands(rows: list[bool]) -> list[tuple[int, int]]:
     return bands
 
 
-def test_screenshot_shows_funnel_and_chart(reported, tmp_path):
+@pytest.mark.parametrize("lang", ["en_US.UTF-8", "ja_JP.UTF-8"])
+def test_screenshot_shows_funnel_and_chart(reported, tmp_path, monkeypatch, lang):
     chromium = _chromium()
     out, document, path, _ = reported
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", lang)
+    path = write_report(document, tmp_path, rejects_csv=out / "rejects.csv")  # in `lang`
+    assert f'<html lang="{lang[:2]}"' in path.read_text(encoding="utf-8")
     rec = document["reconciliation"]
     url = path.resolve().as_uri()
 
@@ -328,15 +334,21 @@ def test_screenshot_shows_funnel_and_chart(reported, tmp_path):
         assert abs(w - CHART_BAR_AREA * count / max(counts)) <= 3, (widths, counts)
 
 
-def test_plan_report_lists_every_area_in_a_browser(tmp_path):
+@pytest.mark.parametrize("lang", ["en_US.UTF-8", "ja_JP.UTF-8"])
+def test_plan_report_lists_every_area_in_a_browser(tmp_path, monkeypatch, lang):
     """The migration plan's report.html, as Chromium renders it: one row per business area with
-    its figures, and the cross-file checks."""
+    its figures, the cross-file checks, and a screenshot of the chart of records by area
+    (accepted bars as long as the records accepted, in English and Japanese)."""
     import json
 
     from migrate.layouts.plan import load_plan
+    from migrate.report.html import CHART_BAR_AREA, PLAN_ACCEPTED
     from migrate.run.plan import run_plan
     from migrate.synth.sets import generate_set
 
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", lang)
     chromium = _chromium()
     generate_set(tmp_path / "set", 1500, seed=6, defects=3)
     result = run_plan(load_plan(tmp_path / "set" / "migration.yaml"), tmp_path / "out",
@@ -352,6 +364,45 @@ def test_plan_report_lists_every_area_in_a_browser(tmp_path):
     checks = {(c["attrs"]["data-check"], c["attrs"]["data-layout"])
               for c in page.with_class("cross")}
     assert ("group", "juki/v1") in checks and ("reference", "zeimu/v1") in checks
+    bars = page.with_class("area-bar")
+    assert [b["attrs"]["data-layout"] for b in bars] == document["order"]
+    heading = "業務ごとのレコード" if lang.startswith("ja") else "Records by area"
+    assert heading in dom.stdout.decode("utf-8")
+
+    png = tmp_path / "plan.png"
+    shot = _browser(chromium, tmp_path / "profile-shot", f"--screenshot={png}",
+                    "--window-size=1280,1600", "--hide-scrollbars",
+                    result.report.resolve().as_uri())
+    assert shot.returncode == 0, shot.stderr.decode(errors="replace")[-2000:]
+    image_module = pytest.importorskip("PIL.Image")
+    with image_module.open(png) as opened:
+        image = opened.convert("RGB")
+    pixels = image.load()
+    green = tuple(int(PLAN_ACCEPTED[i:i + 2], 16) for i in (1, 3, 5))
+
+    def is_green(x: int, y: int) -> bool:
+        return all(abs(a - b) <= 6 for a, b in zip(pixels[x, y], green, strict=True))
+
+    from collections import Counter
+
+    rows = [any(is_green(x, y) for x in range(image.size[0])) for y in range(image.size[1])]
+
+    def left(band: tuple[int, int]) -> int:
+        y = (band[0] + band[1]) // 2
+        return next(x for x in range(image.size[0]) if is_green(x, y))
+
+    # the bars: 20 px high, all starting at the chart's left edge (the banner's green border
+    # and bold status text are other heights or start elsewhere)
+    tall = [band for band in _bands(rows) if abs(band[1] - band[0] - 20) <= 1]
+    edge = Counter(left(band) for band in tall).most_common(1)[0][0]
+    bands = [band for band in tall if left(band) == edge]
+    assert len(bands) == len(bars), bands  # one painted bar per area
+    read = {f["layout"]: f["data_records_read"] for f in document["files"]}
+    for (top, bottom), bar in zip(bands, bars, strict=True):
+        y = (top + bottom) // 2
+        xs = [x for x in range(image.size[0]) if is_green(x, y)]
+        expected = CHART_BAR_AREA * int(bar["attrs"]["data-accepted"]) / max(read.values())
+        assert abs((xs[-1] - xs[0] + 1) - expected) <= 3, (bar["attrs"], xs[0], xs[-1])
 
 
 # ---------------------------------------------------------------------------- checks and times
