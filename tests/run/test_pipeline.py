@@ -205,7 +205,8 @@ def test_trailer_count_mismatch_fails(tmp_path, juki_mapping):
     assert res.run_json.parent.name.startswith("out.failed-")
     assert json.loads(res.run_json.read_text())["status"] == "failed"
     assert sorted(p.name for p in res.run_json.parent.iterdir()) == [
-        "rejects.csv", "report.html", "run.json", "warnings.csv"]
+        "rejects.csv", "rejects.xlsx", "report.html", "run.json", "warnings.csv",
+        "warnings.xlsx"]
 
 
 def test_missing_trailer_fails(tmp_path, juki_mapping):
