@@ -4,17 +4,18 @@ imports no other part of migrate.
 One message catalogue for English and Japanese; the language follows LANG / LC_* / LANGUAGE.
 
 Message ids are the English text with `{named}` placeholders (gettext convention); the Japanese
-translations live in migrate/i18n/locale/ja/LC_MESSAGES/migrate.po and are read with Babel.
+translations are written in migrate/i18n/locale/ja/LC_MESSAGES/migrate.po and shipped compiled
+beside it (migrate.mo), which the standard `gettext` module reads: Babel is needed only to build
+the catalogue (`python scripts/update_messages.py` writes both; a test checks the .mo is current).
 """
 
 from __future__ import annotations
 
+import gettext
 import os
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
-
-from babel.messages.pofile import read_po
 
 
 def language() -> str:
@@ -27,18 +28,17 @@ def language() -> str:
 
 
 @lru_cache(maxsize=4)
-def _catalog(lang: str) -> dict[str, str]:
+def _catalog(lang: str) -> gettext.NullTranslations:
     if lang == "en":
-        return {}
-    po = files("migrate.i18n") / "locale" / lang / "LC_MESSAGES" / "migrate.po"
-    with po.open("rb") as handle:
-        catalog = read_po(handle)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+        return gettext.NullTranslations()
+    mo = files("migrate.i18n") / "locale" / lang / "LC_MESSAGES" / "migrate.mo"
+    with mo.open("rb") as handle:
+        return gettext.GNUTranslations(handle)
 
 
 def _(msgid: str, lang: str | None = None) -> str:
     """Translate a message id (untranslated ids fall back to English)."""
-    return _catalog(lang or language()).get(msgid, msgid)
+    return _catalog(lang or language()).gettext(msgid)
 
 
 def t(msgid: str, lang: str | None = None, **params: Any) -> str:
