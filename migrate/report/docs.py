@@ -243,6 +243,10 @@ def _labels(lang: str) -> dict[str, str]:
         "yes": t("yes", lang),
         "generated": t("Made by migrate docs from", lang),
         "ruler_note": t("Offsets and lengths are bytes, counted from 0.", lang),
+        "cells": t("Cells of each line", lang),
+        "cells_note": t("A cell is found by its number (from 1) or by its name in the header "
+                        "line.", lang),
+        "colon": t(": ", lang),
     }
 
 
