@@ -23,6 +23,17 @@ def runner(monkeypatch):
 
 
 @pytest.fixture
+def lang(monkeypatch, request) -> str:
+    """The user's language for one test, parametrized indirectly with a LANG value
+    (`@pytest.mark.parametrize("lang", ["en_US.UTF-8", "ja_JP.UTF-8"], indirect=True)`):
+    'en' or 'ja'."""
+    monkeypatch.setenv("LANG", request.param)
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    return request.param[:2]
+
+
+@pytest.fixture
 def inline_mapping(tmp_path: Path):
     """A mapping and its target schema written from YAML text (tests of one feature)."""
 

@@ -15,13 +15,6 @@ from tests.report.test_html import Elements, _browser, _chromium
 RULER_BLUE = (0x18, 0x64, 0xAB)
 
 
-@pytest.fixture
-def lang(monkeypatch, request):
-    monkeypatch.setenv("LANG", request.param)
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    return request.param[:2]
-
 
 @pytest.mark.parametrize("lang", ["en_US.UTF-8", "ja_JP.UTF-8"], indirect=True)
 def test_a_layout_lists_every_column_with_names_codes_checks_and_references(lang):

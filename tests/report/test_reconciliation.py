@@ -47,13 +47,6 @@ def screen(broken: bool = False, verbose: bool = False) -> list[str]:
     return buffer.getvalue().splitlines()
 
 
-@pytest.fixture
-def lang(monkeypatch, request):
-    monkeypatch.setenv("LANG", request.param)
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    return request.param[:2]
-
 
 @pytest.mark.parametrize("lang", ["en_US.UTF-8", "ja_JP.UTF-8"], indirect=True)
 def test_a_matching_run_is_a_verdict_and_one_line_per_table(lang):

@@ -30,13 +30,6 @@ def problems_csv(path, n: int = 2):
     return path
 
 
-@pytest.fixture
-def lang(monkeypatch, request):
-    monkeypatch.setenv("LANG", request.param)
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    return request.param[:2]
-
 
 @pytest.mark.parametrize("lang", ["ja_JP.UTF-8", "en_US.UTF-8"], indirect=True)
 def test_the_workbook_holds_the_csv_rows_for_people(tmp_path, lang):
