@@ -159,12 +159,15 @@ def main() -> None:
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help=t("With --engine dask: the Dask scheduler to use, e.g. tcp://host:8786. The "
                    "input must be at the same path on every worker."))
+@click.option("--resume", is_flag=True,
+              help=t("Continue a run into the same OUT that was killed: the chunks it finished "
+                   "are reused (same input, mapping and --chunk-mb, else exit 2)."))
 @click.option("--verbose", "-v", is_flag=True,
               help=t("List every check and every reject reason in the summary."))
 @handles_errors
 def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str | None,
                 max_rejects: int | None, chunk_mb: int, workers: int | None, engine: str,
-                scheduler: str | None, verbose: bool) -> None:
+                scheduler: str | None, resume: bool, verbose: bool) -> None:
     """The help text is in the decorator (translated)."""
     from migrate.layouts import load_mapping
     from migrate.layouts.plan import is_plan, load_plan
@@ -177,6 +180,9 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
                          hint="Add --engine dask to run on the Dask cluster at {address}.",
                          hint_params={"address": scheduler})
     if mapping_ref is None:
+        if resume and is_plan(input_path):
+            raise UsageError("--resume works for one file, not yet for a migration plan",
+                             hint="Run the plan again without --resume.")
         if not is_plan(input_path):
             raise UsageError("--mapping is missing",
                              hint="Give --mapping for a legacy file, or a migration plan "
@@ -188,7 +194,8 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
     console = Console()
     with progress_bar(console) as progress:
         result = run(RunOptions(mapping, input_path, out_dir, db_url, max_rejects,
-                                chunk_mb * 1024 * 1024, progress, workers, engine, scheduler))
+                                chunk_mb * 1024 * 1024, progress, workers, engine, scheduler,
+                                resume=resume))
     print_summary(result, console, verbose)
     sys.exit(result.exit_code)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent  # the migrate package
 ERROR_CLASSES = ("MigrateError", "UsageError", "LayoutError", "InputFormatError",
-                 "ReconciliationError")
+                 "ReconciliationError", "ResumeRefused")
 
 
 def _literal(node: ast.AST | None) -> str | None:

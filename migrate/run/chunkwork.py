@@ -30,6 +30,7 @@ from migrate.problems import concat_problems, empty_problems, problems_frame
 from migrate.read import open_reader
 from migrate.read.fixed import CHILD, DATA, RecordChunk, kind_names
 from migrate.run.allocator import keep_freed_buffers
+from migrate.run.parts import ChunkParts, settle_columns, write_parts
 from migrate.transform.mapper import RECORD_COL, ChunkMapper, field_offsets
 
 
@@ -42,6 +43,9 @@ class ChunkContext:
     chunk_bytes: int
     header: dict[str, Any]
     lookup_dir: Path | None = None  # the tables of lookup columns, written by the first pass
+    # where workers write each chunk's output parts (migrate.run.parts); None: the candidate
+    # rows travel back whole in the outcome
+    parts_dir: Path | None = None
 
 
 @dataclass
@@ -60,6 +64,8 @@ class ChunkOutcome:
     rejected_keys: pl.DataFrame | None = None  # primary key + __record of the rejected rows
     defaults: dict[str, int] | None = None  # column → records given the mapping's default
     gaiji: dict[str, int] | None = None  # 外字 code → times replaced through the table
+    parts: ChunkParts | None = None  # the chunk's written parts; candidates then hold only
+                                     # the settle columns (migrate.run.parts)
 
     def __getstate__(self) -> dict[str, Any]:
         """Frames travel between processes as Arrow tables (pyarrow pickles their buffers as
@@ -125,7 +131,10 @@ class ChunkWorker:
                                   context.lookup_dir)
         self.validator = Validator(context.mapping.target, field_offsets(context.mapping))
 
-    def process(self, first_record: int, n: int, *where: int) -> ChunkOutcome:
+    def process(self, first_record: int, n: int, *where: int, part: int | None = None
+                ) -> ChunkOutcome:
+        """Convert one chunk; with `part` (its index in the plan) and a parts folder, write its
+        candidate rows there and return only the columns the main process settles on."""
         chunk = self.reader.read_chunk(first_record, n, *where)
         members = (chunk.kinds == DATA) | (chunk.kinds >= CHILD)
         progress = Converted(self.converted, int(np.count_nonzero(members)),
@@ -156,12 +165,18 @@ class ChunkWorker:
                          zip(*np.unique(chunk.kinds, return_counts=True), strict=True)})
         data_read = int(np.count_nonzero(members)) + mapped.unknown_records
         progress.finish(data_read)
+        parts = None
+        if part is not None and self.context.parts_dir is not None:
+            target = self.context.mapping.target
+            parts = write_parts(self.context.parts_dir, part, candidates, target.column_names)
+            candidates = candidates.select(settle_columns(target))
         return ChunkOutcome(
             first_record=first_record, candidates=candidates, errors=errors,
             warnings=concat_problems([mapped.warnings, v_warnings]), kinds=kinds,
             data_read=data_read, rejected_records=rejected,
             control_values=mapped.control_values, groups=mapped.groups,
-            rejected_keys=rejected_keys, defaults=mapped.defaults, gaiji=mapped.gaiji)
+            rejected_keys=rejected_keys, defaults=mapped.defaults, gaiji=mapped.gaiji,
+            parts=parts)
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
         """Delimited sources: validation located a problem by the synthetic row; point its
@@ -288,7 +303,22 @@ def _watch_parent(pid: int, sentinel: int | None) -> None:
     os._exit(PARENT_GONE_EXIT)
 
 
-def process_in_worker(first_record: int, n: int, *where: int) -> ChunkOutcome:
+def stop_resource_tracker() -> None:
+    """After the pool has ended: end multiprocessing's resource tracker too, which the spawn
+    context started beside the pool. Left alone it outlives `migrate run` by a moment, in the
+    run's process group (issue 19 saw it there); it ends cleanly once the pool's semaphores
+    are released (collected here) and its pipe is closed. Started again if a pool follows."""
+    import gc
+    from multiprocessing import resource_tracker
+
+    gc.collect()  # the pool's queues and locks: their finalizers unregister the semaphores
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
+
+
+def process_in_worker(first_record: int, n: int, *where: int, part: int | None = None
+                      ) -> ChunkOutcome:
     """Process-pool task (module-level so it pickles by reference)."""
     assert _WORKER is not None, "init_worker was not called"
-    return _WORKER.process(first_record, n, *where)
+    return _WORKER.process(first_record, n, *where, part=part)

@@ -43,6 +43,7 @@ class RunOptions:
     published: tuple[Path, Path] | None = None
     run_id: str = "run"
     private_db: bool = False
+    resume: bool = False  # --resume: reuse the chunks an interrupted run journaled
 
     def final_path(self, path: Path) -> Path:
         """Where a path the run writes will be once published."""

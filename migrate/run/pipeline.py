@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing
+import os
 import shutil
 import time
 from collections import Counter, deque
@@ -43,8 +44,17 @@ from migrate.run.chunkwork import (
     group_rejections,
     init_worker,
     process_in_worker,
+    stop_resource_tracker,
 )
+from migrate.run.journal import ChunkJournal, ResumeRefused, run_identity
 from migrate.run.options import RunOptions, RunResult, default_workers
+from migrate.run.parts import (
+    PARTS_DIR,
+    PartCsvSink,
+    PartFrameSink,
+    Piece,
+    new_parts_folder,
+)
 from migrate.run.progress import LiveCount
 from migrate.run.publishing import PublishPoint, output_error
 from migrate.sinks import BackgroundSink
@@ -52,6 +62,7 @@ from migrate.sinks.atomic import write_text_atomic
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.excel import write_problems_xlsx
 from migrate.sinks.parquet import ParquetSink
+from migrate.sinks.publish import checkpoint
 from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
 from migrate.sinks.swap import publish_tables
 from migrate.transform.lookups import lookup_columns
@@ -111,6 +122,9 @@ class Pipeline:
         self.schema = self.mapping.target
         self.reader = open_reader(options.input, self.mapping, options.chunk_bytes)
         self.header = self._header()
+        # workers write each chunk's rows into the staging folder (migrate.run.parts)
+        self.parts_dir = options.out_dir / PARTS_DIR
+        self.journal = ChunkJournal(self.parts_dir)
         self.own_cross = options.cross is None
         # temporary files (key indexes, group checks, lookup tables) live in the staging
         # folder: removed with it, never published
@@ -118,7 +132,8 @@ class Pipeline:
         self.lookup_dir = (self.work_dir / "lookups").absolute() \
             if lookup_columns(self.mapping) else None  # absolute: Dask workers have another cwd
         self.context = ChunkContext(self.mapping, options.input, options.chunk_bytes,
-                                    self.header, self.lookup_dir)
+                                    self.header, self.lookup_dir,
+                                    Path(os.path.abspath(self.parts_dir)))
         self.cross = options.cross or CrossFile(self.work_dir)
         self.file_index = self.cross.add_file(options.input.name, self.schema.id)
         self.keys = self.cross.tracker(self.schema)
@@ -155,30 +170,37 @@ class Pipeline:
 
     # ------------------------------------------------------------------ chunks, in order
 
-    def _outcomes(self) -> Iterator[ChunkOutcome]:
-        """Chunk outcomes in input order; workers run ahead by a bounded window only."""
+    def _outcomes(self, plan: list[tuple[int, ...]]) -> Iterator[ChunkOutcome]:
+        """Chunk outcomes in input order: first the chunks an interrupted run journaled
+        (--resume), then the others from the workers, ahead by a bounded window only."""
+        reused = len(self.journal.reusable)
+        for position in range(reused):
+            yield self.journal.replay(position)
+        todo = list(enumerate(plan))[reused:]
+        if not todo:
+            return
         if self.options.engine != "local":
             from migrate.run.engines import engine_outcomes
 
-            yield from engine_outcomes(self.options, self.context, self.reader)
+            yield from engine_outcomes(self.options, self.context, self.reader, todo)
             return
-        plan = self.reader.plan()
-        pool = self._pool(len(plan))
+        pool = self._pool(len(todo))
         if pool is None:
             worker = ChunkWorker(self.context, self.converted.shared)
-            for task in plan:
-                yield worker.process(*task)
+            for index, task in todo:
+                yield worker.process(*task, part=index)
             return
         try:
-            tasks = iter(plan)
+            tasks = iter(todo)
             window: deque[Future[ChunkOutcome]] = deque(
-                pool.submit(process_in_worker, *task)
-                for task in itertools.islice(tasks, pool._max_workers * 2))
+                pool.submit(process_in_worker, *task, part=index)
+                for index, task in itertools.islice(tasks, pool._max_workers * 2))
             while window:
                 outcome = window.popleft().result()
-                task = next(tasks, None)
-                if task is not None:
-                    window.append(pool.submit(process_in_worker, *task))
+                following = next(tasks, None)
+                if following is not None:
+                    index, task = following
+                    window.append(pool.submit(process_in_worker, *task, part=index))
                 yield outcome
         finally:
             self._close_pool()
@@ -199,6 +221,7 @@ class Pipeline:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+            stop_resource_tracker()
 
     def _cross_checks(self, outcome: ChunkOutcome
                       ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
@@ -224,7 +247,7 @@ class Pipeline:
     def _settle(self, outcome: ChunkOutcome
                 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """Cross-chunk checks and counting, in input order; returns (accepted, errors,
-        warnings)."""
+        warnings): the accepted rows hold the settle columns (migrate.run.parts)."""
         candidates, errors, warnings, rejected = self._cross_checks(outcome)
         self.defaults.update(outcome.defaults or {})
         self.gaiji.update(outcome.gaiji or {})
@@ -270,6 +293,30 @@ class Pipeline:
             source_totals=source_totals, rejected_totals=rejected_totals)
         return candidates, errors, warnings
 
+    def _piece(self, outcome: ChunkOutcome, accepted: pl.DataFrame) -> Piece:
+        """The chunk's parts, less the rows rejected here (duplicate keys, references, groups)."""
+        if outcome.parts is None:
+            raise RuntimeError("a chunk came back without its output parts")
+        keep = None
+        if accepted.height != outcome.candidates.height:
+            keep = outcome.candidates[RECORD_COL].is_in(
+                accepted[RECORD_COL].implode()).to_numpy()
+        return Piece(self.parts_dir, outcome.parts, keep)
+
+    def _open_journal(self, input_sha: Future[str]) -> int:
+        """The chunk journal (migrate.run.journal): with --resume, the chunks an interrupted
+        run finished are reused (how many); its header waits for the input's hash."""
+        new_parts_folder(self.parts_dir)
+        options = self.options
+
+        def identity() -> dict[str, Any]:
+            return run_identity(self.mapping, options.input, input_sha.result(),
+                                options.chunk_bytes)
+
+        reused = self.journal.resume(identity(), options.input) if options.resume else 0
+        self.journal.begin(identity)
+        return reused
+
     def _remember_rejected(self, outcome: ChunkOutcome, accepted: pl.DataFrame) -> None:
         """Keys of this chunk's rejected rows, so a later file's reference to one of them says
         that it was rejected here (and where) rather than that it does not exist."""
@@ -305,9 +352,12 @@ class Pipeline:
         hasher = ThreadPoolExecutor(1)
         input_sha = hasher.submit(file_sha256, options.input)  # hashlib releases the GIL
         summed = tuple(self.output_total_columns.values())
-        sinks = [BackgroundSink(CsvSink(out / f"{name}.csv", columns, summed)),
-                 BackgroundSink(ParquetSink(out / f"{name}.parquet", empty.select(columns),
-                                             self.schema))]
+        plan = self.reader.plan()
+        reused = self.reused = self._open_journal(input_sha)
+        self.chunks = len(plan)
+        sinks = [BackgroundSink(PartCsvSink(out / f"{name}.csv", columns, summed)),
+                 BackgroundSink(PartFrameSink(ParquetSink(
+                     out / f"{name}.parquet", empty.select(columns), self.schema)))]
         db_url = self.db_url = options.db_url or default_sqlite_url(out)
         messages = _rule_messages(self.mapping)
         rejects = ProblemWriter(out / "rejects.csv", messages, t("rejects"))
@@ -315,36 +365,45 @@ class Pipeline:
         staged = [*sinks, rejects, warnings_out]
         try:
             if db_url != "none":
-                sinks.append(BackgroundSink(SqlSink(
+                sinks.append(BackgroundSink(PartFrameSink(SqlSink(
                     db_url, self.schema,
                     foreign_keys={self.schema.id} | self.cross.layouts_done,
-                    append=options.db_append, run_id=options.run_id)))
+                    append=options.db_append, run_id=options.run_id))))
                 staged.append(sinks[-1])
             done = 0
             if self.schema.group_checks or self.lookup_dir:
                 self._phase(t("Group checks"))
             self.failing_groups = self._group_pass()
             total = self._data_records()
-            self._phase(t("Converting"), total)
+            self._phase(t("Converting") if not reused else
+                        t("Converting (resumed: {chunks} of {total} chunks were done)",
+                          chunks=reused, total=len(plan)), total)
             with self.converted.shown(options.progress, total):
-                for outcome in self._outcomes():
+                for index, outcome in enumerate(self._outcomes(plan)):
                     accepted, errors, warnings = self._settle(outcome)
+                    piece = self._piece(outcome, accepted)
                     for sink in sinks:
-                        sink.write(accepted)
+                        sink.write(piece)
                     rejects.write(errors)
                     warnings_out.write(warnings)
+                    if index >= reused:
+                        self.journal.commit(index, plan[index], outcome)
+                        checkpoint(f"chunk-{index}")
                     done += outcome.data_read  # data records, as the summary counts them
                     self.converted.settle(done)
             self._phase(t("Writing the outputs") if db_url == "none"
                         else t("Writing the outputs and loading the database"))
             for item in staged:
                 item.commit()
+            self.journal.close()
+            shutil.rmtree(self.parts_dir, ignore_errors=True)  # assembled: never published
             self.cross.layouts_done.add(self.schema.id)
         except BaseException:
             for item in staged:
                 item.abort()
             raise
         finally:
+            self.journal.close()
             hasher.shutdown(wait=True)
             for found in self.failing_groups:
                 found.close()
@@ -415,7 +474,7 @@ class Pipeline:
         for sink in sinks:
             ledger.check_sink(sink.name, sink.count())
             if getattr(sink, "url", None):
-                sql_sink = sink.sink
+                sql_sink = sink.sink.sink  # BackgroundSink(PartFrameSink(SqlSink))
             if getattr(sink, "url", None) and self.options.db_verify:
                 self._phase(t("Verifying the database"))
                 # a database: the staging table's count, totals and row-hash sums against
@@ -480,6 +539,8 @@ class Pipeline:
                 for key, path in outputs.items()
             },
         }
+        if self.options.resume:
+            document["resumed"] = {"chunks_reused": self.reused, "chunks": self.chunks}
         result.document = document
         result.written_to = out
         write_text_atomic(out / "run.json", json.dumps(document, ensure_ascii=False, indent=2))
@@ -502,13 +563,17 @@ def run(options: RunOptions) -> RunResult:
     """Convert one legacy file and publish all its outputs (files, run.json, report, database
     table) at one point when it reconciles; a run that does not publishes nothing and keeps
     its evidence in OUT.failed-<time>-<id>. MigrateError for input errors, nothing published."""
-    point = PublishPoint(options.out_dir, options.db_url, [options.mapping.target.name])
+    point = PublishPoint(options.out_dir, options.db_url, [options.mapping.target.name],
+                         resume=options.resume)
     try:
         work = replace(options, out_dir=point.stage.path, db_url=point.work_db if
                        point.private_db else options.db_url, published=point.published,
                        run_id=point.run_id, private_db=point.private_db)
         result = Pipeline(work).run()
         _remove_work_dir(point.stage.path)
+    except ResumeRefused:
+        point.leave()  # the interrupted run's journal stays for a resume with the right input
+        raise
     except BaseException as error:
         point.abandon()
         translated = output_error(error, point.stage.out)

@@ -247,7 +247,8 @@ class PublishPoint:
     `work_db` is where the run loads; `published` maps the staging folder to OUT for the paths
     run.json names. Exactly one of `settle` or `abandon` ends it."""
 
-    def __init__(self, out: Path, db_url: str | None, tables: list[str]):
+    def __init__(self, out: Path, db_url: str | None, tables: list[str], *,
+                 resume: bool = False):
         self.tables = tables
         self.stage = Staging(out)
         # a SQLite file inside OUT is swapped with OUT: it lives in the staging folder too
@@ -257,7 +258,7 @@ class PublishPoint:
         self.lock: DatabaseLock | None = None
         try:
             self.lock = DatabaseLock(self.external)
-            self.stage.begin(still_published(self.external))
+            self.stage.begin(still_published(self.external), resume=resume)
         except BaseException:
             if self.lock is not None:
                 self.lock.release()
@@ -291,6 +292,15 @@ class PublishPoint:
             with suppress(MigrateError):
                 drop_leftover_staging(self.external, self.tables, self.run_id)
         self.stage.discard()
+        self._release_lock()
+
+    def leave(self) -> None:
+        """Stop without publishing or discarding: the staging folder stays for a later
+        --resume (a resume that was refused); the locks are released."""
+        if self.external:
+            with suppress(MigrateError):
+                drop_leftover_staging(self.external, self.tables, self.run_id)
+        self.stage.release()
         self._release_lock()
 
     def _release_lock(self) -> None:

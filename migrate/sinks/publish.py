@@ -35,6 +35,7 @@ from typing import Any
 from migrate.errors import UsageError
 
 MARKER = ".publishing"  # in a staging folder: its database tables are being published
+PARTS, JOURNAL = ".parts", "journal.jsonl"  # a run's chunk parts and journal (--resume)
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -113,14 +114,29 @@ class Staging:
         os.pwrite(self._lock, str(os.getpid()).encode(), 0)
         self.path = self.parent / f".{self.out.name}.staging-{self.run_id}"
         self.failed: Path | None = None
+        self.resumed = False
 
     # ------------------------------------------------------------------ life
 
-    def begin(self, still_published: Callable[[dict[str, Any]], bool] | None = None) -> Path:
-        """Clean up after earlier runs (under the lock), then make the staging folder."""
-        recover(self.out, still_published)
+    def begin(self, still_published: Callable[[dict[str, Any]], bool] | None = None, *,
+              resume: bool = False) -> Path:
+        """Clean up after earlier runs (under the lock), then make the staging folder. With
+        `resume`, the newest staging folder of a run that died while converting (it holds a
+        chunk journal, and had not begun to publish) becomes this run's, emptied of all but
+        its parts; `resumed` says whether there was one."""
+        found = resumable(self.out) if resume else None
+        if found is not None:
+            self.path = found
+            self.run_id = found.name.rsplit("-", 1)[-1]
+        recover(self.out, still_published, keep=found)
+        self.resumed = found is not None
         try:
-            self.path.mkdir(mode=0o700)
+            if found is not None:
+                for item in found.iterdir():
+                    if item.name != PARTS:
+                        _remove(item)
+            else:
+                self.path.mkdir(mode=0o700)
         except OSError as exc:
             self.release()
             raise _cannot_write(self.parent, exc) from None
@@ -183,8 +199,16 @@ def _publish_folder(staged: Path, out: Path, run_id: str) -> None:
     _remove(previous)
 
 
-def recover(out: Path, still_published: Callable[[dict[str, Any]], bool] | None = None
-            ) -> list[str]:
+def resumable(out: Path) -> Path | None:
+    """The newest staging folder beside OUT that a --resume can continue: it has a chunk
+    journal (migrate.run.journal) and no publish marker."""
+    found = [staged for staged in out.parent.glob(f".{out.name}.staging-*")
+             if (staged / PARTS / JOURNAL).is_file() and not (staged / MARKER).exists()]
+    return max(found, key=lambda p: (p / PARTS / JOURNAL).stat().st_mtime_ns, default=None)
+
+
+def recover(out: Path, still_published: Callable[[dict[str, Any]], bool] | None = None,
+            keep: Path | None = None) -> list[str]:
     """Leftovers of runs that died, found while holding OUT's lock (so none is running):
     a previous folder stranded between two renames goes back to OUT; a staging folder whose
     database tables were already published (its marker says which, and `still_published`
@@ -203,6 +227,8 @@ def recover(out: Path, still_published: Callable[[dict[str, Any]], bool] | None 
             os.replace(previous, out)
             done.append(f"restored {out.name} from {previous.name}")
     for staged in sorted(out.parent.glob(f".{out.name}.staging-*")):
+        if staged == keep:
+            continue
         marker = staged / MARKER
         info: dict[str, Any] | None = None
         if marker.is_file():

@@ -98,3 +98,26 @@ def _session(process: psutil.Process) -> int | None:
         return os.getsid(process.pid)
     except (ProcessLookupError, PermissionError):
         return None
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_no_process_outlives_a_run_that_ends(tmp_path, big_input, engine):
+    """A run with two workers that ends normally leaves nothing in its session: not the pool's
+    workers, not multiprocessing's resource tracker, not a Dask nanny (issue 19 found processes
+    still alive in the process group after `migrate run --workers 2` had exited)."""
+    env = {**os.environ, "LANG": "C.UTF-8"}
+    command = [sys.executable, "-m", "migrate.cli", "run", str(big_input), "-m", "vendor_a/juki",
+               "-o", str(tmp_path / "out"), "--db", "none", "--chunk-mb", "4", "--workers", "2",
+               "--engine", engine]
+    parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _, err = parent.communicate(timeout=600)
+        assert parent.returncode == 0, err
+        assert b"leaked" not in err  # the resource tracker ended cleanly, nothing to clean up
+        left = [p for p in psutil.process_iter() if _session(p) == parent.pid]
+        assert not _alive(left), [p.pid for p in _alive(left)]
+    finally:
+        for process in psutil.process_iter():
+            if _session(process) == parent.pid:
+                process.kill()

@@ -124,6 +124,7 @@ def test_a_full_or_read_only_disk_is_exit_2_and_keeps_the_previous_result(
         tmp_path, juki_mapping, monkeypatch, code):
     import errno
 
+    from migrate.run.parts import PartCsvSink
     from migrate.sinks.csv import CsvSink
 
     source = tmp_path / "in.dat"
@@ -138,6 +139,7 @@ def test_a_full_or_read_only_disk_is_exit_2_and_keeps_the_previous_result(
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(CsvSink, "write", full)
+    monkeypatch.setattr(PartCsvSink, "write", full)  # the standard CSV, from the chunks' parts
     with pytest.raises(UsageError) as info:
         run(RunOptions(juki_mapping, source, out, workers=1))
     assert "cannot write the outputs" in str(info.value)

@@ -22,13 +22,14 @@ if TYPE_CHECKING:
 ENGINES = ("local", "dask")
 
 
-def engine_outcomes(options: RunOptions, context: ChunkContext,
-                    reader: FixedWidthReader) -> Iterator[ChunkOutcome]:
-    """Outcomes of every chunk of `reader.plan()`, in input order, from `options.engine`."""
+def engine_outcomes(options: RunOptions, context: ChunkContext, reader: FixedWidthReader,
+                    tasks: list[tuple[int, tuple[int, ...]]]) -> Iterator[ChunkOutcome]:
+    """Outcomes of `tasks` — (index, range) of chunks of `reader.plan()` — in input order,
+    from `options.engine`; each task writes its chunk's output parts (migrate.run.parts)."""
     if options.engine == "dask":
         from migrate.run.engines.dask import dask_outcomes
 
-        return dask_outcomes(context, reader.plan(), reader.file_size,
+        return dask_outcomes(context, tasks, reader.file_size,
                              scheduler=options.scheduler, workers=options.workers)
     raise UsageError("unknown engine '{engine}'", {"engine": options.engine},
                      hint="Use one of: {known}.", hint_params={"known": ", ".join(ENGINES)})

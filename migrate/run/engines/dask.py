@@ -2,10 +2,13 @@
 
 The client (the process running `migrate run`) plans the record-aligned chunks, submits one task
 per chunk with a bounded number in flight, and yields the outcomes in input order to the
-pipeline, which checks keys across chunks, writes every output and keeps the ledger exactly as
-with the local engine. A task runs `ChunkWorker.process` — the same function as the local
-process pool — with one ChunkWorker per worker process, built on that process's first task of
-the run and kept under the run's token. Workers read their byte ranges of the input themselves,
+pipeline, which checks keys across chunks, assembles the outputs and keeps the ledger exactly as
+with the local engine. Each task writes its chunk's rows as output parts into the run's staging
+folder (migrate.run.parts), so the client receives keys, problems and counts, not records: the
+staging folder, like the input, must be on storage every worker sees at the same path.
+
+A task runs `ChunkWorker.process` — the same function as the local process pool — with one
+ChunkWorker per worker process, built on that process's first task of the run and kept under the run's token. Workers read their byte ranges of the input themselves,
 so the input must be on storage every worker sees at the same path; the first task on each
 worker checks that and says so plainly when it is not.
 
@@ -33,7 +36,13 @@ from typing import Any
 
 from migrate import __version__
 from migrate.errors import MigrateError, UsageError
-from migrate.run.chunkwork import ChunkContext, ChunkOutcome, ChunkWorker, guard_parent_death
+from migrate.run.chunkwork import (
+    ChunkContext,
+    ChunkOutcome,
+    ChunkWorker,
+    guard_parent_death,
+    stop_resource_tracker,
+)
 
 CONNECT_TIMEOUT = 20.0   # seconds to reach the scheduler given with --scheduler
 WORKERS_TIMEOUT = 120.0  # seconds to wait for a first worker on that scheduler
@@ -123,13 +132,14 @@ def _state(job: ChunkJob) -> _WorkerState:
         return state
 
 
-def process_chunk(job: ChunkJob, first_record: int, n: int, *where: int
-                  ) -> ChunkOutcome | ChunkFailed:
-    """The Dask task: ChunkWorker.process on this worker's state for the run."""
+def process_chunk(job: ChunkJob, first_record: int, n: int, *where: int,
+                  part: int | None = None) -> ChunkOutcome | ChunkFailed:
+    """The Dask task: ChunkWorker.process on this worker's state for the run; the worker
+    writes the chunk's output parts to the shared staging folder itself."""
     try:
         state = _state(job)
         with state.lock:
-            return state.worker.process(first_record, n, *where)
+            return state.worker.process(first_record, n, *where, part=part)
     except MigrateError as error:
         return ChunkFailed(error)
 
@@ -185,10 +195,12 @@ def _connect(address: str) -> Any:
     return client
 
 
-def dask_outcomes(context: ChunkContext, plan: list[tuple[int, ...]], file_size: int, *,
+def dask_outcomes(context: ChunkContext, plan: list[tuple[int, tuple[int, ...]]],
+                  file_size: int, *,
                   scheduler: str | None = None,
                   workers: int | None = None) -> Iterator[ChunkOutcome]:
-    """Outcomes of the chunks of `plan`, in input order, computed on a Dask cluster.
+    """Outcomes of the chunks of `plan` ((index, range) pairs), in input order, computed on
+    a Dask cluster, whose workers write the chunks' output parts (the records stay there).
 
     Without `scheduler`, a LocalCluster of `workers` processes (default: all cores), one thread
     each, is started and closed at the end; with it, the client connects to that scheduler.
@@ -218,8 +230,9 @@ def dask_outcomes(context: ChunkContext, plan: list[tuple[int, ...]], file_size:
         threads = sum(client.nthreads().values())
         tasks = iter(plan)
 
-        def submit(task: tuple[int, ...]) -> Any:
-            return client.submit(process_chunk, job, *task, pure=False,
+        def submit(indexed: tuple[int, tuple[int, ...]]) -> Any:
+            index, task = indexed
+            return client.submit(process_chunk, job, *task, part=index, pure=False,
                                  key=f"migrate-chunk-{task[0]}-{job.token}")
 
         window.extend(submit(task) for task in
@@ -244,3 +257,4 @@ def dask_outcomes(context: ChunkContext, plan: list[tuple[int, ...]], file_size:
         client.close()
         if cluster is not None:
             cluster.close()
+            stop_resource_tracker()  # no process of the run outlives it (issue 19)
