@@ -307,10 +307,14 @@ def stop_resource_tracker() -> None:
     """After the pool has ended: end multiprocessing's resource tracker too, which the spawn
     context started beside the pool. Left alone it outlives `migrate run` by a moment, in the
     run's process group (issue 19 saw it there); it ends cleanly once the pool's semaphores
-    are released (collected here) and its pipe is closed. Started again if a pool follows."""
+    are released (collected here) and its pipe is closed. Started again if a pool follows.
+    Left alone while another child process of ours lives (a Dask cluster of the caller's):
+    that child holds the tracker's pipe too, and the tracker would not end."""
     import gc
     from multiprocessing import resource_tracker
 
+    if multiprocessing.active_children():
+        return
     gc.collect()  # the pool's queues and locks: their finalizers unregister the semaphores
     stop = getattr(resource_tracker._resource_tracker, "_stop", None)
     if stop is not None:
