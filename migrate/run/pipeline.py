@@ -483,7 +483,7 @@ class Pipeline:
                 for earlier in self.options.db_proofs:
                     sent = sent.merge(earlier)
                 ledger.invariants += verify_staged(
-                    sink.sink, sent, ledger.rows + sum(p.rows for p in self.options.db_proofs))
+                    sql_sink, sent, ledger.rows + sum(p.rows for p in self.options.db_proofs))
         for sink in sinks:
             if hasattr(sink, "close"):
                 sink.close()
