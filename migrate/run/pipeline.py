@@ -44,7 +44,6 @@ from migrate.run.chunkwork import (
     group_rejections,
     init_worker,
     process_in_worker,
-    stop_resource_tracker,
 )
 from migrate.run.journal import ChunkJournal, ResumeRefused, run_identity
 from migrate.run.options import RunOptions, RunResult, default_workers
@@ -221,7 +220,6 @@ class Pipeline:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-            stop_resource_tracker()
 
     def _cross_checks(self, outcome: ChunkOutcome
                       ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:

@@ -41,7 +41,6 @@ from migrate.run.chunkwork import (
     ChunkOutcome,
     ChunkWorker,
     guard_parent_death,
-    stop_resource_tracker,
 )
 
 CONNECT_TIMEOUT = 20.0   # seconds to reach the scheduler given with --scheduler
@@ -257,4 +256,3 @@ def dask_outcomes(context: ChunkContext, plan: list[tuple[int, tuple[int, ...]]]
         client.close()
         if cluster is not None:
             cluster.close()
-            stop_resource_tracker()  # no process of the run outlives it (issue 19)
