@@ -6,7 +6,7 @@ the documented format (README, "Contract end"), and say what differs.
 2. datapackage.json: valid Frictionless metadata; every resource's file exists with the bytes
    and hash it states; no data file it does not describe;
 3. every file, streamed batch by batch: rows re-counted against `rows` and the cover list, the
-   header against the Table Schema, every row against the pandera schema built from the layout
+   header against the Table Schema, every row against the checks built from the layout
    YAML in the package (types, lengths, codes, check digits, row rules), primary keys unique;
 4. across files: the references (with their `unless` exemptions) and the group checks the
    layouts declare.
@@ -203,7 +203,7 @@ def _schema_findings(table: _Table, problems: list[pl.DataFrame], findings: list
 
 
 def _check_rows(table: _Table, scratch: Path, findings: list[Finding]) -> None:
-    """One streamed pass over a file: count, header, types, pandera schema; keep keys."""
+    """One streamed pass over a file: count, header, types, the layout's checks; keep keys."""
     schema = table.schema
     fmt = str(table.resource.get("format", "csv"))
     validator = Validator(schema, {})

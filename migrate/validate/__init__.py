@@ -1,4 +1,5 @@
-"""Validate: the pandera schema built from the standard layout (`rows`), its checks and check
+"""Validate: the checks built from the standard layout, as polars (`rows`) and as a pandera
+schema (`panderaschema`, the reference), its checks and check
 digits, keys across chunks and files, exact even when hashes collide (`keys`,
 `keytext`, `crossfile`) and group checks (`groupcheck`).
 

@@ -1,8 +1,16 @@
-"""Standard layout → pandera schema (polars backend); lazy validation of whole chunks → problems.
+"""Standard layout → the checks of its rows, as polars expressions; whole chunks → problems.
 
-The pandera schema is built from the schema YAML, so nothing is declared twice. Error-severity
-checks reject the record; warning-severity checks keep it and are counted. Check names are the
-reason codes of rejects.csv.
+The checks are built from the schema YAML, so nothing is declared twice. Error-severity checks
+reject the record; warning-severity checks keep it and are counted. Check names are the reason
+codes of rejects.csv.
+
+The checks run as plain polars expressions: one query computes every check of a chunk, and
+only the checks that failed somewhere are turned into problems. The same rules also build a
+pandera schema (`migrate.validate.panderaschema`), the reference this validator is tested
+against (tests/validate/test_rows.py runs both over every bundled schema and generated
+defective data and requires the same problems); running pandera itself on the hot path cost
+every worker process about 2 s of imports (pandas and pydantic, which pandera loads) and one
+query per check.
 """
 
 from __future__ import annotations
@@ -10,9 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pandera.polars as pa
 import polars as pl
-from pandera.errors import SchemaErrors
 
 from migrate.layouts import ColumnSpec, RuleSpec, Schema
 from migrate.pii import mask
@@ -26,12 +32,7 @@ REQUIRED = "required_missing"
 Rule = tuple[str, Callable[[pl.Expr], pl.Expr]]  # (reason code, expression builder)
 
 
-def _check(name: str, build: Callable[[pl.Expr], pl.Expr]) -> pa.Check:
-    return pa.Check(lambda data: data.lazyframe.select(build(pl.col(data.key))),
-                    name=name, error=name)
-
-
-def _column_rules(spec: ColumnSpec, severity: str) -> list[Rule]:
+def column_rules(spec: ColumnSpec, severity: str) -> list[Rule]:
     """The checks of one column at one severity: (reason code, expression) pairs, True = passes."""
     rules: list[Rule] = []
     if severity == "error":
@@ -62,7 +63,7 @@ def _column_rules(spec: ColumnSpec, severity: str) -> list[Rule]:
     return rules
 
 
-def _row_rules(rule: RuleSpec) -> list[tuple[str, pl.Expr]]:
+def row_rules(rule: RuleSpec) -> list[tuple[str, pl.Expr]]:
     """A row rule as (name:column, expression) pairs, True = passes."""
     condition = pl.all_horizontal([pl.lit(True)]
                                   + [pl.col(c).cast(pl.Utf8).is_in(list(v))
@@ -84,48 +85,24 @@ def _row_rules(rule: RuleSpec) -> list[tuple[str, pl.Expr]]:
     return exprs
 
 
-def _frame_check(name: str, expr: pl.Expr) -> pa.Check:
-    return pa.Check(lambda data, e=expr: data.lazyframe.select(e), name=name)
-
-
-def build_pandera_schema(schema: Schema, severity: str = "error") -> pa.DataFrameSchema:
-    """The pandera schema of a standard layout, for one severity: one check per rule, so a
-    failure names its reason."""
-    columns = {
-        spec.name: pa.Column(polars_dtype(spec),
-                             checks=[_check(n, b) for n, b in _column_rules(spec, severity)],
-                             nullable=not spec.required or severity != "error",
-                             required=True, coerce=False)
-        for spec in schema.columns
-    }
-    rules = [_frame_check(name, expr) for r in schema.rules for name, expr in _row_rules(r)] \
-        if severity == "error" else []
-    return pa.DataFrameSchema(columns, checks=rules, strict=False, ordered=False,
-                              name=f"{schema.id}:{severity}")
-
-
-def build_screen_schema(schema: Schema, severity: str = "error") -> pa.DataFrameSchema | None:
-    """The same rules as build_pandera_schema, as one pandera check over the whole row.
-
-    pandera evaluates each check with a query of its own; with dozens of checks that costs more
-    than decoding the chunk. The screen runs every rule (requiredness included) in one query; a
-    row it flags is then run through the per-rule schema, which names the reasons. Where a rule
-    cannot say (null), the row is flagged, so the screen never lets through a row the per-rule
-    schema would reject. None when the severity has no rules.
-    """
-    exprs = [build(pl.col(spec.name)).fill_null(False)
-             for spec in schema.columns for _, build in _column_rules(spec, severity)]
+def checks_of(schema: Schema, severity: str) -> list[tuple[str, str, pl.Expr]]:
+    """(column, reason, expression) of every check of one severity, in the order the problems
+    are listed: per column its requiredness, then its rules; then the row rules. An expression
+    is True where the row passes; null counts as a pass (as in pandera, whose checks ignore
+    nulls: requiredness is its own check)."""
+    checks: list[tuple[str, str, pl.Expr]] = []
+    for spec in schema.columns:
+        col = pl.col(spec.name)
+        if severity == "error" and spec.required:
+            checks.append((spec.name, REQUIRED, col.is_not_null()))
+        checks += [(spec.name, reason, build(col)) for reason, build in
+                   column_rules(spec, severity)]
     if severity == "error":
-        exprs += [pl.col(spec.name).is_not_null() for spec in schema.columns if spec.required]
-        exprs += [expr.fill_null(False) for r in schema.rules for _, expr in _row_rules(r)]
-    if not exprs:
-        return None
-    columns = {spec.name: pa.Column(polars_dtype(spec), nullable=True, required=True,
-                                    coerce=False)
-               for spec in schema.columns}
-    passes = pl.all_horizontal(exprs).alias("passes")
-    return pa.DataFrameSchema(columns, checks=[_frame_check("screen", passes)], strict=False,
-                              ordered=False, name=f"{schema.id}:{severity}:screen")
+        for rule in schema.rules:
+            for name, expr in row_rules(rule):
+                reason, column = name.split(":", 1)
+                checks.append((column, reason, expr))
+    return checks
 
 
 class Validator:
@@ -134,46 +111,37 @@ class Validator:
     def __init__(self, schema: Schema, field_of: dict[str, tuple[str | None, int]]):
         self.schema = schema
         self.field_of = field_of  # column → (source field, byte offset in record)
-        self.schemas = {severity: (build_screen_schema(schema, severity),
-                                   build_pandera_schema(schema, severity))
-                        for severity in ("error", "warning")}
+        self.dtypes = {spec.name: polars_dtype(spec) for spec in schema.columns}
+        self.checks = {severity: checks_of(schema, severity)
+                       for severity in ("error", "warning")}
 
     def validate(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        self._check_types(rows)
         return self._run("error", rows), self._run("warning", rows)
 
-    def _run(self, severity: str, rows: pl.DataFrame) -> pl.DataFrame:
-        screen, per_rule = self.schemas[severity]
-        if screen is None:
-            return empty_problems()
-        try:
-            screen.validate(rows, lazy=True)
-            return empty_problems()
-        except SchemaErrors as exc:
-            cases = exc.failure_cases["index"]
-        flagged = cases.drop_nulls()
-        # A schema-level failure (a column's type) has no row: then every row is looked at.
-        subset = rows if flagged.len() < cases.len() else \
-            rows[flagged.unique().sort().cast(pl.Int64)]
-        try:
-            per_rule.validate(subset, lazy=True)
-        except SchemaErrors as exc:
-            return self._problems(exc.failure_cases, subset)
-        return empty_problems()
+    def _check_types(self, rows: pl.DataFrame) -> None:
+        """The mapper builds every column with its layout's type: anything else is a bug."""
+        wrong = [name for name, dtype in self.dtypes.items()
+                 if name not in rows.columns or rows.schema[name] != dtype]
+        if wrong:
+            raise AssertionError(f"schema-level validation failure: columns {wrong}")
 
-    def _problems(self, cases: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-        cases = cases.filter(pl.col("index").is_not_null())
-        if cases.is_empty():
-            unexpected = cases.select("check").to_series().to_list()
-            raise AssertionError(f"schema-level validation failure: {unexpected}")
-        frames = []
+    def _run(self, severity: str, rows: pl.DataFrame) -> pl.DataFrame:
+        checks = self.checks[severity]
+        if not checks or rows.height == 0:
+            return empty_problems()
+        passes = [expr.fill_null(True).alias(str(i)) for i, (_, _, expr) in enumerate(checks)]
+        flags = rows.select(passes)
+        failing = flags.select(pl.all().not_().any()).row(0)
+        if not any(failing):
+            return empty_problems()
         records = rows[RECORD_COL].to_numpy()
         offsets = rows[OFFSET_COL].to_numpy()
-        for (column, check), group in cases.group_by(["column", "check"], maintain_order=True):
-            index = group["index"].to_numpy().astype(np.int64)
-            if check and ":" in check:  # a row rule: name:column
-                reason, column = check.split(":", 1)
-            else:
-                reason = REQUIRED if check == "not_nullable" else str(check)
+        frames = []
+        for i, (column, reason, _) in enumerate(checks):
+            if not failing[i]:
+                continue
+            index = np.flatnonzero(~flags[str(i)].to_numpy())
             spec = self.schema.column(column)
             field, field_offset = self.field_of.get(column, (None, 0))
             values = [mask(None if v is None else str(v), spec.pii)
@@ -181,4 +149,4 @@ class Validator:
             frames.append(problems_frame(records[index], offsets[index] + field_offset,
                                          field=field, column=column, reasons=reason,
                                          values=values))
-        return pl.concat(frames) if frames else empty_problems()
+        return pl.concat(frames)

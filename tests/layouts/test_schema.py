@@ -14,7 +14,8 @@ import yaml
 
 from migrate.layouts import Schema, load_schema
 from migrate.transform.mapper import OFFSET_COL, RECORD_COL, polars_dtype
-from migrate.validate.rows import Validator, build_pandera_schema
+from migrate.validate.panderaschema import build_pandera_schema
+from migrate.validate.rows import Validator
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = ROOT / "schemas"

@@ -1,4 +1,5 @@
-"""The pandera schema built from the standard layout YAML, and the named checks."""
+"""The checks built from the standard layout YAML, as plain polars (the validator) and as a
+pandera schema (the reference): the named checks, and the same problems from both."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from migrate.layouts import CheckSpec
 from migrate.transform.mapper import OFFSET_COL, RECORD_COL
 from migrate.validate.checks import KATAKANA, ZOKUGARA, check_expression
-from migrate.validate.rows import Validator, build_pandera_schema
+from migrate.validate.panderaschema import PanderaValidator, build_pandera_schema
+from migrate.validate.rows import Validator
 
 
 @pytest.mark.parametrize("value,ok", [
@@ -114,27 +116,47 @@ def test_schema_is_generated_from_yaml(juki_mapping):
     assert schema.columns["addr_katagaki"].nullable is True
 
 
-def test_screen_finds_exactly_what_the_per_rule_schema_finds(validator, juki_mapping):
-    """The one-query screen sends flagged rows to the per-rule schema; over a chunk of clean
-    rows and rows with each defect (record numbers apart) the problems must be those of the
-    per-rule schema run on every row, with the records and offsets of the whole chunk."""
+def test_screen_finds_exactly_what_the_per_rule_schema_finds(juki_mapping):
+    """The pandera reference's one-query screen sends flagged rows to its per-rule schema;
+    over a chunk of clean rows and rows with each defect (record numbers apart) the problems
+    must be those of the per-rule schema run on every row."""
     import pandera.errors
 
     schema = juki_mapping.target
-    defects = [{}, {"kojin_no": "123456789010"}, {"shimei": None}, {}, {"sex": "5"},
-               {"zokugara": "孫"}, {"setai_order": 0}, {}, {"birth_date": "1980-5"},
-               {"jumin_shubetsu": "2"}, {"jumin_jotai": "3"}, {"shojo_jiyu": "201"}, {},
-               {"jumin_code": "24727059600"}]
-    rows = pl.concat([_row(schema, **d).with_columns(pl.lit(10 + i, pl.Int64).alias(RECORD_COL),
-                                                     pl.lit(432 * i, pl.Int64).alias(OFFSET_COL))
-                      for i, d in enumerate(defects)])
-    errors, warnings = validator.validate(rows)
-    _, per_rule = validator.schemas["error"]
+    reference = PanderaValidator(schema, {"kojin_no": ("kojin_no", 35)})
+    rows = _defective_rows(schema)
+    errors, warnings = reference.validate(rows)
+    _, per_rule = reference.schemas["error"]
     with pytest.raises(pandera.errors.SchemaErrors) as failed:
         per_rule.validate(rows, lazy=True)
-    expected = validator._problems(failed.value.failure_cases, rows)
+    expected = reference._problems(failed.value.failure_cases, rows)
     key = ["record", "offset", "column", "reason"]
     assert errors.select(key).sort(key).rows() == expected.select(key).sort(key).rows()
-    assert set(errors["record"].to_list()) == {10 + i for i, d in enumerate(defects)
+    assert set(errors["record"].to_list()) == {10 + i for i, d in enumerate(DEFECTS)
                                                if d and "jumin_code" not in d}
     assert warnings.select("record", "reason").rows() == [(23, "jumin_code_check_digit")]
+
+
+DEFECTS = [{}, {"kojin_no": "123456789010"}, {"shimei": None}, {}, {"sex": "5"},
+           {"zokugara": "孫"}, {"setai_order": 0}, {}, {"birth_date": "1980-5"},
+           {"jumin_shubetsu": "2"}, {"jumin_jotai": "3"}, {"shojo_jiyu": "201"}, {},
+           {"jumin_code": "24727059600"}]
+
+
+def _defective_rows(schema) -> pl.DataFrame:
+    return pl.concat([_row(schema, **d).with_columns(pl.lit(10 + i, pl.Int64).alias(RECORD_COL),
+                                                     pl.lit(432 * i, pl.Int64).alias(OFFSET_COL))
+                      for i, d in enumerate(DEFECTS)])
+
+
+def test_the_polars_validator_finds_what_the_pandera_schema_finds(validator, juki_mapping):
+    reference = PanderaValidator(juki_mapping.target, {"kojin_no": ("kojin_no", 35)})
+    rows = _defective_rows(juki_mapping.target)
+    for ours, theirs in zip(validator.validate(rows), reference.validate(rows), strict=True):
+        assert ours.rows() == theirs.rows()
+
+
+def test_a_column_of_the_wrong_type_is_a_bug_not_a_reject(validator, juki_mapping):
+    rows = _row(juki_mapping.target).with_columns(pl.col("setai_order").cast(pl.Utf8))
+    with pytest.raises(AssertionError, match="setai_order"):
+        validator.validate(rows)
