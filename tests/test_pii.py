@@ -95,11 +95,11 @@ _NOT_PERSONAL_BY_SOURCE = {
                                     "target", "type", "what", "width"),
     "the command line and files": ("address", "engine", "file", "files", "folder", "input",
                                    "module", "out", "output", "outputs", "pair", "path",
-                                   "plan", "report", "sink",
+                                   "plan", "report", "run", "sink", "title",
                                    "source", "stem", "worker"),
     "counts, sizes, positions": ("a", "accepted", "b", "bytes", "changed", "chunks", "count",
-                                 "defects",
-                                 "end", "passed", "read", "total",
+                                 "defects", "end", "errors", "failed", "passed", "read", "runs",
+                                 "total",
                                  "guess", "hits", "length", "limit", "line", "max", "maximum",
                                  "minimum", "most", "n", "nl", "offset", "only_a", "only_b",
                                  "rate", "record", "records", "rejected", "rest", "rows",
@@ -110,7 +110,8 @@ _NOT_PERSONAL_BY_SOURCE = {
 }
 NOT_PERSONAL = frozenset(n for names in _NOT_PERSONAL_BY_SOURCE.values() for n in names)
 MASKED = frozenset({"value", "char", "url", "keys", "expected", "actual"})
-MASKERS = frozenset({"mask", "mask_url", "mask_secrets", "safe_url", "_key_display", "_masked"})
+MASKERS = frozenset({"mask", "mask_url", "mask_secrets", "safe_url", "_key_display", "_masked",
+                     "masked_totals"})
 # (file, function) → why the values it puts into MASKED placeholders are already masked
 MASKED_UPSTREAM = {
     ("migrate/report/reconciliation.py", "describe"):

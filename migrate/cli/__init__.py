@@ -224,6 +224,48 @@ def _run_plan(plan: Any, out_dir: Path, db_url: str | None, max_rejects: int | N
     return result
 
 
+@main.command("batch", help=t("Run many migrations listed in BATCH (a YAML file of runs: one town's "
+              "migration plan, or one file and its mapping, each) into OUT/<name>, each with its "
+              "own publish point, and write OUT/batch.json with their totals. With --engine dask "
+              "every run is a task on the cluster."))
+@click.argument("batch_path", metavar="BATCH", type=click.Path(path_type=Path))
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
+              help=t("Output folder: one folder per run, and batch.json."))
+@click.option("--max-rejects", type=click.IntRange(min=0), default=None,
+              help=t("Fail a run (exit 1) when more of its records than this are rejected."))
+@click.option("--chunk-mb", type=click.IntRange(min=1), default=32, show_default=True,
+              help=t("Megabytes of input processed per chunk (bounds memory)."))
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help=t("Locally: processes per run (default: all cores). With --engine dask and "
+                   "no --scheduler: the worker processes of the local cluster."))
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help=t("Where the runs go: one after another on this machine, or as tasks on "
+                   "Dask (a local cluster, or the cluster at --scheduler)."))
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help=t("With --engine dask: the Dask scheduler to use, e.g. tcp://host:8786. "
+                   "Inputs and OUT must be at the same path on every worker."))
+@handles_errors
+def batch_command(batch_path: Path, out_dir: Path, max_rejects: int | None, chunk_mb: int,
+                  workers: int | None, engine: str, scheduler: str | None) -> None:
+    """The help text is in the decorator (translated)."""
+    from migrate.layouts.batch import load_batch
+    from migrate.report.batchsummary import print_batch_summary
+    from migrate.run.batch import run_batch
+
+    console = Console()
+    batch = load_batch(batch_path)
+
+    def done(summary: dict[str, Any]) -> None:
+        console.print(t("{run}: done in {seconds} s", run=summary["name"],
+                        seconds=f"{summary['seconds']:,.1f}"), highlight=False, markup=False)
+
+    result = run_batch(batch, out_dir, engine=engine, scheduler=scheduler, workers=workers,
+                       chunk_bytes=chunk_mb * 1024 * 1024, max_rejects=max_rejects,
+                       on_done=done)
+    print_batch_summary(result.document, result.batch_json, console)
+    sys.exit(result.exit_code)
+
+
 @main.command("generate", help=t("Write a realistic synthetic legacy export for a mapping (or a whole set with "
               "--set)."))
 @click.option("--mapping", "-m", "mapping_ref", default=None, help=t("Mapping id or path."))
