@@ -22,12 +22,21 @@ also samples the summed PSS of each stage's process tree, worker processes inclu
   e2e          read→decode→map→validate→CSV+Parquet (+ reconciliation): migrate's Pipeline with
                db_url "none" (or, where the pipeline has no such option, the database sink
                replaced by a row counter): the issue's definition of e2e
+  e2e_workers1 the same with --workers 1: against e2e (all cores, or --workers) it is the gain
+               of the second core, a figure in every run (workers_gain)
   e2e_cli      the `migrate run` command as a user runs it (CSV + Parquet + SQLite database);
                wall time of the process, interpreter start and imports included
   sqlite_load  migrate.sinks.sql.SqlSink into a fresh SQLite file, fed with the rows of the
                Parquet file e2e wrote (read before the clock starts), in 32 MiB-sized chunks
   pg_load      the same into PostgreSQL (with --pg-url or MIGRATE_TEST_PG_URL), table
                bench_juki, dropped afterwards
+  diff         `migrate diff A B --layout juki/v1` on two datasets of --diff-rows rows (default
+               10^6; fewer when the input has fewer): A = the first rows of e2e's Parquet
+               output, B = A with 1% deleted, 1% added and 1% changed in two columns
+               (benchmarks/handover.py makes B); wall time of the command
+  diff_datacompy  datacompy.PolarsCompare(A, B, join_columns=atena_no).report() on the same
+               pair, run by --datacompy-python (datacompy pins polars < 2, so it lives in a
+               venv of its own: python -m venv DIR && DIR/bin/pip install datacompy); wall time
 
 Seconds are measured inside each child after its imports, except e2e_cli (process wall time).
 MB/s is input megabytes per second for every stage (for the loads: the input those rows came
@@ -59,8 +68,8 @@ RECORD_BYTES = 432  # vendor_a/juki: 430 bytes + CRLF
 MAPPING = "vendor_a/juki"
 BLOCK_BYTES = 32 * 1024 * 1024
 GIB = 1024 ** 3
-STAGES = ("floor", "naive", "read_fwf", "read_decode", "read_decode_cores", "e2e", "e2e_cli",
-          "sqlite_load", "pg_load")
+STAGES = ("floor", "naive", "read_fwf", "read_decode", "read_decode_cores", "e2e", "e2e_workers1",
+          "e2e_cli", "sqlite_load", "pg_load", "diff", "diff_datacompy")
 LABELS = {
     "floor": "floor: read + cp932 decode",
     "naive": "naive per-record loop",
@@ -68,9 +77,12 @@ LABELS = {
     "read_decode": "migrate read+decode",
     "read_decode_cores": "migrate read+decode, all cores",
     "e2e": "migrate e2e CSV+Parquet",
+    "e2e_workers1": "migrate e2e, --workers 1",
     "e2e_cli": "migrate run CLI (+SQLite)",
     "sqlite_load": "SQLite load (SqlSink)",
     "pg_load": "PostgreSQL load (SqlSink)",
+    "diff": "migrate diff A B",
+    "diff_datacompy": "datacompy PolarsCompare A B",
 }
 FIGURES = ("seconds", "mb_per_s", "rows_per_s", "ratio_to_floor", "peak_rss_mib",
            "peak_tree_pss_mib")
@@ -374,6 +386,60 @@ def stage_e2e(args: argparse.Namespace) -> dict:
             "run_json_seconds": json.loads(result.run_json.read_text())["seconds"]}
 
 
+def stage_e2e_workers1(args: argparse.Namespace) -> dict:
+    args.workers = 1
+    return stage_e2e(args)
+
+
+def diff_pair(parquet: Path, rows: int, work: Path) -> tuple[Path, Path]:
+    """A = the first `rows` rows of a run's Parquet output, B = A tampered (1% deleted, added,
+    changed) by benchmarks/handover.py, in a child process (the parent stays small)."""
+    a, b = work / "diff_a.parquet", work / "diff_b.parquet"
+    code = ("import sys, polars as pl; pl.scan_parquet(sys.argv[1]).head(int(sys.argv[2]))"
+            ".sink_parquet(sys.argv[3])")
+    subprocess.run([sys.executable, "-c", code, str(parquet), str(rows), str(a)],
+                   env=child_env(), check=True)
+    subprocess.run([sys.executable, str(Path(__file__).with_name("handover.py")), "--tamper",
+                    str(a), str(b)], env=child_env(), check=True)
+    return a, b
+
+
+def _wall(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=child_env(),
+                          check=False)
+    return time.perf_counter() - started, done
+
+
+def stage_diff(args: argparse.Namespace) -> dict:
+    a, b = args.diff_pair.split(",")
+    seconds, done = _wall([*migrate_command(), "diff", a, b, "--layout", "juki/v1", "--out",
+                           str(Path(args.out) / "diff")])
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"migrate diff exited {done.returncode}: {done.stderr[-2000:]}")
+    report = json.loads((Path(args.out) / "diff" / "diff.json").read_text())
+    return {"seconds": seconds, "rows": args.diff_rows, "exit_code": done.returncode,
+            "changed_rows": report["changed"]["count"],
+            "peak_rss_mib": _peak_rss_mib(resource.RUSAGE_CHILDREN)}
+
+
+def stage_diff_datacompy(args: argparse.Namespace) -> dict:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("handover", Path(__file__).with_name(
+        "handover.py"))
+    handover = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(handover)
+    script = Path(args.out) / "datacompy_run.py"
+    script.write_text(handover.DATACOMPY)
+    a, b = args.diff_pair.split(",")
+    seconds, done = _wall([args.datacompy_python, str(script), a, b])
+    if done.returncode != 0:
+        raise RuntimeError(f"datacompy exited {done.returncode}: {done.stderr[-2000:]}")
+    return {"seconds": seconds, "rows": args.diff_rows,
+            "peak_rss_mib": _peak_rss_mib(resource.RUSAGE_CHILDREN)}
+
+
 def stage_e2e_cli(args: argparse.Namespace) -> dict:
     out = Path(args.out)
     command = [*migrate_command(), "run", "--mapping", MAPPING, args.input, "--out", str(out),
@@ -461,6 +527,8 @@ STAGE_FUNCTIONS = {
     "read_decode": stage_read_decode, "read_decode_cores": stage_read_decode_cores,
     "e2e": stage_e2e, "e2e_cli": stage_e2e_cli,
     "sqlite_load": stage_sqlite_load, "pg_load": stage_pg_load,
+    "e2e_workers1": stage_e2e_workers1, "diff": stage_diff,
+    "diff_datacompy": stage_diff_datacompy,
 }
 
 
@@ -598,7 +666,11 @@ def targets(stages: dict) -> list[dict]:
     def ratio(a, b):
         return None if a is None or b is None else round(a / b, 2)
 
+    gain = ratio(figure("e2e_workers1", "seconds"), figure("e2e", "seconds"))
+    diff_speed = ratio(figure("diff_datacompy", "seconds"), figure("diff", "seconds"))
     return [
+        check("--workers 2 ≥ 1.6× --workers 1 (e2e)", gain, 1.6, ge),
+        check("diff ≥ datacompy (speed)", diff_speed, 1.0, ge),
         check("read+decode ≥ 0.6× floor", figure("read_decode", "ratio_to_floor"), 0.6, ge),
         check("read+decode, all cores ≥ 0.6× floor",
               figure("read_decode_cores", "ratio_to_floor"), 0.6, ge),
@@ -608,7 +680,16 @@ def targets(stages: dict) -> list[dict]:
         check("PostgreSQL ≥ 200,000 rows/s", _f(figure("pg_load", "rows_per_s")), 200_000.0, ge),
         check("SQLite ≥ 100,000 rows/s", _f(figure("sqlite_load", "rows_per_s")), 100_000.0, ge),
         check("peak RSS ≤ 1.5 GiB (migrate run)", rss, 1536.0, lambda v, t: v <= t),
+        check("CLI with SQLite ≥ 0.25× floor", figure("e2e_cli", "ratio_to_floor"), 0.25, ge),
     ]
+
+
+def _gain(stages: dict) -> float | None:
+    """e2e throughput with all workers (or --workers) over --workers 1."""
+    one, many = stages.get("e2e_workers1", {}), stages.get("e2e", {})
+    if not one.get("seconds") or not many.get("seconds"):
+        return None
+    return round(one["seconds"] / many["seconds"], 3)
 
 
 def _f(value):
@@ -635,7 +716,7 @@ def print_table(report: dict) -> None:
               f"{result['mb_per_s']:>8.1f} "
               f"{result['rows_per_s']:>11,} {ratio if ratio is not None else '':>8} "
               f"{result['peak_rss_mib']:>13,.0f} {result['peak_tree_pss_mib']:>10,.0f}")
-    print("\ntargets (issue 7):")
+    print("\ntargets (issues 7 and 19):")
     for item in report["targets"]:
         value = item["value"]
         shown = "—" if value is None else f"{value:,.0f}" if value >= 1000 else f"{value:,}"
@@ -656,12 +737,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", default=",".join(STAGES),
                         help=f"comma-separated subset of {','.join(STAGES)}")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--diff-rows", type=int, default=1_000_000,
+                        help="rows of each dataset of the diff stages (at most the input's)")
+    parser.add_argument("--datacompy-python",
+                        default=os.environ.get("MIGRATE_DATACOMPY_PYTHON"),
+                        help="a Python with datacompy installed (it pins polars < 2)")
     # internal: one stage in a fresh child process
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--parquet", help=argparse.SUPPRESS)
+    parser.add_argument("--diff-pair", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage:
         return run_child_stage(args)
@@ -684,6 +771,7 @@ def main(argv: list[str] | None = None) -> int:
         size_bytes = input_path.stat().st_size
         records = size_bytes // RECORD_BYTES
         stages: dict[str, dict] = {}
+        pair = None
         print(f"measuring on {input_path} ({size_bytes:,} bytes)", file=sys.stderr)
         for stage in STAGES:
             if stage not in wanted:
@@ -696,6 +784,26 @@ def main(argv: list[str] | None = None) -> int:
                     stages[stage] = {"skipped": "needs the Parquet file of e2e or e2e_cli"}
                     continue
                 extra = ["--parquet", str(parquet)]
+            if stage in ("diff", "diff_datacompy"):
+                parquet = next((work / s / "juki.parquet" for s in ("e2e", "e2e_cli")
+                                if (work / s / "juki.parquet").exists()), None)
+                if parquet is None:
+                    stages[stage] = {"skipped": "needs the Parquet file of e2e or e2e_cli"}
+                    continue
+                if stage == "diff_datacompy" and not args.datacompy_python:
+                    stages[stage] = {"skipped": "no --datacompy-python / "
+                                                "MIGRATE_DATACOMPY_PYTHON (datacompy pins "
+                                                "polars < 2: give it a venv of its own)"}
+                    continue
+                if pair is None:
+                    import pyarrow.parquet as pq
+
+                    pair = diff_pair(parquet, args.diff_rows, work)
+                    args.diff_rows = pq.read_metadata(pair[0]).num_rows
+                extra = ["--diff-pair", ",".join(map(str, pair)), "--diff-rows",
+                         str(args.diff_rows)]
+                if args.datacompy_python:
+                    extra += ["--datacompy-python", args.datacompy_python]
             if stage == "pg_load":
                 if not args.pg_url:
                     stages[stage] = {"skipped": "no --pg-url / MIGRATE_TEST_PG_URL"}
@@ -732,6 +840,7 @@ def main(argv: list[str] | None = None) -> int:
             "workers": workers,
             "cli_workers_option": cli_supports_workers(),
             "stages": stages,
+            "workers_gain": _gain(stages),
             "notes": notes,
         }
         report["targets"] = targets(stages)
