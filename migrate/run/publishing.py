@@ -144,6 +144,11 @@ class DatabaseLock:
         elif self.handle is not None:
             engine, conn = self.handle
             with suppress(Exception):
+                # unlocked now: closing alone frees the lock only once the server process has
+                # ended, which a busy server does after the next run has already asked for it
+                conn.exec_driver_sql("SELECT pg_advisory_unlock(hashtext('migrate run'))")
+                conn.commit()
+            with suppress(Exception):
                 conn.close()
             engine.dispose()
         self.handle = None
