@@ -33,6 +33,8 @@ class MigrateError(Exception):
     field_name: str | None = None
     hint: str | None = None
     hint_params: dict[str, Any] = field(default_factory=dict)
+    col: int | None = None  # the column of `line` (1-based), for `migrate check`
+    rule: str | None = None  # the `migrate check` rule it breaks, when the loader knows it
 
     exit_code = 2
 

@@ -17,17 +17,33 @@ from migrate.layouts.addresses import ADDRESS_PARTS
 from migrate.layouts.loading import _as_values, _Ctx
 from migrate.layouts.lookups import Lookup, load_lookup
 from migrate.layouts.schema import ColumnSpec
+from migrate.layouts.shapes import CODES, TEXT, AnyOf, ListOf, Named, Obj, Shape, Value
 from migrate.layouts.source import AGGREGATES, NUMERIC_FIELD_TYPES, FieldSpec
 from migrate.layouts.tables import CodeTable, load_code_table, load_composite_code_table
 from migrate.layouts.yamlpos import LocatedDict
 
 #: Keys a column mapping may hold (a linter and the JSON Schema read this).
-COLUMN_KEYS = ("from", "header", "source", "value", "default", "kana", "codes", "where",
-               "aggregate", "lookup", "split", "check_lg_code")
+#: The keys of a column mapping (shapes.py: the unknown-key check and the JSON Schema).
+CODES_KEYS = Obj("A code table keyed by one or several fields.", {
+    "table": Value("The code table (CSV), relative to the mapping."),
+    "key": ListOf(item=TEXT, single=True)}, required=("table",))
+COLUMN = Obj("How one standard column is produced.", {
+    "from": Value("A field, or record.field of a child record."),
+    "header": Value("A field of the header record."),
+    "source": Value("A fact about the input: record_number or file_name."),
+    "value": Value("A constant.", ("string", "integer", "number")),
+    "default": Value("The value when the field is blank.", ("string", "integer", "number")),
+    "kana": Value("Half-width kana to full-width.", enum=("fullwidth",)),
+    "codes": AnyOf("A code table (CSV source,standard), relative to the mapping.",
+                   (TEXT, CODES_KEYS)),
+    "where": Named("Child field → the values that select its records.", item=CODES),
+    "aggregate": Value("How the child records' values become one.", enum=AGGREGATES),
+    "lookup": Shape("A value taken from another record of the file."),
+    "split": Value("A part of a one-piece address.", enum=tuple(ADDRESS_PARTS)),
+    "check_lg_code": TEXT,
+})
 #: What `source:` may name: facts about the input rather than a field of it.
 SOURCE_FACTS = ("record_number", "file_name")
-#: Keys of `codes:` in its long form.
-CODES_KEYS = ("table", "key")
 #: Column kinds whose value the file does not carry: listed in run.json as supplied.
 SUPPLIED_KINDS = ("constant",)
 _PARTIAL_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
@@ -83,7 +99,7 @@ def load_column_mapping(ctx: _Ctx, column: str, node: Any, parent: LocatedDict,
         node_d: dict[str, Any] = {"from": node}
     else:
         node_d = ctx.mapping(node, column, parent)
-        ctx.only_keys(node_d, COLUMN_KEYS, f"column {column}")
+        ctx.only_keys(node_d, COLUMN, f"column {column}")
     if "value" in node_d:
         others = sorted(set(node_d) - {"value"})
         if others:
@@ -170,13 +186,13 @@ def _codes(ctx: _Ctx, node: dict[str, Any], parent: LocatedDict, column: str,
     if not raw:
         return None
     if not isinstance(raw, dict):
-        return load_code_table(base / str(raw))
+        return load_code_table(base / str(raw), ctx.problems)
     table = ctx.mapping(raw, "codes", parent)
     ctx.only_keys(table, CODES_KEYS, f"codes of column {column}")
     path = base / str(ctx.require(table, "table", f"codes of column {column}"))
     key = ctx.names(table, "key")
     if not key:
-        return load_code_table(path)
+        return load_code_table(path, ctx.problems)
     for name in key:
         if name not in fields:
             raise ctx.fail(table, "key", "the code key of column {column} names unknown field "

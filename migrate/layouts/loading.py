@@ -1,15 +1,23 @@
 """Reading one YAML file of a layout, mapping or plan, and reporting a problem in it at `file:line`.
+
+A loader either stops at the first problem (`migrate run`: it must not start on a broken
+mapping) or, given a list to collect them in (`migrate check`), notes each problem and goes on
+with the next field, column or rule, so that every problem is reported at once.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from migrate.errors import LayoutError, UsageError
+from migrate.errors import LayoutError, MigrateError, UsageError
+from migrate.layouts.shapes import Obj
 from migrate.layouts.yamlpos import (
     MAX_YAML_BYTES,
     LocatedDict,
@@ -33,34 +41,69 @@ MAPPING_ID = re.compile(r"[a-z][a-z0-9_]{0,62}(/[a-z][a-z0-9_]{0,62}){0,2}")
 
 
 class _Ctx:
-    """Location context for errors while reading one YAML file."""
+    """Location context for errors while reading one YAML file; with `problems`, the list
+    the problems are collected in instead of stopping at the first."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, problems: list[MigrateError] | None = None):
         self.path = path
+        self.problems = problems
 
     def fail(self, node: Any, at: str | None, message: str, hint: str | None = None, /,
              **params: Any) -> LayoutError:
         """The error at `node` (the line of its key `at` when given); `params` fill the
         message, so they may use any name — `key` included."""
-        line = None
-        if isinstance(node, LocatedDict):
-            line = node.line_of(at) if at else node.line
-        elif isinstance(node, LocatedList):
-            line = node.line
+        line, col = _position(node, at)
         return LayoutError(message, params, file=self.path, line=line, hint=hint,
-                           hint_params=params)
+                           hint_params=params, col=col)
+
+    def report(self, error: MigrateError) -> None:
+        """A problem that need not stop the loading: raised when stopping at the first,
+        noted when collecting."""
+        if self.problems is None:
+            raise error
+        self.problems.append(error)
+
+    @contextmanager
+    def attempt(self, node: Any, at: str | None = None, rule: str | None = None
+                ) -> Iterator[None]:
+        """One item (a field, a column, a rule…): when collecting, a problem in it is noted
+        (at `node`/`at` if it has no place of its own) and the item left out, so the items
+        after it are still checked."""
+        try:
+            yield
+        except MigrateError as error:
+            if self.problems is None:
+                raise
+            if error.file is None or (error.line is None and error.file == self.path):
+                error.file = self.path
+                error.line, error.col = _position(node, at)
+                if rule:  # a problem of this item itself, not of a file it names
+                    error.rule = rule
+            self.problems.append(error)
 
     def mapping(self, node: Any, key: str, parent: Any) -> LocatedDict:
         if not isinstance(node, LocatedDict):
             raise self.fail(parent, key, "'{key}' must be a mapping of names to values", key=key)
         return node
 
-    def only_keys(self, node: LocatedDict, allowed: tuple[str, ...], what: str) -> None:
+    def only_keys(self, node: LocatedDict, allowed: Obj | tuple[str, ...], what: str) -> None:
+        """Refuse keys `allowed` does not declare (shapes.py: the JSON Schema is generated
+        from the same declarations), suggesting the nearest known key."""
+        names = allowed.names if isinstance(allowed, Obj) else allowed
+        if isinstance(allowed, Obj) and allowed.open:
+            return
         for key in node:
-            if key not in allowed:
-                raise self.fail(node, key, "unknown key '{key}' in {what}",
-                                "Allowed keys: {allowed}.", key=key, what=what,
-                                allowed=", ".join(allowed))
+            if key in names:
+                continue
+            near = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+            error = (self.fail(node, key, "unknown key '{key}' in {what}",
+                               "Did you mean '{guess}'? Allowed keys: {allowed}.", key=key,
+                               what=what, guess=near[0], allowed=", ".join(names)) if near else
+                     self.fail(node, key, "unknown key '{key}' in {what}",
+                               "Allowed keys: {allowed}.", key=key, what=what,
+                               allowed=", ".join(names)))
+            error.rule = "unknown-key"
+            self.report(error)
 
     def require(self, node: LocatedDict, key: str, what: str) -> Any:
         if key not in node or node[key] is None:
@@ -131,9 +174,22 @@ class _Ctx:
         return value
 
 
-def _read_yaml(path: Path) -> LocatedDict:
+def _position(node: Any, at: str | None) -> tuple[int | None, int | None]:
+    """Line and column of `node` (of its key `at` when given)."""
+    if isinstance(node, LocatedDict):
+        return (node.line_of(at), node.col_of(at)) if at else (node.line, node.col)
+    if isinstance(node, LocatedList):
+        return node.line, node.col
+    return None, None
+
+
+def _read_yaml(path: Path, ctx: _Ctx | None = None) -> LocatedDict:
+    """The top-level mapping of a YAML file; with a collecting `ctx`, each repeated key is
+    noted as a problem (its first value kept) instead of refusing the file."""
+    duplicates: list[tuple[str, int, int]] | None = (
+        [] if ctx is not None and ctx.problems is not None else None)
     try:
-        data = load_yaml(path)
+        data = load_yaml(path, duplicates)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         hint = "Check indentation and quoting around this line."
@@ -142,7 +198,8 @@ def _read_yaml(path: Path) -> LocatedDict:
                     "(*name) that expand to that much.")
         raise LayoutError("the YAML cannot be parsed: {problem}",
                           {"problem": getattr(exc, "problem", None) or type(exc).__name__},
-                          file=path, line=mark.line + 1 if mark else None, hint=hint) from None
+                          file=path, line=mark.line + 1 if mark else None, hint=hint,
+                          col=mark.column + 1 if mark else None, rule="yaml-syntax") from None
     except NotUtf8Error as exc:
         raise LayoutError("the file is not UTF-8 text; it looks like {encoding}",
                           {"encoding": exc.encoding or "binary data"}, file=path, line=exc.line,
@@ -159,7 +216,14 @@ def _read_yaml(path: Path) -> LocatedDict:
         raise UsageError("cannot read {path}: {reason}", {"path": path, "reason": exc.strerror},
                          hint="Check the path and its permissions.") from None
     if not isinstance(data, LocatedDict):
-        raise LayoutError("the file must hold a YAML mapping at the top level", file=path, line=1)
+        raise LayoutError("the file must hold a YAML mapping at the top level", file=path, line=1,
+                          col=1, rule="yaml-syntax")
+    for key, line, col in duplicates or ():
+        assert ctx is not None
+        ctx.report(LayoutError("the key '{key}' appears twice", {"key": key}, file=path,
+                               line=line, col=col, rule="duplicate-key",
+                               hint="The second value would silently replace the first; keep "
+                                    "one."))
     return data
 
 

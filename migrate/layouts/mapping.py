@@ -7,14 +7,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from migrate.errors import LayoutError, UsageError
+from migrate.errors import LayoutError, MigrateError, UsageError
 from migrate.layouts.bundled import bundled_dir
-from migrate.layouts.columns import ColumnMapping, load_column_mapping
+from migrate.layouts.columns import COLUMN, ColumnMapping, load_column_mapping
 from migrate.layouts.loading import MAPPING_ID, _Ctx, _read_yaml
 from migrate.layouts.schema import Schema, load_schema
+from migrate.layouts.shapes import (
+    POSITIVE,
+    TEXT,
+    TITLE,
+    AnyOf,
+    Named,
+    Obj,
+    Value,
+)
 from migrate.layouts.source import (
+    DELIMITED_FIELD,
+    FIXED_FIELD,
     NUMERIC_FIELD_TYPES,
+    SOURCE,
     FieldSpec,
     SourceSpec,
     TrailerSpec,
@@ -25,6 +38,28 @@ from migrate.layouts.source import (
     ascii_code,
 )
 from migrate.layouts.yamlpos import LocatedDict
+
+# The keys of a mapping file (shapes.py: the loaders' unknown-key check and the JSON Schema).
+_ANY_FIELD = AnyOf(options=(FIXED_FIELD, DELIMITED_FIELD))
+CHILD_RECORD = Obj("A record type belonging to the data record before it.", {
+    "code": Value(kinds=("string", "integer")), "belongs_to": Value(enum=("previous",)),
+    "key": Named("Child field → parent field that must be equal.", item=TEXT),
+    "fields": Named(item=FIXED_FIELD)}, required=("code", "fields"))
+TRAILER = Obj("The trailer record's count and control totals.", {
+    "count": _ANY_FIELD, "control_totals": Named(item=_ANY_FIELD)})
+MAPPING = Obj("A legacy → standard mapping (migrate).", {
+    "mapping": Value("The mapping id, e.g. vendor_a/juki."),
+    "version": POSITIVE,
+    "title": TITLE,
+    "target": Value("The standard layout: a bundled id (juki/v1) or a path."),
+    "source": SOURCE,
+    "header": Named("Fields of the header record.", item=FIXED_FIELD),
+    "trailer": TRAILER,
+    "fields": Named("Fields of the data record.", item=_ANY_FIELD),
+    "records": Named("Child record types (複数レコード).", item=CHILD_RECORD),
+    "columns": Named("Standard column → how it is produced.",
+                     item=AnyOf(options=(Value("A field name."), COLUMN))),
+}, required=("mapping", "target", "source", "fields", "columns"))
 
 
 @dataclass(frozen=True)
@@ -105,25 +140,33 @@ def _load_children(ctx: _Ctx, data: LocatedDict, source: SourceSpec
     taken = {rt.data, rt.header, rt.trailer}
     children = {}
     for name, raw in node.items():
-        child = ctx.mapping(raw, str(name), node)
-        what = f"record type {name}"
-        ctx.only_keys(child, ("code", "belongs_to", "key", "fields"), what)
-        code = ascii_code(ctx, child, "code", str(ctx.require(child, "code", what)))
-        if len(code.encode("ascii", "replace")) != rt.length:
-            raise ctx.fail(child, "code", "record type code '{code}' is not {n} byte(s) long",
-                           code=code, n=rt.length)
-        if code in taken:
-            raise ctx.fail(child, "code", "record type code '{code}' is used twice", code=code)
-        taken.add(code)
-        if str(child.get("belongs_to", "previous")) != "previous":
-            raise ctx.fail(child, "belongs_to", "belongs_to must be 'previous': a child record "
-                           "belongs to the nearest data record before it",
-                           "If the file joins by key only, sort it by that key first.")
-        fields = _load_fields(ctx, ctx.require(child, "fields", what), "fields", child, source)
-        key = tuple((str(k), str(v)) for k, v in
-                    ctx.mapping(child.get("key") or LocatedDict(), "key", child).items())
-        children[str(name)] = ChildRecord(str(name), code, fields, key, child.line)
+        with ctx.attempt(node, str(name)):
+            children[str(name)] = _load_child(ctx, str(name), raw, node, source, taken)
     return children
+
+
+def _load_child(ctx: _Ctx, name: str, raw: Any, node: LocatedDict, source: SourceSpec,
+                taken: set[str | None]) -> ChildRecord:
+    rt = source.record_types
+    assert rt is not None
+    child = ctx.mapping(raw, str(name), node)
+    what = f"record type {name}"
+    ctx.only_keys(child, CHILD_RECORD, what)
+    code = ascii_code(ctx, child, "code", str(ctx.require(child, "code", what)))
+    if len(code.encode("ascii", "replace")) != rt.length:
+        raise ctx.fail(child, "code", "record type code '{code}' is not {n} byte(s) long",
+                       code=code, n=rt.length)
+    if code in taken:
+        raise ctx.fail(child, "code", "record type code '{code}' is used twice", code=code)
+    taken.add(code)
+    if str(child.get("belongs_to", "previous")) != "previous":
+        raise ctx.fail(child, "belongs_to", "belongs_to must be 'previous': a child record "
+                       "belongs to the nearest data record before it",
+                       "If the file joins by key only, sort it by that key first.")
+    fields = _load_fields(ctx, ctx.require(child, "fields", what), "fields", child, source)
+    key = tuple((str(k), str(v)) for k, v in
+                ctx.mapping(child.get("key") or LocatedDict(), "key", child).items())
+    return ChildRecord(str(name), code, fields, key, child.line)
 
 
 def _check_against_target(ctx: _Ctx, data: LocatedDict, columns: list[ColumnMapping],
@@ -132,47 +175,59 @@ def _check_against_target(ctx: _Ctx, data: LocatedDict, columns: list[ColumnMapp
     names = set(target.column_names)
     for cm in columns:
         if cm.column not in names:
-            raise ctx.fail(cols_node, cm.column,
-                           "column '{column}' is not in the target layout {target}",
-                           "Columns of {target}: {known}.", column=cm.column, target=target.id,
-                           known=", ".join(target.column_names))
+            error = ctx.fail(cols_node, cm.column,
+                             "column '{column}' is not in the target layout {target}",
+                             "Columns of {target}: {known}.", column=cm.column,
+                             target=target.id, known=", ".join(target.column_names))
+            error.rule = "column-not-in-schema"
+            ctx.report(error)
+            continue
         spec = target.column(cm.column)
         if cm.kind == "record_number" and spec.dtype != "int":
-            raise ctx.fail(cols_node, cm.column, "column {column} takes the record number, but "
-                           "its dtype in {target} is {dtype}",
-                           "A record number is a whole number: give the column dtype: int.",
-                           column=cm.column, target=target.id, dtype=spec.dtype)
+            ctx.report(ctx.fail(cols_node, cm.column, "column {column} takes the record number, "
+                                "but its dtype in {target} is {dtype}",
+                                "A record number is a whole number: give the column dtype: int.",
+                                column=cm.column, target=target.id, dtype=spec.dtype))
         if cm.kind == "file_name" and spec.dtype != "str":
-            raise ctx.fail(cols_node, cm.column, "column {column} takes the input file's name, "
-                           "but its dtype in {target} is {dtype}", "A file name is text: give "
-                           "the column dtype: str.", column=cm.column, target=target.id,
-                           dtype=spec.dtype)
+            ctx.report(ctx.fail(cols_node, cm.column, "column {column} takes the input file's "
+                                "name, but its dtype in {target} is {dtype}", "A file name is "
+                                "text: give the column dtype: str.", column=cm.column,
+                                target=target.id, dtype=spec.dtype))
         if cm.codes and spec.codes is not None:
             bad = sorted({v for v in cm.codes.mapping.values() if v and v not in spec.codes})
             if bad:
-                raise LayoutError(
+                first = min(line for src, line in cm.codes.lines.items()
+                            if cm.codes.mapping[src] in bad) if cm.codes.lines else None
+                ctx.report(LayoutError(
                     "code table maps to {codes}, which {target} does not allow for {column}",
                     {"codes": ", ".join(bad), "target": target.id, "column": cm.column},
-                    file=cm.codes.path, hint="Allowed codes are listed in {table}.",
-                    hint_params={"table": spec.code_table})
+                    file=cm.codes.path, line=first, col=1 if first else None,
+                    rule="code-not-allowed", hint="Allowed codes are listed in {table}.",
+                    hint_params={"table": spec.code_table}))
     mapped = {cm.column for cm in columns}
     missing = [c.name for c in target.columns if c.required and c.name not in mapped]
     if missing:
-        raise ctx.fail(data, "columns", "required column(s) of {target} not mapped: {missing}",
-                       "Map each required column from a field, the header, the record number, "
-                       "another record (lookup) or a constant (value:).",
-                       target=target.id, missing=", ".join(missing))
+        error = ctx.fail(data, "columns", "required column(s) of {target} not mapped: {missing}",
+                         "Map each required column from a field, the header, the record number, "
+                         "another record (lookup) or a constant (value:).",
+                         target=target.id, missing=", ".join(missing))
+        error.rule = "required-unmapped"
+        ctx.report(error)
 
 
-def load_mapping(ref: str | Path) -> Mapping:
-    """Load and check a mapping by id or path, together with its target schema."""
+def load_mapping(ref: str | Path, problems: list[MigrateError] | None = None) -> Mapping:
+    """Load and check a mapping by id or path, together with its target schema. With
+    `problems`, every problem found is noted there and the loading goes on as far as it can
+    (it still raises when no Mapping can be made)."""
     path = find_mapping(ref)
-    ctx = _Ctx(path)
-    data = _read_yaml(path)
-    ctx.only_keys(data, ("mapping", "version", "title", "target", "source", "header", "trailer",
-                         "fields", "records", "columns"), "a mapping")
+    ctx = _Ctx(path, problems)
+    data = _read_yaml(path, ctx)
+    ctx.only_keys(data, MAPPING, "a mapping")
     base = path.parent
-    target = load_schema(str(ctx.require(data, "target", "the mapping")), relative_to=base)
+    target = None
+    with ctx.attempt(data, "target"):
+        target = load_schema(str(ctx.require(data, "target", "the mapping")), relative_to=base,
+                             problems=problems)
     source = _load_source(ctx, ctx.mapping(ctx.require(data, "source", "the mapping"),
                                            "source", data), base)
     slots = _Slots(source.record_length) if source.delimited else None
@@ -180,33 +235,46 @@ def load_mapping(ref: str | Path) -> Mapping:
         raise ctx.fail(data, "header", "a delimited source has no header record fields",
                        "Use source.header_line: true for a line of column names.")
     header = _load_fields(ctx, data.get("header") or LocatedDict(), "header", data, source)
-    fields = _load_fields(ctx, ctx.require(data, "fields", "the mapping"), "fields", data, source,
-                          slots)
-    children = _load_children(ctx, data, source)
+    fields: dict[str, FieldSpec] = {}
+    with ctx.attempt(data, "fields"):
+        fields = _load_fields(ctx, ctx.require(data, "fields", "the mapping"), "fields", data,
+                              source, slots)
+    children: dict[str, ChildRecord] = {}
+    with ctx.attempt(data, "records"):
+        children = _load_children(ctx, data, source)
     if children and source.record_types:
         source = replace(source, record_types=replace(
             source.record_types, children=tuple((c.code, c.name) for c in children.values())))
-    trailer = _load_trailer(ctx, data, source, fields, children, slots)
+    trailer = None
+    with ctx.attempt(data, "trailer"):
+        trailer = _load_trailer(ctx, data, source, fields, children, slots)
     if (header or trailer) and source.record_types is None:
-        raise ctx.fail(data, "source", "header/trailer fields need source.record_type")
+        ctx.report(ctx.fail(data, "source", "header/trailer fields need source.record_type"))
     if slots is not None:  # the synthetic row: record-type slot + every field's slot
         source = replace(source, record_length=slots.width)
     raw_columns = ctx.mapping(ctx.require(data, "columns", "the mapping"), "columns", data)
     known = {"fields": fields, "header": header, "children": children}
-    by_name = {c.name: c for c in target.columns}
-    columns = [load_column_mapping(ctx, str(c), v, raw_columns, known, base, by_name.get(str(c)))
-               for c, v in raw_columns.items()]
-    _check_against_target(ctx, data, columns, target)
+    by_name = {c.name: c for c in target.columns} if target is not None else {}
+    columns = []
+    for c, v in raw_columns.items():
+        with ctx.attempt(raw_columns, str(c)):
+            columns.append(load_column_mapping(ctx, str(c), v, raw_columns, known, base,
+                                               by_name.get(str(c))))
+    if target is not None:
+        _check_against_target(ctx, data, columns, target)
     for child in children.values():
         if not any(cm.kind == "child" and cm.record == child.name and cm.aggregate != "count"
                    for cm in columns):
-            raise ctx.fail(data["records"], child.name,
-                           "no column takes the values of record type {record}",
-                           "Map its fields with from: {record}.field (and where:), or its "
-                           "records would be counted but their values lost.",
-                           record=child.name)
+            ctx.report(ctx.fail(data["records"], child.name,
+                                "no column takes the values of record type {record}",
+                                "Map its fields with from: {record}.field (and where:), or its "
+                                "records would be counted but their values lost.",
+                                record=child.name))
     mapping_id = ctx.identifier(data, "mapping", ctx.require(data, "mapping", "the mapping"),
                                 "mapping id", MAPPING_ID)
+    if target is None:  # collecting, and the target could not be loaded: noted already
+        assert problems
+        raise problems[-1]
     title_ja, title_en = ctx.titles(data, mapping_id)
     version = ctx.integer(data, "version", "the mapping", minimum=1) if "version" in data else 1
     return Mapping(mapping_id, version, title_ja, title_en, target, source, header, trailer, fields,

@@ -11,6 +11,16 @@ from pathlib import Path
 from migrate.errors import LayoutError, MigrateError
 from migrate.layouts.loading import _Ctx, _read_yaml
 from migrate.layouts.mapping import Mapping, load_mapping
+from migrate.layouts.shapes import ListOf, Obj, Value
+from migrate.layouts.yamlpos import LocatedDict
+
+# The keys of a plan file (shapes.py: the loaders' unknown-key check and the JSON Schema).
+INPUT = Obj("One legacy file and the mapping that reads it.", {
+    "mapping": Value("A mapping: a path relative to the plan or a bundled id (vendor_a/juki)."),
+    "input": Value("The legacy file, relative to the plan.")}, required=("mapping", "input"))
+PLAN = Obj("A migration plan (migrate): several legacy files, one run.", {
+    "migration": Value("The migration's name."), "inputs": ListOf(item=INPUT)},
+    required=("inputs",))
 
 
 @dataclass(frozen=True)
@@ -48,28 +58,42 @@ def is_plan(path: Path) -> bool:
     return "inputs" in data
 
 
-def load_plan(path: Path) -> Plan:
-    """Read migration.yaml: its inputs with their mappings, ordered by their references."""
-    ctx = _Ctx(path)
-    data = _read_yaml(path)
-    ctx.only_keys(data, ("migration", "inputs"), "a migration plan")
+def load_plan(path: Path, problems: list[MigrateError] | None = None) -> Plan:
+    """Read migration.yaml: its inputs with their mappings, ordered by their references.
+    With `problems`, every problem found is noted there (an input that does not exist too:
+    `migrate run` finds that out itself) and the loading goes on as far as it can."""
+    ctx = _Ctx(path, problems)
+    data = _read_yaml(path, ctx)
+    ctx.only_keys(data, PLAN, "a migration plan")
     raw = ctx.require(data, "inputs", "the migration plan")
     if not isinstance(raw, list) or not raw:
         raise ctx.fail(data, "inputs", "'inputs' must be a non-empty list of "
                        "{mapping, input}")
     inputs = []
     for item in raw:
-        node = ctx.mapping(item, "inputs", data)
-        ctx.only_keys(node, ("mapping", "input"), "an input of the plan")
-        ref = str(ctx.require(node, "mapping", "an input of the plan"))
-        as_path = path.parent / ref
-        mapping = load_mapping(as_path if as_path.suffix in (".yaml", ".yml")
-                               and as_path.is_file() else ref)
-        inputs.append(PlanInput(mapping, path.parent / str(ctx.require(
-            node, "input", "an input of the plan")), node.line))
+        with ctx.attempt(item if isinstance(item, LocatedDict) else data, "mapping",
+                         rule="plan-missing"):
+            inputs.append(_load_input(ctx, item, data, path))
+    if problems is not None and len(inputs) < len(raw):
+        raise problems[-1]
     inputs = _folders(inputs, path)
     return Plan(str(data.get("migration", path.stem)), path, tuple(_dependency_order(
         inputs, path)))
+
+
+def _load_input(ctx: _Ctx, item: object, data: LocatedDict, path: Path) -> PlanInput:
+    node = ctx.mapping(item, "inputs", data)
+    ctx.only_keys(node, INPUT, "an input of the plan")
+    ref = str(ctx.require(node, "mapping", "an input of the plan"))
+    as_path = path.parent / ref
+    mapping = load_mapping(as_path if as_path.suffix in (".yaml", ".yml")
+                           and as_path.is_file() else ref, ctx.problems)
+    legacy = path.parent / str(ctx.require(node, "input", "an input of the plan"))
+    if ctx.problems is not None and not legacy.exists():
+        ctx.report(ctx.fail(node, "input", "the input file {path} does not exist",
+                            "Paths are relative to the plan file.", path=legacy))
+        ctx.problems[-1].rule = "plan-input-missing"
+    return PlanInput(mapping, legacy, node.line)
 
 
 def _folders(inputs: list[PlanInput], path: Path) -> list[PlanInput]:

@@ -10,9 +10,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from migrate.errors import LayoutError, UsageError
+from migrate.errors import LayoutError, MigrateError, UsageError
 from migrate.layouts.bundled import bundled_dir
 from migrate.layouts.loading import LAYOUT_ID, _as_list, _as_values, _Ctx, _read_yaml
+from migrate.layouts.shapes import (
+    CODES,
+    FLAG,
+    NUMBER,
+    POSITIVE,
+    TEXT,
+    TITLE,
+    WHOLE,
+    AnyOf,
+    ListOf,
+    Named,
+    Obj,
+    Value,
+)
 from migrate.layouts.tables import read_csv_table
 from migrate.layouts.yamlpos import LocatedDict
 
@@ -39,6 +53,38 @@ PII_KINDS = ("my_number", "name", "address", "date", "id")
 #: Character sets the `katakana` check can be given (`set:`); their definitions and sources
 #: are in migrate.validate.checks.
 KANA_SETS = ("strict", "zengin", "jis_x0208_kana")
+SEVERITIES = ("error", "warning")
+
+# The keys of a schema file (shapes.py: the loaders' unknown-key check and the JSON Schema).
+_NAMES = ListOf(item=TEXT, single=True)
+_WHEN = Named("Column → the values that make the rule apply.", item=CODES)
+CHECK = Obj("A check with its parameters (pattern: …).", {
+    "check": Value(enum=CHECKS), "severity": Value(enum=SEVERITIES)}, required=("check",),
+    open=True)
+REFERENCE = Obj("Every value must exist as the primary key of another layout.", {
+    "layout": Value("The other layout: an id (juki/v1) or a path."), "column": TEXT,
+    "unless": _WHEN, "unless_found": Value(enum=SEVERITIES)}, required=("layout", "column"))
+COLUMN_SPEC = Obj("One column of the standard layout.", {
+    "name": Value("Lower-case ASCII: it becomes an SQL column."), "ja": TEXT, "en": TEXT,
+    "dtype": Value(enum=DTYPES), "required": FLAG, "length": POSITIVE, "max_length": POSITIVE,
+    "precision": POSITIVE, "scale": WHOLE, "min": NUMBER, "max": NUMBER,
+    "codes": Value("The code list (CSV with a code column), relative to the schema."),
+    "checks": ListOf(item=AnyOf(options=(Value(enum=CHECKS), CHECK))),
+    "pii": Value("Personal data: masked on screen and in reports.", enum=PII_KINDS),
+    "references": REFERENCE}, required=("name", "dtype"))
+RULE = Obj("A row rule.", {
+    "name": TEXT, "ja": TEXT, "en": TEXT, "when": _WHEN, "when_present": _NAMES,
+    "require": _NAMES, "forbid": _NAMES,
+    "compare": Value("'column operator column', e.g. loss_date >= get_date.")},
+    required=("name",))
+GROUP_CHECK = Obj("A rule over groups of rows.", {
+    "name": TEXT, "ja": TEXT, "en": TEXT, "group_by": _NAMES, "among": _WHEN,
+    "count_where": _WHEN, "exactly": Value(kinds=("integer",), minimum=0, maximum=1),
+    "severity": Value(enum=SEVERITIES)}, required=("name", "group_by", "count_where", "exactly"))
+SCHEMA = Obj("A standard layout (migrate).", {
+    "layout": Value("The layout id: name/vN, e.g. juki/v1."), "title": TITLE,
+    "primary_key": _NAMES, "columns": ListOf(item=COLUMN_SPEC), "rules": ListOf(item=RULE),
+    "group_checks": ListOf(item=GROUP_CHECK)}, required=("layout", "columns"))
 
 @dataclass(frozen=True)
 class CheckSpec:
@@ -60,6 +106,7 @@ class Reference:
     unless: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rows exempt (住登外)
     # an exempt row whose key IS in the other layout (the same person in both files):
     found: str = "warning"  # warning | error
+    col: int = 0  # the column of `line`
 
 
 @dataclass(frozen=True)
@@ -155,7 +202,7 @@ def find_schema(ref: str, relative_to: Path | None = None) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise UsageError("unknown schema '{ref}'", {"ref": ref},
+    raise UsageError("unknown schema '{ref}'", {"ref": ref}, rule="schema-not-found",
                      hint="Use a bundled id such as juki/v1 or a path to a schema YAML file "
                           "(relative to the mapping file).")
 
@@ -204,9 +251,7 @@ def _load_checks(ctx: _Ctx, node: LocatedDict) -> tuple[CheckSpec, ...]:
 
 
 def _load_column(ctx: _Ctx, node: LocatedDict, base: Path) -> ColumnSpec:
-    ctx.only_keys(node, ("name", "ja", "en", "dtype", "required", "length", "max_length",
-                         "precision", "scale", "min", "max", "codes", "checks", "pii",
-                         "references"), "a column")
+    ctx.only_keys(node, COLUMN_SPEC, "a column")
     name = ctx.identifier(node, "name", ctx.require(node, "name", "a column"), "column name")
     what = f"column {name}"
     dtype = str(ctx.require(node, "dtype", what))
@@ -248,7 +293,7 @@ def _load_reference(ctx: _Ctx, node: LocatedDict) -> Reference | None:
     if node.get("references") is None:
         return None
     ref = ctx.mapping(node["references"], "references", node)
-    ctx.only_keys(ref, ("layout", "column", "unless", "unless_found"), "references")
+    ctx.only_keys(ref, REFERENCE, "references")
     unless = {}
     if ref.get("unless") is not None:
         unless = {str(k): _as_values(v) for k, v in
@@ -259,7 +304,7 @@ def _load_reference(ctx: _Ctx, node: LocatedDict) -> Reference | None:
     column = ctx.identifier(ref, "column", ctx.require(ref, "column", "references"),
                             "referenced column")
     return Reference(str(ctx.require(ref, "layout", "references")), column,
-                     node.line_of("references"), unless, found)
+                     node.line_of("references"), unless, found, node.col_of("references"))
 
 
 def _check_references(ctx: _Ctx, layout_id: str, columns: tuple[ColumnSpec, ...],
@@ -269,96 +314,124 @@ def _check_references(ctx: _Ctx, layout_id: str, columns: tuple[ColumnSpec, ...]
     is only read for its id, column names and key, so layouts may refer to each other."""
     checked = []
     for spec in columns:
-        ref = spec.references
-        if ref is not None:
-            if ref.layout == layout_id:
-                target_id, target_columns, target_pk = layout_id, [c.name for c in columns], pk
-            else:
-                other_path = find_schema(ref.layout, base)
-                other = _read_yaml(other_path)
-                target_id = _Ctx(other_path).identifier(
-                    other, "layout", other.get("layout", ref.layout), "layout id", LAYOUT_ID)
-                other_columns = other.get("columns")
-                target_columns = [str(c.get("name")) for c in other_columns
-                                  if isinstance(c, dict)] if isinstance(other_columns, list) \
-                    else []
-                target_pk = tuple(str(k) for k in _as_list(other.get("primary_key") or []))
-            if ref.column not in target_columns or target_pk != (ref.column,):
-                raise LayoutError(
-                    "column {column} refers to {layout}.{target}, which is not the primary key "
-                    "of that layout", {"column": spec.name, "layout": ref.layout,
-                                       "target": ref.column},
-                    file=ctx.path, line=ref.line,
-                    hint="A reference must name the one primary-key column of the other layout.")
-            spec = replace(spec, references=replace(ref, layout=target_id))
-        checked.append(spec)
+        try:
+            checked.append(_check_reference(ctx, layout_id, spec, columns, pk, base))
+        except MigrateError as error:  # collecting: noted at the reference, the column kept
+            if ctx.problems is None:
+                raise
+            assert spec.references is not None
+            if error.file is None or error.file == ctx.path:
+                error.file, error.rule = ctx.path, "schema-reference"
+                error.line, error.col = spec.references.line, spec.references.col
+            ctx.report(error)
+            checked.append(replace(spec, references=None))
     return tuple(checked)
 
-def load_schema(ref: str | Path, relative_to: Path | None = None) -> Schema:
-    """Load a standard layout by id or path."""
+
+def _check_reference(ctx: _Ctx, layout_id: str, spec: ColumnSpec,
+                     columns: tuple[ColumnSpec, ...], pk: tuple[str, ...], base: Path
+                     ) -> ColumnSpec:
+    ref = spec.references
+    if ref is not None:
+        if ref.layout == layout_id:
+            target_id, target_columns, target_pk = layout_id, [c.name for c in columns], pk
+        else:
+            other_path = find_schema(ref.layout, base)
+            other = _read_yaml(other_path)
+            target_id = _Ctx(other_path).identifier(
+                other, "layout", other.get("layout", ref.layout), "layout id", LAYOUT_ID)
+            other_columns = other.get("columns")
+            target_columns = [str(c.get("name")) for c in other_columns
+                              if isinstance(c, dict)] if isinstance(other_columns, list) \
+                else []
+            target_pk = tuple(str(k) for k in _as_list(other.get("primary_key") or []))
+        if ref.column not in target_columns or target_pk != (ref.column,):
+            raise LayoutError(
+                "column {column} refers to {layout}.{target}, which is not the primary key "
+                "of that layout", {"column": spec.name, "layout": ref.layout,
+                                   "target": ref.column},
+                file=ctx.path, line=ref.line,
+                hint="A reference must name the one primary-key column of the other layout.")
+        spec = replace(spec, references=replace(ref, layout=target_id))
+    return spec
+
+def load_schema(ref: str | Path, relative_to: Path | None = None,
+                problems: list[MigrateError] | None = None) -> Schema:
+    """Load a standard layout by id or path. With `problems`, every problem found is noted
+    there and the loading goes on as far as it can."""
     path = find_schema(str(ref), relative_to)
-    ctx = _Ctx(path)
-    data = _read_yaml(path)
-    ctx.only_keys(data, ("layout", "title", "primary_key", "columns", "rules", "group_checks"),
-                  "a schema")
+    ctx = _Ctx(path, problems)
+    data = _read_yaml(path, ctx)
+    ctx.only_keys(data, SCHEMA, "a schema")
     layout_id = ctx.identifier(data, "layout", ctx.require(data, "layout", "the schema"),
                                "layout id", LAYOUT_ID)
     title_ja, title_en = ctx.titles(data, layout_id)
     raw_columns = ctx.require(data, "columns", "the schema")
     if not isinstance(raw_columns, list) or not raw_columns:
         raise ctx.fail(data, "columns", "'columns' must be a non-empty list")
-    columns = tuple(_load_column(ctx, ctx.mapping(c, "columns", data), path.parent)
-                    for c in raw_columns)
+    loaded = []
+    for item in raw_columns:
+        with ctx.attempt(item if isinstance(item, LocatedDict) else data, None):
+            loaded.append(_load_column(ctx, ctx.mapping(item, "columns", data), path.parent))
+    columns = tuple(loaded)
     names = [c.name for c in columns]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ctx.fail(data, "columns", "column(s) declared twice: {names}", names=", ".join(dupes))
+        ctx.report(ctx.fail(data, "columns", "column(s) declared twice: {names}",
+                            names=", ".join(dupes)))
     pk = ctx.names(data, "primary_key")
     for key in pk:
         if key not in names:
-            raise ctx.fail(data, "primary_key", "primary key column '{key}' is not a column",
-                           key=key)
+            ctx.report(ctx.fail(data, "primary_key", "primary key column '{key}' is not a "
+                                "column", key=key))
     columns = _check_references(ctx, layout_id, columns, pk, path.parent)
     for spec in columns:
         if spec.references is not None:
             for col in spec.references.unless:
                 if col not in names:
-                    raise LayoutError("the reference of {column} is conditional on unknown "
-                                      "column '{col}'", {"column": spec.name, "col": col},
-                                      file=path, line=spec.references.line)
+                    ctx.report(LayoutError(
+                        "the reference of {column} is conditional on unknown column '{col}'",
+                        {"column": spec.name, "col": col}, file=path,
+                        line=spec.references.line, col=spec.references.col,
+                        rule="schema-reference"))
     rules = []
     if not isinstance(data.get("rules") or [], list):
         raise ctx.fail(data, "rules", "'rules' must be a list")
     for raw in data.get("rules") or []:
-        node = ctx.mapping(raw, "rules", data)
-        ctx.only_keys(node, ("name", "ja", "en", "when", "when_present", "require", "forbid",
-                             "compare"), "a rule")
-        when = {str(k): _as_values(v) for k, v in ctx.mapping(
-            node.get("when") or LocatedDict(), "when", node).items()}
-        when_present = ctx.names(node, "when_present")
-        require = ctx.names(node, "require")
-        forbid = ctx.names(node, "forbid")
-        compare = _load_compare(ctx, node)
-        if not (require or forbid or compare):
-            raise ctx.fail(node, None, "a rule needs require, forbid or compare")
-        for col in (*when, *when_present, *require, *forbid,
-                    *((compare[0], compare[2]) if compare else ())):
-            if col not in names:
-                raise ctx.fail(node, None, "rule refers to unknown column '{col}'", col=col)
-        if compare:
-            kinds = [_KIND.get(dtype, "text") for dtype in
-                     (columns[names.index(compare[0])].dtype,
-                      columns[names.index(compare[2])].dtype)]
-            if kinds[0] != kinds[1]:
-                raise ctx.fail(node, "compare", "compare puts {left} ({a}) beside {right} ({b}), "
-                               "which cannot be compared",
-                               "Compare numbers with numbers, dates with dates, text with text.",
-                               left=compare[0], a=kinds[0], right=compare[2], b=kinds[1])
-        rules.append(RuleSpec(str(ctx.require(node, "name", "a rule")), str(node.get("ja", "")),
-                              str(node.get("en", "")), when, require, forbid, node.line,
-                              when_present, compare))
+        with ctx.attempt(raw if isinstance(raw, LocatedDict) else data, None):
+            rules.append(_load_rule(ctx, raw, data, columns, names))
     return Schema(layout_id, title_ja, title_en, columns, pk, tuple(rules), path,
                   _load_group_checks(ctx, data, names))
+
+
+def _load_rule(ctx: _Ctx, raw: Any, data: LocatedDict, columns: tuple[ColumnSpec, ...],
+               names: list[str]) -> RuleSpec:
+    node = ctx.mapping(raw, "rules", data)
+    ctx.only_keys(node, RULE, "a rule")
+    when = {str(k): _as_values(v) for k, v in ctx.mapping(
+        node.get("when") or LocatedDict(), "when", node).items()}
+    when_present = ctx.names(node, "when_present")
+    require = ctx.names(node, "require")
+    forbid = ctx.names(node, "forbid")
+    compare = _load_compare(ctx, node)
+    if not (require or forbid or compare):
+        raise ctx.fail(node, None, "a rule needs require, forbid or compare")
+    for col in (*when, *when_present, *require, *forbid,
+                *((compare[0], compare[2]) if compare else ())):
+        if col not in names:
+            raise ctx.fail(node, None, "rule refers to unknown column '{col}'", col=col)
+    if compare:
+        kinds = [_KIND.get(dtype, "text") for dtype in
+                 (columns[names.index(compare[0])].dtype,
+                  columns[names.index(compare[2])].dtype)]
+        if kinds[0] != kinds[1]:
+            raise ctx.fail(node, "compare", "compare puts {left} ({a}) beside {right} ({b}), "
+                           "which cannot be compared",
+                           "Compare numbers with numbers, dates with dates, text with text.",
+                           left=compare[0], a=kinds[0], right=compare[2], b=kinds[1])
+    return RuleSpec(str(ctx.require(node, "name", "a rule")), str(node.get("ja", "")),
+                    str(node.get("en", "")), when, require, forbid, node.line,
+                    when_present, compare)
 
 
 # What a compare rule may put side by side (polars compares within a kind only).
@@ -384,27 +457,32 @@ def _load_group_checks(ctx: _Ctx, data: LocatedDict, names: list[str]
         raise ctx.fail(data, "group_checks", "'group_checks' must be a list")
     checks = []
     for item in raw:
-        node = ctx.mapping(item, "group_checks", data)
-        ctx.only_keys(node, ("name", "ja", "en", "group_by", "among", "count_where", "exactly",
-                             "severity"), "a group check")
-        name = str(ctx.require(node, "name", "a group check"))
-        ctx.require(node, "group_by", "a group check")
-        group_by = ctx.names(node, "group_by")
-        where = {str(k): _as_values(v) for k, v in ctx.mapping(
-            ctx.require(node, "count_where", "a group check"), "count_where", node).items()}
-        among = {str(k): _as_values(v) for k, v in ctx.mapping(
-            node.get("among") or LocatedDict(), "among", node).items()}
-        for col in (*group_by, *where, *among):
-            if col not in names:
-                raise ctx.fail(node, None, "group check {name} refers to unknown column '{col}'",
-                               name=name, col=col)
-        severity = str(node.get("severity", "error"))
-        if severity not in ("error", "warning"):
-            raise ctx.fail(node, "severity", "severity must be 'error' or 'warning'")
-        exactly = ctx.integer(node, "exactly", "a group check")
-        if exactly > 1:
-            raise ctx.fail(node, "exactly", "exactly must be 0 or 1 (none or one matching "
-                           "record per group)")
-        checks.append(GroupCheckSpec(name, str(node.get("ja", "")), str(node.get("en", "")),
-                                     group_by, where, exactly, severity, node.line, among))
+        with ctx.attempt(item if isinstance(item, LocatedDict) else data, None):
+            checks.append(_load_group_check(ctx, item, data, names))
     return tuple(checks)
+
+
+def _load_group_check(ctx: _Ctx, item: Any, data: LocatedDict, names: list[str]
+                      ) -> GroupCheckSpec:
+    node = ctx.mapping(item, "group_checks", data)
+    ctx.only_keys(node, GROUP_CHECK, "a group check")
+    name = str(ctx.require(node, "name", "a group check"))
+    ctx.require(node, "group_by", "a group check")
+    group_by = ctx.names(node, "group_by")
+    where = {str(k): _as_values(v) for k, v in ctx.mapping(
+        ctx.require(node, "count_where", "a group check"), "count_where", node).items()}
+    among = {str(k): _as_values(v) for k, v in ctx.mapping(
+        node.get("among") or LocatedDict(), "among", node).items()}
+    for col in (*group_by, *where, *among):
+        if col not in names:
+            raise ctx.fail(node, None, "group check {name} refers to unknown column '{col}'",
+                           name=name, col=col)
+    severity = str(node.get("severity", "error"))
+    if severity not in ("error", "warning"):
+        raise ctx.fail(node, "severity", "severity must be 'error' or 'warning'")
+    exactly = ctx.integer(node, "exactly", "a group check")
+    if exactly > 1:
+        raise ctx.fail(node, "exactly", "exactly must be 0 or 1 (none or one matching "
+                       "record per group)")
+    return GroupCheckSpec(name, str(node.get("ja", "")), str(node.get("en", "")),
+                          group_by, where, exactly, severity, node.line, among)

@@ -13,6 +13,19 @@ from typing import Any
 from migrate.layouts.encodings import supported_encoding
 from migrate.layouts.eras import DEFAULT_ERAS, Era, EraTable, can_mark_unknown
 from migrate.layouts.loading import _Ctx
+from migrate.layouts.shapes import (
+    CODE,
+    CODES,
+    FLAG,
+    POSITIVE,
+    TEXT,
+    WHOLE,
+    AnyOf,
+    ListOf,
+    Obj,
+    Switch,
+    Value,
+)
 from migrate.layouts.tables import load_gaiji_table
 from migrate.layouts.yamlpos import LocatedDict
 
@@ -23,6 +36,48 @@ AGGREGATES = ("sum", "count", "only")
 STRICT_CHARS = ("jis_x0208", "jis_x0213", "mj")
 NUMERIC_FIELD_TYPES = ("digits", "zoned", "packed", "decimal", "binary")
 BINARY_LENGTHS = (2, 4, 8)  # COBOL COMP / BINARY: halfword, fullword, doubleword
+STRIPS = ("both", "full", "half", "none")
+
+# The keys of each block (shapes.py: the loaders' unknown-key check and the JSON Schema).
+_FIELD_COMMON = {
+    "length": Value("Bytes the field takes.", ("integer",), minimum=1),
+    "type": Value("How the bytes are decoded.", enum=FIELD_TYPES),
+    "scale": Value("Digits after the decimal point.", ("integer",), minimum=0, maximum=18),
+    "strip": Value("Which spaces to strip.", enum=STRIPS),
+    "lenient_calendar": FLAG,
+}
+FIXED_FIELD = Obj("A byte range of the record.", {
+    "offset": Value("First byte, counted from 0.", ("integer",), minimum=0), **_FIELD_COMMON},
+    required=("offset", "length", "type"))
+DELIMITED_FIELD = Obj("A cell of a delimited record.", {
+    "column": Value("Position of the cell, counted from 0.", ("integer",), minimum=0),
+    "name": Value("The cell's name in the header line."), **_FIELD_COMMON},
+    required=("length", "type"))
+_RECORD_TYPE = {"length": POSITIVE, "header": CODE, "data": CODE, "trailer": CODE}
+FIXED_RECORD_TYPE = Obj("Where the record-type code sits.", {"offset": WHOLE, **_RECORD_TYPE},
+                        required=("offset", "length", "data"))
+DELIMITED_RECORD_TYPE = Obj("The cell that holds the record-type code.",
+                            {"column": WHOLE, **_RECORD_TYPE}, required=("column", "data"))
+ERA = Obj("One era.", {"code": CODE, "name": TEXT, "first": TEXT, "last": TEXT},
+          required=("code", "first"))
+_SOURCE_COMMON = {
+    "format": Value("fixed (固定長) or delimited (CSV/TSV).", enum=("fixed", "delimited")),
+    "encoding": Value("cp932, shift_jis, shift_jis_2004, euc_jp, euc_jis_2004 or utf-8."),
+    "newline": Value("What ends a record.", enum=("crlf", "lf", "none")),
+    "eof_marker": Value("A byte ending the file, e.g. 0x1a.", ("integer",), minimum=0,
+                        maximum=255),
+    "eras": AnyOf("The era table.", (Value(enum=("default",)), ListOf(item=ERA))),
+    "unknown_date_parts": CODES,
+    "gaiji": Value("The 外字 table (CSV), relative to the mapping."),
+    "strict_chars": Value("A repertoire decoded text must keep to.", enum=STRICT_CHARS),
+}
+SOURCE = Switch("How the legacy file is framed and encoded.", key="format", default="fixed",
+                cases={
+    "fixed": Obj(keys={**_SOURCE_COMMON, "record_type": FIXED_RECORD_TYPE,
+                       "record_length": POSITIVE}, required=("record_length",)),
+    "delimited": Obj(keys={**_SOURCE_COMMON, "record_type": DELIMITED_RECORD_TYPE,
+                           "delimiter": TEXT, "quote": TEXT, "header_line": FLAG}),
+})
 
 # Rows are held as (records × record length) byte matrices: bound the width a mapping can ask
 # for (legacy records are a few kB; a delimited cell of 1 MB is already no legacy value).
@@ -49,6 +104,7 @@ class FieldSpec:
     line: int = 0
     column: int | None = None
     column_name: str | None = None
+    col: int = 0  # the column of `line` where the field is declared
 
     @property
     def end(self) -> int:
@@ -120,10 +176,9 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
     """One field; in a delimited source (`slots` given) a cell by `column` or header `name`."""
     node = ctx.mapping(node, name, parent)
     what = f"field {name}"
-    common = ("length", "type", "scale", "strip", "lenient_calendar")
     column = column_name = None
     if slots is not None:
-        ctx.only_keys(node, ("column", "name", *common), what)
+        ctx.only_keys(node, DELIMITED_FIELD, what)
         if ("column" in node) == ("name" in node):
             raise ctx.fail(node, None, "field {name} needs either 'column' (0-based position) or "
                            "'name' (the header line's name)", name=name)
@@ -138,7 +193,7 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
         length = ctx.integer(node, "length", what, minimum=1)
         offset = slots.take(length)
     else:
-        ctx.only_keys(node, ("offset", *common), what)
+        ctx.only_keys(node, FIXED_FIELD, what)
         offset = ctx.integer(node, "offset", what)
         length = ctx.integer(node, "length", what, minimum=1)
     if length > MAX_FIELD_BYTES:
@@ -148,14 +203,18 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
     ftype = str(ctx.require(node, "type", what))
     allowed = DELIMITED_TYPES if slots is not None else FIELD_TYPES
     if ftype not in allowed:
-        raise ctx.fail(node, "type", "unknown field type '{type}'", "Known types: {known}.",
-                       type=ftype, known=", ".join(allowed))
+        error = ctx.fail(node, "type", "unknown field type '{type}'", "Known types: {known}.",
+                         type=ftype, known=", ".join(allowed))
+        error.rule = "unknown-type"
+        ctx.report(error)
+        ftype = "text"  # collecting: the field's other checks still run
     if slots is None and offset + length > source.record_length:
-        raise ctx.fail(node, "offset",
+        ctx.report(ctx.fail(node, "offset",
                        "field {name} (bytes {start}–{end}) reaches past the {size}-byte record",
                        "Offsets and lengths are in bytes; offsets count from 0. Check the layout "
                        "document.",
-                       name=name, start=offset, end=offset + length - 1, size=source.record_length)
+                       name=name, start=offset, end=offset + length - 1,
+                       size=source.record_length))
     if ftype == "packed" and length > MAX_PACKED_BYTES:
         raise ctx.fail(node, "length", "packed field {name} is longer than {max} bytes",
                        name=name, max=MAX_PACKED_BYTES)
@@ -173,19 +232,24 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
     if ftype == "ymd" and length != 8:
         raise ctx.fail(node, "length", "a ymd field must be 8 bytes long (YYYYMMDD)")
     strip = str(node.get("strip", "both"))
-    if strip not in ("both", "full", "half", "none"):
+    if strip not in STRIPS:
         raise ctx.fail(node, "strip", "strip must be one of both, full, half, none")
     scale = node.get("scale", 0)
     if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= 18:
         raise ctx.fail(node, "scale", "scale must be a whole number from 0 to 18")
     return FieldSpec(name, offset, length, ftype, scale, strip,
-                     bool(node.get("lenient_calendar", False)), node.line, column, column_name)
+                     bool(node.get("lenient_calendar", False)), node.line, column, column_name,
+                     node.col)
 
 
 def _load_fields(ctx: _Ctx, node: Any, key: str, parent: LocatedDict,
                  source: SourceSpec, slots: _Slots | None = None) -> dict[str, FieldSpec]:
     node = ctx.mapping(node, key, parent)
-    return {str(n): _load_field(ctx, str(n), v, node, source, slots) for n, v in node.items()}
+    fields = {}
+    for name, value in node.items():
+        with ctx.attempt(node, str(name)):
+            fields[str(name)] = _load_field(ctx, str(name), value, node, source, slots)
+    return fields
 
 def _load_eras(ctx: _Ctx, node: Any, parent: LocatedDict) -> EraTable:
     if node is None or node == "default":
@@ -195,6 +259,7 @@ def _load_eras(ctx: _Ctx, node: Any, parent: LocatedDict) -> EraTable:
     eras = []
     for item in node:
         item = ctx.mapping(item, "eras", parent)
+        ctx.only_keys(item, ERA, "an era")
         first, last = item.get("first"), item.get("last")
         if not isinstance(first, date) or (last is not None and not isinstance(last, date)):
             raise ctx.fail(item, None, "era first/last must be dates like 1989-01-08")
@@ -213,19 +278,17 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
         raise ctx.fail(node, "format", "source format '{fmt}' is not supported",
                        "Use format: fixed or format: delimited.", fmt=fmt)
     delimited = fmt == "delimited"
-    common = ("format", "encoding", "newline", "eof_marker", "record_type", "eras",
-              "unknown_date_parts", "gaiji", "strict_chars")
-    if delimited:
-        ctx.only_keys(node, (*common, "delimiter", "quote", "header_line"), "source")
-    else:
-        ctx.only_keys(node, (*common, "record_length"), "source")
+    ctx.only_keys(node, SOURCE.pick(fmt), "source")
     encoding = str(node.get("encoding", "cp932"))
     try:
         encoding = supported_encoding(encoding)
     except (LookupError, ValueError):
-        raise ctx.fail(node, "encoding", "encoding '{enc}' cannot be used",
-                       "Use one of: cp932, shift_jis, shift_jis_2004, euc_jp, euc_jis_2004, "
-                       "utf-8.", enc=encoding) from None
+        error = ctx.fail(node, "encoding", "encoding '{enc}' cannot be used",
+                         "Use one of: cp932, shift_jis, shift_jis_2004, euc_jp, euc_jis_2004, "
+                         "utf-8.", enc=encoding)
+        error.rule = "unknown-encoding"
+        ctx.report(error)
+        encoding = "cp932"  # collecting: the rest of the mapping is still checked
     newline_name = str(node.get("newline", "crlf"))
     newlines = {"crlf": b"\r\n", "lf": b"\n", "none": b""}
     if newline_name not in newlines or (delimited and newline_name == "none"):
@@ -263,7 +326,7 @@ def _load_source(ctx: _Ctx, node: LocatedDict, base: Path) -> SourceSpec:
         newline=newlines[newline_name], eof_marker=eof,
         record_types=record_types, eras=_load_eras(ctx, node.get("eras"), node),
         unknown_date_parts=unknown,
-        gaiji=load_gaiji_table(gaiji_file, encoding) if gaiji_file else {}, gaiji_file=gaiji_file,
+        gaiji=_gaiji(ctx, node, gaiji_file, encoding), gaiji_file=gaiji_file,
         delimiter=delimiter, quote=quote, header_line=bool(node.get("header_line", False)),
         strict_chars=_strict_chars(ctx, node))
 
@@ -274,6 +337,14 @@ def _strict_chars(ctx: _Ctx, node: LocatedDict) -> str | None:
         raise ctx.fail(node, "strict_chars", "strict_chars must be one of {known}",
                        known=", ".join(STRICT_CHARS))
     return value
+
+
+def _gaiji(ctx: _Ctx, node: LocatedDict, path: Path | None, encoding: str) -> dict[str, str]:
+    if path is None:
+        return {}
+    with ctx.attempt(node, "gaiji"):
+        return load_gaiji_table(path, encoding, ctx.problems)
+    return {}
 
 
 def _single_byte(ctx: _Ctx, node: LocatedDict, key: str, default: str) -> bytes:
@@ -297,8 +368,7 @@ def _load_record_types(ctx: _Ctx, node: LocatedDict, delimited: bool) -> RecordT
     if "record_type" not in node:
         return None
     rt = ctx.mapping(node["record_type"], "record_type", node)
-    position = "column" if delimited else "offset"
-    ctx.only_keys(rt, (position, "length", "header", "data", "trailer"), "record_type")
+    ctx.only_keys(rt, DELIMITED_RECORD_TYPE if delimited else FIXED_RECORD_TYPE, "record_type")
     codes = {k: (str(rt[k]) if rt.get(k) is not None else None)
              for k in ("header", "data", "trailer")}
     for key, code in codes.items():

@@ -7,11 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migrate.errors import LayoutError, UsageError
+from migrate.errors import LayoutError, MigrateError, UsageError
 from migrate.layouts.yamlpos import NotUtf8Error, TooLargeError, read_text
 
 MAX_TABLE_BYTES = 16 * 1024 * 1024  # the bundled tables are < 10 kB
@@ -29,6 +29,7 @@ class CodeTable:
     path: Path
     mapping: dict[Any, str]
     key: tuple[str, ...] = ()
+    lines: dict[str, int] = field(default_factory=dict)  # source code → its line in the CSV
 
 def read_csv_table(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """Read a small UTF-8 CSV table (code tables, gaiji tables), insisting on its columns.
@@ -84,16 +85,29 @@ def read_csv_table(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]
                           hint="Save it as plain comma-separated UTF-8 text.") from None
 
 
-def load_code_table(path: Path) -> CodeTable:
+def _report(problems: list[MigrateError] | None, error: LayoutError) -> None:
+    """Raise (stop at the first problem), or note it and go on (`migrate check`)."""
+    if problems is None:
+        raise error
+    problems.append(error)
+
+
+def load_code_table(path: Path, problems: list[MigrateError] | None = None) -> CodeTable:
+    """With `problems`, every repeated source code is noted there (the first row kept)."""
     rows = read_csv_table(path, ("source", "standard"))
     mapping: dict[str, str] = {}
+    lines: dict[str, int] = {}
     for number, row in enumerate(rows, start=2):
         src = row["source"]
         if src in mapping:
-            raise LayoutError("source code '{code}' appears twice", {"code": src}, file=path,
-                              line=number, hint="Each vendor code must map to one standard code.")
+            _report(problems, LayoutError(
+                "source code '{code}' appears twice", {"code": src}, file=path, line=number,
+                col=1, hint="Each vendor code must map to one standard code.",
+                rule="code-duplicate"))
+            continue
         mapping[src] = row["standard"]
-    return CodeTable(path, mapping)
+        lines[src] = number
+    return CodeTable(path, mapping, lines=lines)
 
 
 def load_composite_code_table(path: Path, key: tuple[str, ...]) -> CodeTable:
@@ -111,9 +125,11 @@ def load_composite_code_table(path: Path, key: tuple[str, ...]) -> CodeTable:
     return CodeTable(path, mapping, key)
 
 
-def load_gaiji_table(path: Path, encoding: str = "cp932") -> dict[str, str]:
+def load_gaiji_table(path: Path, encoding: str = "cp932",
+                     problems: list[MigrateError] | None = None) -> dict[str, str]:
     """外字 table (CSV: code,char[,mj][,note]) keyed by the PUA character the cp932 codec yields;
-    `char` may carry an IVS (base character + U+E0100…), `mj` the MJ 文字 identifier."""
+    `char` may carry an IVS (base character + U+E0100…), `mj` the MJ 文字 identifier.
+    With `problems`, every bad row is noted there and left out."""
     table: dict[str, str] = {}
     for number, row in enumerate(read_csv_table(path, ("code", "char")), start=2):
         code = row["code"].strip().upper()
@@ -126,16 +142,22 @@ def load_gaiji_table(path: Path, encoding: str = "cp932") -> dict[str, str]:
                 raise ValueError
         except ValueError:
             if euc:
-                raise LayoutError("'{code}' is not an EUC-JP user-defined-area code (F5A1–FEFE)",
-                                  {"code": code}, file=path, line=number) from None
-            raise LayoutError("'{code}' is not a user-defined-area code (F040–F9FC)",
-                              {"code": code}, file=path, line=number) from None
+                _report(problems, LayoutError(
+                    "'{code}' is not an EUC-JP user-defined-area code (F5A1–FEFE)",
+                    {"code": code}, file=path, line=number, col=1, rule="gaiji-area"))
+                continue
+            _report(problems, LayoutError(
+                "'{code}' is not a user-defined-area code (F040–F9FC)", {"code": code},
+                file=path, line=number, col=1, rule="gaiji-area"))
+            continue
         pua = chr(0xE000 + (lead - 0xF5) * 94 + trail - 0xA1) if euc \
             else bytes([lead, trail]).decode("cp932")
         if not row["char"]:
-            raise LayoutError("gaiji {code} has no replacement character", {"code": code},
-                              file=path, line=number,
-                              hint="Fill in the character identified for it (MJ / 行政事務標準文字).")
+            _report(problems, LayoutError(
+                "gaiji {code} has no replacement character", {"code": code}, file=path,
+                line=number, col=1, rule="gaiji-table",
+                hint="Fill in the character identified for it (MJ / 行政事務標準文字)."))
+            continue
         if not _ONE_CHARACTER.fullmatch(row["char"]):
             raise LayoutError("the replacement of gaiji {code} is not one character", {"code": code},
                               file=path, line=number,

@@ -44,19 +44,25 @@ class TooLargeError(ValueError):
 
 
 class LocatedDict(dict):
-    """A mapping node that knows its own line and the line of each key (1-based)."""
+    """A mapping node that knows its own line and column and those of each key (1-based)."""
 
     line: int = 0
+    col: int = 0
     key_lines: dict[str, int]
+    key_cols: dict[str, int]
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
 
+    def col_of(self, key: str) -> int:
+        return getattr(self, "key_cols", {}).get(key, self.col)
+
 
 class LocatedList(list):
-    """A sequence node that knows its own line and the line of each item (1-based)."""
+    """A sequence node that knows its own line and column and the line of each item (1-based)."""
 
     line: int = 0
+    col: int = 0
     item_lines: list[int]
 
 
@@ -68,6 +74,9 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader with bounded nesting and alias expansion."""
 
     _depth = 0
+    # When a list: a repeated key is noted here (key, line, column) and its first value kept,
+    # so `migrate check` reports every one; otherwise it is a parse error.
+    duplicates: list[tuple[str, int, int]] | None = None
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
@@ -122,7 +131,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
     loader.flatten_mapping(node)
     result = LocatedDict()
     result.line = node.start_mark.line + 1
+    result.col = node.start_mark.column + 1
     result.key_lines = {}
+    result.key_cols = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int):
@@ -130,18 +141,24 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
                 None, None, "mapping keys must be text", key_node.start_mark
             )
         key = str(key)
+        if key in result and loader.duplicates is not None:
+            loader.duplicates.append((key, key_node.start_mark.line + 1,
+                                      key_node.start_mark.column + 1))
+            continue
         if key in result:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
+        result.key_cols[key] = key_node.start_mark.column + 1
     return result
 
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
     result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
+    result.col = node.start_mark.column + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
@@ -185,6 +202,12 @@ def guess_encoding(data: bytes) -> str | None:
     return None
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse a YAML file into LocatedDict / LocatedList nodes (plain scalars otherwise)."""
-    return yaml.load(read_text(path), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+def load_yaml(path: Path, duplicates: list[tuple[str, int, int]] | None = None) -> Any:
+    """Parse a YAML file into LocatedDict / LocatedList nodes (plain scalars otherwise).
+    With `duplicates`, repeated keys are noted there instead of refused."""
+    loader = _Loader(read_text(path))
+    loader.duplicates = duplicates
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
