@@ -16,7 +16,7 @@ import grimp
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "migrate"
-STAGES = ("layouts", "read", "decode", "transform", "validate", "sinks", "reconcile", "run",
+STAGES = ("layouts", "read", "decode", "transform", "validate", "sinks", "reconcile", "check", "run",
           "report", "synth", "i18n", "export", "author")
 
 

@@ -11,6 +11,8 @@ import click
 from rich.console import Console
 
 from migrate import __version__
+from migrate.check.formats import FORMATS
+from migrate.check.jsonschema import KINDS
 from migrate.cli import authoring
 from migrate.cli.errorhandling import handles_errors, stderr
 from migrate.errors import UsageError
@@ -506,6 +508,47 @@ def diff_command(a: str, b: str, key: str | None, layout: str | None, ignore: st
 
 for _command in authoring.COMMANDS:
     main.add_command(_command)
+
+
+@main.command("check", help=t("Check mappings, schemas, plans, code and gaiji tables and report "
+                               "every problem at once (for CI); with no PATHS, the bundled ones; a "
+                               "folder: everything in it. Exit 0 clean, 1 findings, 2 usage error."))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="human", show_default=True,
+              help=t("human, json, github (workflow annotations), sarif (2.1.0), junit (XML)."))
+@click.option("--strict", is_flag=True, help=t("Warnings fail the check too (exit 1)."))
+@click.option("--all-codes", is_flag=True,
+              help=t("Also warn about standard codes that no vendor code maps to."))
+@click.option("--json-schema", "schema_kind", type=click.Choice(tuple(KINDS)),
+              help=t("Print the JSON Schema of a YAML kind for editors, and exit."))
+@click.option("--sample", "sample_path", type=click.Path(path_type=Path, dir_okay=False),
+              help=t("Run the mapping (the one PATH) over the first records of this legacy file "
+                     "and count the rejects by reason; writes nothing."))
+@click.option("-n", "sample_n", type=click.IntRange(min=1), default=1000, show_default=True,
+              help=t("Records --sample reads."))
+@handles_errors
+def check_command(paths: tuple[Path, ...], fmt: str, strict: bool, all_codes: bool,
+                  schema_kind: str | None, sample_path: Path | None, sample_n: int) -> None:
+    from migrate.check.formats import render, sample_text
+    from migrate.check.jsonschema import json_schema_text
+    from migrate.check.lint import check_paths, default_paths
+
+    if schema_kind:
+        click.echo(json_schema_text(schema_kind), nl=False)
+        return
+    if sample_path is not None:
+        from migrate.check.sample import run_sample
+        from migrate.layouts import load_mapping
+
+        if len(paths) != 1:
+            raise UsageError("--sample needs exactly one mapping", hint="migrate check "
+                             "MAPPING.yaml --sample FILE [-n N]")
+        result = run_sample(load_mapping(paths[0]), sample_path, sample_n)
+        click.echo(sample_text(result), nl=False)
+        sys.exit(1 if result.rejected else 0)
+    report = check_paths([*paths] or default_paths(), all_codes)
+    click.echo(render(report, fmt, strict=strict), nl=False)
+    sys.exit(1 if report.failed(strict) else 0)
 
 
 def _translate_metavars() -> None:

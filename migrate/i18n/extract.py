@@ -1,7 +1,8 @@
 """Find the message ids in the source code (used by scripts/update_messages.py and the tests).
 
 A message id is a string literal passed as: the first argument of t()/_() or of an error class
-(migrate.errors), a `hint=` keyword, the message/hint arguments of a layout-context `fail()`, or a value
+(migrate.errors), a `hint=` keyword, the message/hint arguments of a layout-context `fail()` or of a
+check rule's `finding()`, or a value
 of the REASONS table. Keeping the rules in code lets a test prove every id is translated.
 """
 
@@ -32,7 +33,7 @@ def _from_call(call: ast.Call) -> list[str]:
     found: list[str | None] = []
     if name in ("t", "_") or name in ERROR_CLASSES:
         found.append(_literal(call.args[0]) if call.args else None)
-    if name == "fail":
+    if name in ("fail", "finding"):  # layout context, and `migrate check` rules
         found.extend(_literal(a) for a in call.args[2:4])
     found.extend(_literal(k.value) for k in call.keywords if k.arg == "hint")
     return [f for f in found if f]
