@@ -118,4 +118,4 @@ def _check_table(path: Path, problems: list[MigrateError]) -> None:
     if {"source", "standard"} <= set(header):
         load_code_table(path, problems)
     elif {"code", "char"} <= set(header):
-        load_gaiji_table(path, problems)
+        load_gaiji_table(path, problems=problems)
