@@ -169,14 +169,16 @@ def test_mapping_mistakes_are_layout_errors_with_a_line(mapping_copy, edit, mess
 
 
 def test_a_binary_field_is_2_4_or_8_bytes(mapping_copy):
-    filler = "  # 423..429: filler (spaces)"
+    filler = ("  filler:           {offset: 423, length: 7,  type: text}   # spaces: "
+              "declared so that every byte is in a field")
     good = mapping_copy(lambda t: t.replace(
         filler, "  kaisu:            {offset: 424, length: 4,  type: binary}"))
     assert load_mapping(str(good)).fields["kaisu"].type == "binary"
 
 
 def test_a_binary_field_of_3_bytes_is_refused_at_its_line(mapping_copy):
-    filler = "  # 423..429: filler (spaces)"
+    filler = ("  filler:           {offset: 423, length: 7,  type: text}   # spaces: "
+              "declared so that every byte is in a field")
     bad = mapping_copy(lambda t: t.replace(
         filler, "  kaisu:            {offset: 424, length: 3,  type: binary}"))
     with pytest.raises(LayoutError) as info:
