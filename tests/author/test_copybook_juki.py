@@ -55,6 +55,8 @@ def test_the_copybook_of_the_resident_layout_decodes_like_the_hand_written_mappi
     hand = yaml.safe_load((folder / "juki.yaml").read_text(encoding="utf-8"))
     # automatic: every field's offset, length and storage type but the dates
     for name, spec in hand["fields"].items():
+        if name == "filler":  # the copybook's FILLER: spaces, declared by hand, not generated
+            continue
         mine = generated["fields"][name]
         assert (mine["offset"], mine["length"]) == (spec["offset"], spec["length"]), name
         if name not in DATES:
