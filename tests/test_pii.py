@@ -92,7 +92,8 @@ _NOT_PERSONAL_BY_SOURCE = {
                                     "layouts", "held", "mapping", "missing", "name", "names",
                                     "ops", "part", "pii", "quote", "ref", "reference", "table",
                                     "constant", "match",
-                                    "target", "type", "what", "width"),
+                                    "target", "type", "what", "width", "expect", "of",
+                                    "figure", "order", "condition", "role"),
     "the command line and files": ("address", "engine", "file", "files", "folder", "input",
                                    "module", "out", "output", "outputs", "pair", "path",
                                    "plan", "report", "run", "sink", "title",
@@ -103,7 +104,8 @@ _NOT_PERSONAL_BY_SOURCE = {
                                  "guess", "hits", "length", "limit", "line", "max", "maximum",
                                  "minimum", "most", "n", "nl", "offset", "only_a", "only_b",
                                  "rate", "record", "records", "rejected", "rest", "rows",
-                                 "seconds", "size", "start", "stated", "stride"),
+                                 "seconds", "size", "start", "stated", "stride", "agree",
+                                 "block", "trailer"),
     "the program and the machine": ("error", "found", "items", "kind", "pid", "problem",
                                     "reason",
                                     "sha", "status", "tool", "version", "where"),
@@ -124,6 +126,9 @@ MASKED_UPSTREAM = {
     ("migrate/report/summary.py", "print_summary"):
         "expected/actual are the ledger's invariants: counts and control totals summed over "
         "all records, never one record's value",
+    ("migrate/report/summary.py", "_print_figures"):
+        "expected/actual are trailer figures: counts and sums over a block of records, never "
+        "one record's value",
 }
 
 

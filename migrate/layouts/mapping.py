@@ -12,9 +12,10 @@ from typing import Any
 from migrate.errors import LayoutError, MigrateError, UsageError
 from migrate.layouts.bundled import bundled_dir
 from migrate.layouts.columns import COLUMN, ColumnMapping, load_column_mapping
-from migrate.layouts.loading import MAPPING_ID, _Ctx, _read_yaml
+from migrate.layouts.loading import MAPPING_ID, _as_values, _Ctx, _read_yaml
 from migrate.layouts.schema import Schema, load_schema
 from migrate.layouts.shapes import (
+    CODES,
     POSITIVE,
     TEXT,
     TITLE,
@@ -29,6 +30,7 @@ from migrate.layouts.source import (
     NUMERIC_FIELD_TYPES,
     SOURCE,
     FieldSpec,
+    FigureSpec,
     SourceSpec,
     TrailerSpec,
     _load_field,
@@ -45,8 +47,18 @@ CHILD_RECORD = Obj("A record type belonging to the data record before it.", {
     "code": Value(kinds=("string", "integer")), "belongs_to": Value(enum=("previous",)),
     "key": Named("Child field → parent field that must be equal.", item=TEXT),
     "fields": Named(item=FIXED_FIELD)}, required=("code", "fields"))
-TRAILER = Obj("The trailer record's count and control totals.", {
-    "count": _ANY_FIELD, "control_totals": Named(item=_ANY_FIELD)})
+_FIGURE_KEYS = {
+    "count": Value("What it counts: data, or a child record type."),
+    "sum": Value("The numeric field it adds up (record.field for a child record's)."),
+    "where": Named("Only the records whose field holds this value (or one of these).",
+                   item=CODES)}
+FIGURE = AnyOf("A trailer field stating a figure of its block.", options=(
+    Obj(keys={**FIXED_FIELD.keys, **_FIGURE_KEYS}, required=("offset", "length", "type")),
+    Obj(keys={**DELIMITED_FIELD.keys, **_FIGURE_KEYS}, required=("length", "type"))))
+TRAILER = Obj("The trailer record's count, control totals, figures and other fields.", {
+    "count": _ANY_FIELD, "control_totals": Named(item=_ANY_FIELD),
+    "figures": Named("Trailer fields checked against their block.", item=FIGURE),
+    "fields": Named("Other trailer fields (expect: checks a constant).", item=_ANY_FIELD)})
 MAPPING = Obj("A legacy → standard mapping (migrate).", {
     "mapping": Value("The mapping id, e.g. vendor_a/juki."),
     "version": POSITIVE,
@@ -137,7 +149,7 @@ def _load_children(ctx: _Ctx, data: LocatedDict, source: SourceSpec
         raise ctx.fail(data, "records", "child record types need a fixed-width source with "
                        "source.record_type")
     rt = source.record_types
-    taken = {rt.data, rt.header, rt.trailer}
+    taken = {code for code, _ in rt.code_roles()}
     children = {}
     for name, raw in node.items():
         with ctx.attempt(node, str(name)):
@@ -286,19 +298,79 @@ def _load_trailer(ctx: _Ctx, data: LocatedDict, source: SourceSpec, fields: dict
     if not data.get("trailer"):
         return None
     tnode = ctx.mapping(data["trailer"], "trailer", data)
-    ctx.only_keys(tnode, ("count", "control_totals"), "trailer")
+    ctx.only_keys(tnode, TRAILER, "trailer")
     count = (_load_field(ctx, "count", tnode["count"], tnode, source, slots)
              if tnode.get("count") else None)
     totals = _load_fields(ctx, tnode.get("control_totals") or LocatedDict(),
                           "control_totals", tnode, source, slots)
     for name in totals:
-        record, _, child_field = name.partition(".")
-        spec = (children[record].fields.get(child_field) if child_field and record in children
-                else fields.get(name))
+        spec = _summed_field(name, fields, children)
         if spec is None:
             raise ctx.fail(tnode, "control_totals",
                            "control total '{name}' names no data field", name=name)
         if spec.type not in NUMERIC_FIELD_TYPES:
             raise ctx.fail(tnode, "control_totals",
                            "control total '{name}' must sum a numeric field", name=name)
-    return TrailerSpec(count, totals)
+    figures = _load_figures(ctx, tnode, source, fields, children, slots)
+    plain = _load_fields(ctx, tnode.get("fields") or LocatedDict(), "fields", tnode, source,
+                         slots)
+    trailer = TrailerSpec(count, totals, figures, plain)
+    names = [f.name for f in trailer.all_figures()] + list(plain)
+    for name in names:
+        if names.count(name) > 1:
+            raise ctx.fail(tnode, None, "trailer field name '{name}' is used twice", name=name)
+    return trailer
+
+
+def _summed_field(name: str, fields: dict[str, FieldSpec],
+                  children: dict[str, ChildRecord]) -> FieldSpec | None:
+    """A data field, or a child record's field written `record.field`."""
+    record, _, child_field = name.partition(".")
+    if child_field and record in children:
+        return children[record].fields.get(child_field)
+    return fields.get(name)
+
+
+def _load_figures(ctx: _Ctx, tnode: LocatedDict, source: SourceSpec,
+                  fields: dict[str, FieldSpec], children: dict[str, ChildRecord],
+                  slots: _Slots | None) -> tuple[FigureSpec, ...]:
+    """`trailer.figures`: each a trailer field with `count: data` (or a child record type) or
+    `sum: field`, and optionally `where: {field: value or [values]}`."""
+    node = ctx.mapping(tnode.get("figures") or LocatedDict(), "figures", tnode)
+    figures = []
+    for raw_name, raw in node.items():
+        name = str(raw_name)
+        spec = _load_field(ctx, name, raw, node, source, slots, tuple(_FIGURE_KEYS))
+        item = ctx.mapping(raw, name, node)
+        if ("count" in item) == ("sum" in item):
+            raise ctx.fail(item, None, "trailer figure {name} needs either 'count' or 'sum'",
+                           "count: data counts the data records, sum: <field> adds up a "
+                           "numeric field.", name=name)
+        if spec.type not in NUMERIC_FIELD_TYPES:
+            raise ctx.fail(item, "type", "trailer figure {name} must be a numeric field "
+                           "(digits, zoned, packed, decimal)", name=name)
+        if "count" in item:
+            kind, of = "count", str(item["count"])
+            if of != "data" and of not in children:
+                raise ctx.fail(item, "count", "count: '{of}' is neither data nor a child record "
+                               "type", "Known: data{known}.", of=of,
+                               known="".join(f", {c}" for c in children))
+            record_fields = fields if of == "data" else children[of].fields
+        else:
+            kind, of = "sum", str(item["sum"])
+            summed = _summed_field(of, fields, children)
+            if summed is None or summed.type not in NUMERIC_FIELD_TYPES:
+                raise ctx.fail(item, "sum", "sum: '{of}' names no numeric data field", of=of)
+            record, _, child_field = of.partition(".")
+            record_fields = children[record].fields if child_field and record in children \
+                else fields
+        where_node = item.get("where") or {}
+        if not isinstance(where_node, dict):
+            raise ctx.fail(item, "where", "'where' must map fields to values")
+        where = tuple((str(k), _as_values(v)) for k, v in where_node.items())
+        for key, _ in where:
+            if key not in record_fields:
+                raise ctx.fail(item, "where", "'where' of trailer figure {name} names unknown "
+                               "field '{field}'", name=name, field=key)
+        figures.append(FigureSpec(name, spec, kind, of, where))
+    return tuple(figures)

@@ -5,7 +5,7 @@ types, encodings, era tables).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ _FIELD_COMMON = {
     "scale": Value("Digits after the decimal point.", ("integer",), minimum=0, maximum=18),
     "strip": Value("Which spaces to strip.", enum=STRIPS),
     "lenient_calendar": FLAG,
+    "expect": Value("The value every record must hold here (a constant code).",
+                    ("string", "integer")),
 }
 FIXED_FIELD = Obj("A byte range of the record.", {
     "offset": Value("First byte, counted from 0.", ("integer",), minimum=0), **_FIELD_COMMON},
@@ -53,7 +55,9 @@ DELIMITED_FIELD = Obj("A cell of a delimited record.", {
     "column": Value("Position of the cell, counted from 0.", ("integer",), minimum=0),
     "name": Value("The cell's name in the header line."), **_FIELD_COMMON},
     required=("length", "type"))
-_RECORD_TYPE = {"length": POSITIVE, "header": CODE, "data": CODE, "trailer": CODE}
+#: The roles a record-type code can have, in the order they come in a file (any may repeat).
+ROLES = ("header", "data", "trailer", "end", "ignore")
+_RECORD_TYPE = {"length": POSITIVE, **{role: CODES for role in ROLES}}
 FIXED_RECORD_TYPE = Obj("Where the record-type code sits.", {"offset": WHOLE, **_RECORD_TYPE},
                         required=("offset", "length", "data"))
 DELIMITED_RECORD_TYPE = Obj("The cell that holds the record-type code.",
@@ -105,6 +109,7 @@ class FieldSpec:
     column: int | None = None
     column_name: str | None = None
     col: int = 0  # the column of `line` where the field is declared
+    expect: str | None = None  # the value every record must hold here (a constant code)
 
     @property
     def end(self) -> int:
@@ -113,7 +118,9 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class RecordTypes:
-    """Where the record-type code sits and which codes mean header / data / trailer."""
+    """Where the record-type code sits and what each code means: its role (header, data,
+    trailer, end or ignore) or a child record type. `data`, `header`, `trailer` are the first
+    code of their role (what a generator writes); `roles` lists every declared code."""
 
     offset: int
     length: int
@@ -122,6 +129,18 @@ class RecordTypes:
     trailer: str | None = None
     column: int | None = None  # delimited sources: the cell that holds the code
     children: tuple[tuple[str, str], ...] = ()  # (code, record name) of child record types
+    roles: tuple[tuple[str, str], ...] = ()  # (code, role) of every declared code
+
+    def code_roles(self) -> tuple[tuple[str, str], ...]:
+        """(code, role) of every code of a role (not the child record types)."""
+        if self.roles:
+            return self.roles
+        return tuple((code, role) for role, code in
+                     (("data", self.data), ("header", self.header), ("trailer", self.trailer))
+                     if code is not None)
+
+    def has_role(self, role: str) -> bool:
+        return any(r == role for _, r in self.code_roles())
 
 
 @dataclass(frozen=True)
@@ -154,11 +173,50 @@ class SourceSpec:
 
 
 @dataclass(frozen=True)
+class FigureSpec:
+    """One figure a trailer states about its block of records, checked against what was read:
+    `count` of data records (or of a child record type), or `sum` of a numeric field, each
+    optionally only over the records `where` fields have given values."""
+
+    name: str
+    spec: FieldSpec         # where the trailer holds the figure
+    kind: str               # count | sum
+    of: str                 # count: "data" or a child record name; sum: field or record.field
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    legacy: str | None = None  # invariant name of `count` / `control_totals` (kept as it was)
+
+    @property
+    def record(self) -> str | None:
+        """The child record type the figure is about (None: the data records)."""
+        if self.kind == "count":
+            return None if self.of == "data" else self.of
+        return self.of.partition(".")[0] if "." in self.of else None
+
+
+@dataclass(frozen=True)
 class TrailerSpec:
-    """Trailer fields: the record count and control totals of data fields."""
+    """Trailer fields: the record count, control totals of data fields, the trailer figures
+    (`count`/`sum` with `where`) and plain fields (checked against `expect`)."""
 
     count: FieldSpec | None
     control_totals: dict[str, FieldSpec]
+    figures: tuple[FigureSpec, ...] = ()
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+
+    def all_figures(self) -> tuple[FigureSpec, ...]:
+        """`count` and `control_totals` as figures (their invariant names kept), then
+        `figures:`."""
+        legacy = []
+        if self.count is not None:
+            legacy.append(FigureSpec("count", self.count, "count", "data",
+                                     legacy="trailer_count"))
+        legacy += [FigureSpec(name, spec, "sum", name, legacy=f"control_total_source:{name}")
+                   for name, spec in self.control_totals.items()]
+        return (*legacy, *self.figures)
+
+    def all_fields(self) -> dict[str, FieldSpec]:
+        """Every field of the trailer record, by figure or field name."""
+        return {**{f.name: f.spec for f in self.all_figures()}, **self.fields}
 
 class _Slots:
     """Hands out slots of the synthetic fixed-width row a delimited source is read into."""
@@ -172,13 +230,14 @@ class _Slots:
 
 
 def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: SourceSpec,
-                slots: _Slots | None = None) -> FieldSpec:
-    """One field; in a delimited source (`slots` given) a cell by `column` or header `name`."""
+                slots: _Slots | None = None, extra: tuple[str, ...] = ()) -> FieldSpec:
+    """One field; in a delimited source (`slots` given) a cell by `column` or header `name`.
+    `extra`: further keys the caller reads (a trailer figure's count/sum/where)."""
     node = ctx.mapping(node, name, parent)
     what = f"field {name}"
     column = column_name = None
     if slots is not None:
-        ctx.only_keys(node, DELIMITED_FIELD, what)
+        ctx.only_keys(node, (*DELIMITED_FIELD.names, *extra), what)
         if ("column" in node) == ("name" in node):
             raise ctx.fail(node, None, "field {name} needs either 'column' (0-based position) or "
                            "'name' (the header line's name)", name=name)
@@ -193,7 +252,7 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
         length = ctx.integer(node, "length", what, minimum=1)
         offset = slots.take(length)
     else:
-        ctx.only_keys(node, FIXED_FIELD, what)
+        ctx.only_keys(node, (*FIXED_FIELD.names, *extra), what)
         offset = ctx.integer(node, "offset", what)
         length = ctx.integer(node, "length", what, minimum=1)
     if length > MAX_FIELD_BYTES:
@@ -237,9 +296,12 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
     scale = node.get("scale", 0)
     if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= 18:
         raise ctx.fail(node, "scale", "scale must be a whole number from 0 to 18")
+    expect = node.get("expect")
+    if expect is not None and (not isinstance(expect, str | int) or isinstance(expect, bool)):
+        raise ctx.fail(node, "expect", "expect must be the value as text, e.g. expect: \"91\"")
     return FieldSpec(name, offset, length, ftype, scale, strip,
                      bool(node.get("lenient_calendar", False)), node.line, column, column_name,
-                     node.col)
+                     node.col, None if expect is None else str(expect))
 
 
 def _load_fields(ctx: _Ctx, node: Any, key: str, parent: LocatedDict,
@@ -365,26 +427,30 @@ def ascii_code(ctx: _Ctx, node: LocatedDict, key: str, code: str) -> str:
 
 
 def _load_record_types(ctx: _Ctx, node: LocatedDict, delimited: bool) -> RecordTypes | None:
+    """`record_type`: where the code sits, and the code (or list of codes) of each role."""
     if "record_type" not in node:
         return None
     rt = ctx.mapping(node["record_type"], "record_type", node)
     ctx.only_keys(rt, DELIMITED_RECORD_TYPE if delimited else FIXED_RECORD_TYPE, "record_type")
-    codes = {k: (str(rt[k]) if rt.get(k) is not None else None)
-             for k in ("header", "data", "trailer")}
-    for key, code in codes.items():
-        if code is not None:
-            ascii_code(ctx, rt, key, code)
     ctx.require(rt, "data", "record_type")
+    roles: list[tuple[str, str]] = []
+    for role in ROLES:
+        for code in ctx.names(rt, role):
+            ascii_code(ctx, rt, role, code)
+            if any(code == taken for taken, _ in roles):
+                raise ctx.fail(rt, role, "record type code '{code}' is used twice", code=code)
+            roles.append((code, role))
+    first = {role: next((c for c, r in roles if r == role), None) for role in ROLES}
     if delimited:
         column = ctx.integer(rt, "column", "record_type")
-        width = max((len(c) for c in codes.values() if c), default=1)
-        return RecordTypes(0, width, str(ctx.require(rt, "data", "record_type")),
-                           codes["header"], codes["trailer"], column=column)
+        width = max((len(c) for c, _ in roles), default=1)
+        return RecordTypes(0, width, str(first["data"]), first["header"], first["trailer"],
+                           column=column, roles=tuple(roles))
     rt_offset = ctx.integer(rt, "offset", "record_type")
     rt_length = ctx.integer(rt, "length", "record_type", minimum=1)
-    for key, code in codes.items():
-        if code is not None and len(code.encode("ascii", "replace")) != rt_length:
-            raise ctx.fail(rt, key, "record type code '{code}' is not {n} byte(s) long",
+    for code, role in roles:
+        if len(code.encode("ascii", "replace")) != rt_length:
+            raise ctx.fail(rt, role, "record type code '{code}' is not {n} byte(s) long",
                            code=code, n=rt_length)
-    return RecordTypes(rt_offset, rt_length, str(ctx.require(rt, "data", "record_type")),
-                       codes["header"], codes["trailer"])
+    return RecordTypes(rt_offset, rt_length, str(first["data"]), first["header"],
+                       first["trailer"], roles=tuple(roles))

@@ -18,7 +18,7 @@ from typing import Any
 
 from migrate.errors import InputFormatError
 from migrate.layouts import FieldSpec, Mapping
-from migrate.read.fixed import DATA, HEADER, TRAILER, FixedWidthReader, unreadable
+from migrate.read.fixed import FixedWidthReader, kind_of_code, unreadable
 
 
 def open_reader(path: Path, mapping: Mapping, chunk_bytes: int) -> Any:
@@ -42,8 +42,7 @@ def open_reader(path: Path, mapping: Mapping, chunk_bytes: int) -> Any:
         slots.append(Slot(spec.column or 0, spec.offset, spec.length))
     record_type = None
     if rt is not None:
-        codes = {rt.data: DATA, rt.header: HEADER, rt.trailer: TRAILER}
-        record_type = (0, {c.encode("ascii"): k for c, k in codes.items() if c})
+        record_type = (0, {c.encode("ascii"): k for c, k in kind_of_code(source).items()})
     reader = DelimitedReader(path, delimiter=source.delimiter, quote=source.quote,
                              newline=source.newline, header_line=source.header_line,
                              eof_marker=source.eof_marker, slots=slots,
@@ -75,9 +74,7 @@ def slot_offsets(mapping: Mapping) -> list[int]:
 
 def _delimited_fields(mapping: Mapping) -> list[FieldSpec]:
     trailer = mapping.trailer
-    return [*mapping.fields.values(),
-            *(trailer.control_totals.values() if trailer else ()),
-            *([trailer.count] if trailer and trailer.count else [])]
+    return [*mapping.fields.values(), *(trailer.all_fields().values() if trailer else ())]
 
 
 def _column_index(spec: FieldSpec, names: list[str] | None, path: Path) -> int:

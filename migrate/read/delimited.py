@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from migrate.errors import InputFormatError, UsageError
-from migrate.read.fixed import CHILD, DATA, HEADER, TRAILER, UNKNOWN, RecordChunk
+from migrate.read.fixed import CHILD, DATA, HEADER, UNKNOWN, RecordChunk
 
 DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
 SCAN_BLOCK_BYTES = 16 * 1024 * 1024
@@ -359,7 +359,7 @@ class DelimitedReader:
                 continue
             records, _, _, too_long, _ = self._fill(buf, size, cells, whole, start, [code],
                                                     code.length)
-            kinds = self._kinds_of(records, too_long[:, 0], first)
+            kinds = self._kinds_of(records, too_long[:, 0])
             line_starts = cells.line_starts()
             found = np.flatnonzero(kinds < CHILD)
             if len(found):
@@ -403,7 +403,7 @@ class DelimitedReader:
             ti = self.record_type[0]
             slot = self.slots[ti]
             kinds = self._kinds_of(records[:, slot.offset:slot.offset + slot.length],
-                                   too_long[:, ti], first_record)
+                                   too_long[:, ti])
         if self.header_line and first_record == 1 and n:
             kinds[0] = HEADER
         return RecordChunk(first_record, records, kinds, 0, record_offsets=record_offsets,
@@ -415,14 +415,6 @@ class DelimitedReader:
             return None
         chunk = self.read_chunk(1, 1, self.data_start, self._first_line_end - self.data_start)
         return chunk.records[0].tobytes()
-
-    def trailer_record(self) -> bytes | None:
-        """The synthetic row of the last line if its code is a trailer's, else None."""
-        if self.record_type is None or TRAILER not in self.record_type[1].values():
-            return None
-        chunk = self.read_chunk(self.n_records, 1, self._last_line_start,
-                                self.data_end - self._last_line_start)
-        return chunk.records[0].tobytes() if chunk.kinds[0] == TRAILER else None
 
     # ------------------------------------------------------------------ vectorized framing
 
@@ -544,10 +536,9 @@ class DelimitedReader:
         dst[rows] = SPACE
         dst[rows[row_of[fits]], col[fits]] = a[flat[fits]]
 
-    def _kinds_of(self, field: np.ndarray, too_long: np.ndarray, first_record: int
-                  ) -> np.ndarray:
-        """Kinds from the record-type cell with its space padding stripped (both sides); a
-        header code counts only on line 1 and a trailer code only on the last line."""
+    def _kinds_of(self, field: np.ndarray, too_long: np.ndarray) -> np.ndarray:
+        """Kinds from the record-type cell with its space padding stripped (both sides); where a
+        header or trailer may stand is the run's framing check (migrate.reconcile.framing)."""
         assert self.record_type is not None
         n, length = field.shape
         kinds = np.full(n, UNKNOWN, dtype=np.int8)
@@ -565,9 +556,6 @@ class DelimitedReader:
                 match &= ~nonspace[:, shift + m:].any(axis=1)
                 kinds[match] = kind
         kinds[too_long] = UNKNOWN
-        numbers = np.arange(first_record, first_record + n)
-        kinds[(kinds == HEADER) & (numbers != 1)] = UNKNOWN
-        kinds[(kinds == TRAILER) & (numbers != self.n_records)] = UNKNOWN
         return kinds
 
     def _header_names(self) -> list[str]:

@@ -19,9 +19,21 @@ import numpy as np
 from migrate.errors import InputFormatError, UsageError
 from migrate.layouts import SourceSpec
 
-DATA, HEADER, TRAILER, UNKNOWN = 0, 1, 2, 3
-CHILD = 4  # child record types (multi-record layouts) are CHILD, CHILD + 1, … in mapping order
-KIND_NAMES = {DATA: "data", HEADER: "header", TRAILER: "trailer", UNKNOWN: "unknown"}
+DATA, HEADER, TRAILER, UNKNOWN, END, IGNORE = 0, 1, 2, 3, 4, 5
+CHILD = 6  # child record types (multi-record layouts) are CHILD, CHILD + 1, … in mapping order
+KIND_NAMES = {DATA: "data", HEADER: "header", TRAILER: "trailer", UNKNOWN: "unknown",
+              END: "end", IGNORE: "ignore"}
+ROLE_KINDS = {"data": DATA, "header": HEADER, "trailer": TRAILER, "end": END, "ignore": IGNORE}
+
+
+def kind_of_code(source: SourceSpec) -> dict[str, int]:
+    """Record-type code → kind: every role's codes and the child record types."""
+    rt = source.record_types
+    if rt is None:
+        return {}
+    kinds = {code: ROLE_KINDS[role] for code, role in rt.code_roles()}
+    kinds.update({code: CHILD + i for i, (code, _) in enumerate(rt.children)})
+    return kinds
 
 
 def kind_names(source: SourceSpec) -> dict[int, str]:
@@ -139,12 +151,13 @@ class FixedWidthReader:
                 {"size": self.data_size, "stride": self.stride,
                  "rest": self.data_size % self.stride},
                 file=self.path, hint=hint, hint_params=hint_params)
-        if self.source.record_types and self.source.record_types.header:
+        rt = self.source.record_types
+        if rt and rt.header:
             first = self._record(1)
-            if self._kind_of(first) != HEADER:
+            if self._kind_of(first) not in (HEADER, IGNORE):
                 raise InputFormatError(
                     "the first record is not a header record (type '{code}')",
-                    {"code": self.source.record_types.header}, file=self.path, record=1,
+                    {"code": rt.header}, file=self.path, record=1,
                     offset=0, hint="The file may be cut at the start or be another export.")
 
     def _record(self, number: int) -> bytes:
@@ -157,22 +170,15 @@ class FixedWidthReader:
         if rt is None:
             return DATA
         code = record[rt.offset:rt.offset + rt.length].decode("ascii", "replace")
-        kinds = {code: CHILD + i for i, (code, _) in enumerate(rt.children)}
-        kinds.update({rt.header: HEADER, rt.trailer: TRAILER, rt.data: DATA})
-        return kinds.get(code, UNKNOWN)
+        return kind_of_code(self.source).get(code, UNKNOWN)
 
     def header_record(self) -> bytes | None:
-        """The header record's bytes, when the layout has one."""
+        """The first record's bytes when it is a header record (its fields fill columns)."""
         rt = self.source.record_types
-        return self._record(1) if rt and rt.header else None
-
-    def trailer_record(self) -> bytes | None:
-        """The last record's bytes if it is a trailer, else None (a missing trailer)."""
-        rt = self.source.record_types
-        if not rt or not rt.trailer:
+        if not rt or not rt.header:
             return None
-        last = self._record(self.n_records)
-        return last if self._kind_of(last) == TRAILER else None
+        first = self._record(1)
+        return first if self._kind_of(first) == HEADER else None
 
     # ------------------------------------------------------------------ streaming
 
@@ -231,17 +237,11 @@ class FixedWidthReader:
         if rt is None:
             return kinds
         codes = records[:, rt.offset:rt.offset + rt.length]
-        children = [(code, CHILD + i) for i, (code, _) in enumerate(rt.children)]
-        for code, kind in ((rt.data, DATA), (rt.header, HEADER), (rt.trailer, TRAILER),
-                           *children):
-            if code is None:
-                continue
+        # Kinds by code only: whether a header or trailer stands where it may is the run's
+        # framing check (migrate.reconcile.framing), which sees the records in order.
+        for code, kind in kind_of_code(self.source).items():
             pattern = np.frombuffer(code.encode("ascii"), dtype=np.uint8)
             kinds[(codes == pattern).all(axis=1)] = kind
-        numbers = np.arange(first_record, first_record + len(records))
-        # A header is only a header as the first record, a trailer only as the last one.
-        kinds[(kinds == HEADER) & (numbers != 1)] = UNKNOWN
-        kinds[(kinds == TRAILER) & (numbers != self.n_records)] = UNKNOWN
         return kinds
 
 

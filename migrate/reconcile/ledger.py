@@ -67,20 +67,6 @@ class Ledger:
                    self.accepted + self.rejected,
                    "data records read = records accepted + records rejected")
 
-    def check_trailer(self, trailer_count: int | None, trailer_totals: dict[str, int | None],
-                      has_trailer_layout: bool) -> None:
-        if not has_trailer_layout:
-            return
-        if trailer_count is None and not trailer_totals:
-            self.check("trailer_present", True, False, "the file has no trailer record")
-            return
-        if trailer_count is not None:
-            self.check("trailer_count", trailer_count, self.data_read,
-                       "record count in the trailer = data records read")
-        for name, total in trailer_totals.items():
-            self.check(f"control_total_source:{name}", total, self.source_totals.get(name, 0),
-                       f"trailer control total of {name} = sum over the records read")
-
     def check_output_totals(self, output_totals: dict[str, int]) -> None:
         for name, written in output_totals.items():
             self.check(f"control_total_output:{name}", self.source_totals.get(name, 0),

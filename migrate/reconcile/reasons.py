@@ -65,6 +65,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "pattern": ("the value does not have the required form", "Correct the value."),
     "duplicate_key": ("the same key as an earlier record",
                       "Decide which record is right and correct or remove the other one."),
+    "unexpected_value": ("a field differs from the value the mapping expects (expect:)",
+                         "Check that the record belongs in this file; if the value is right, "
+                         "correct expect: in the mapping."),
     "unknown_record_type": ("a record of a type the mapping does not declare",
                             "Declare the record type in the mapping or remove the record."),
     "invalid_str": ("the value cannot be read as text", "Correct the value."),

@@ -213,6 +213,18 @@ def _labels(lang: str) -> dict[str, str]:
         "in_output": t("in the written output", lang),
         "output_plus_rejected": t("output + rejected", lang),
         "record_count": t("record count", lang),
+        "figures": t("Trailer figures", lang),
+        "figures_note": t("Each figure a trailer states, against the records of its block "
+                          "(the data records since the previous trailer).", lang),
+        "figure": t("figure", lang),
+        "trailer_record": t("trailer record", lang),
+        "block_records": t("records", lang),
+        "difference": t("difference", lang),
+        "expected_values": t("Expected values", lang),
+        "record_type": t("record type", lang),
+        "field": t("field", lang),
+        "expect": t("expected value", lang),
+        "differing": t("records that differ", lang),
         "checks": t("Checks", lang),
         "check": t("check", lang),
         "expected": t("expected", lang),
@@ -247,6 +259,12 @@ def _describe(name: str, detail: str, lang: str) -> str:
         return t("trailer control total of {name} = sum over the records read", lang, name=arg)
     if kind == "control_total_output":
         return t("sum of {name} in the output + in rejected records = sum read", lang, name=arg)
+    if kind == "end_present":
+        return t("the file ends with an end record", lang)
+    if kind == "trailer_figure":
+        name, _, block = arg.partition("@")
+        return t("trailer figure {name} = what the records of its block add up to", lang,
+                 name=name) + (t(" (block {block})", lang, block=block) if block else "")
     if kind == "sink_rows":
         return t("rows re-counted in {sink} = records accepted", lang,
                  sink=_sink_label(arg, lang))
@@ -349,6 +367,36 @@ def _control_totals(document: dict[str, Any], rec: dict[str, Any], lang: str) ->
     return rows
 
 
+def _figures(document: dict[str, Any], lang: str) -> list[dict]:
+    """Every trailer figure of run.json, as the report's table shows it."""
+    rows = []
+    for f in document.get("trailer_figures") or []:
+        if f["figure"] == "count":
+            what = (t("count of data records", lang) if f["of"] == "data"
+                    else t("count of {record} records", lang, record=f["of"]))
+        else:
+            what = t("sum of {field}", lang, field=f["of"])
+        where = f.get("where") or {}
+        if where:
+            what += t(" where {condition}", lang, condition=t(", ", lang).join(
+                f"{k} = {'/'.join(v)}" for k, v in where.items()))
+        rows.append({**f, "what": what, "note": figure_note(f, lang)})
+    return rows
+
+
+def figure_note(figure: dict[str, Any], lang: str | None = None) -> str:
+    """Why a trailer figure is not checked, or not fully ("" when it is)."""
+    if figure.get("trailer_error"):
+        return t("not checked: the trailer's value cannot be read ({reason})", lang,
+                 reason=figure["trailer_error"])
+    if figure.get("expected") is None:
+        return t("not checked: the trailer field is empty", lang)
+    if figure.get("unreadable"):
+        return t("{n} of the records have a value that cannot be read (see rejects.csv)",
+                 lang, n=figure["unreadable"])
+    return ""
+
+
 def _add(a: int | None, b: int | None) -> int | None:
     return None if a is None else a + (b or 0)
 
@@ -370,7 +418,8 @@ def _funnel(document: dict[str, Any], rec: dict[str, Any], lang: str) -> dict[st
     rejected = rec.get("rejected", 0)
     share = f"{100 * rejected / read:.2f} %" if read else "—"
     kinds = {"header": t("header records", lang), "data": t("data records", lang),
-             "trailer": t("trailer records", lang),
+             "trailer": t("trailer records", lang), "end": t("end records", lang),
+             "ignore": t("ignored records", lang),
              "unknown": t("records of an unknown type", lang)}
     by_type = [{"type": kinds.get(k, k), "count": v}
                for k, v in (rec.get("records_by_type") or {}).items()]
@@ -443,6 +492,8 @@ def _context(document: dict[str, Any], examples: dict[str, list[dict]],
         "chart": _chart(reasons),
         "warnings": warnings,
         "totals": _control_totals(document, rec, lang),
+        "figures": _figures(document, lang),
+        "expected_values": document.get("expected_values") or [],
         "invariants": invariants,
         "outputs": _outputs(document, run_json, lang),
     }
@@ -463,7 +514,7 @@ def _rows_notes(document: dict[str, Any], lang: str) -> list[str]:
         if f.get("status") == "error" or f.get("rows") == f.get("accepted"):
             continue
         kinds = [k for k in (f.get("records_by_type") or {})
-                 if k not in ("data", "header", "trailer", "unknown")]
+                 if k not in ("data", "header", "trailer", "unknown", "end", "ignore")]
         notes.append(t("{layout}: {accepted} records accepted make {rows} rows: its {names} "
                        "records are columns of the row of the person they belong to.", lang,
                        layout=f["layout"], accepted=_num(f.get("accepted")),

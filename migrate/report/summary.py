@@ -12,6 +12,7 @@ from rich.table import Table
 from migrate.i18n import t
 from migrate.reconcile.ledger import Ledger
 from migrate.reconcile.reasons import reason_message
+from migrate.report.html import figure_note
 
 
 class RunResult(Protocol):
@@ -62,6 +63,9 @@ def check_label(name: str) -> str:
                                   "records read", column=subject),
         "control_total_output": t("sum of {column} written + rejected = sum read",
                                   column=subject),
+        "end_present": t("the file ends with an end record"),
+        "trailer_figure": t("trailer figure {figure} = what its records add up to",
+                            figure=subject),
         "sink_rows": t("rows in {output} = records accepted", output=output_label(subject)),
         "db_table": t("table {table} is in the database", table=subject),
         "db_rows": t("rows in the database table {table} = records accepted", table=subject),
@@ -138,6 +142,7 @@ def print_summary(result: RunResult, console: Console, verbose: bool = False) ->
                                               expected=format_value(inv.expected),
                                               actual=format_value(inv.actual))),
                       highlight=False)
+    _print_figures(getattr(result, "document", None) or {}, console, verbose)
     if result.max_rejects_exceeded:
         console.print("[red]" + escape(t("More records were rejected than --max-rejects "
                                          "allows.")) + "[/red]")
@@ -152,6 +157,29 @@ def print_summary(result: RunResult, console: Console, verbose: bool = False) ->
     elif not verbose:
         console.print(t("Every check is in report.html and run.json; -v lists them here."),
                       highlight=False)
+
+
+def _print_figures(document: dict[str, Any], console: Console, verbose: bool) -> None:
+    """The trailer figures: how many agree, and each one that does not (every one with -v),
+    with the trailer record and the records it speaks for."""
+    figures = document.get("trailer_figures") or []
+    if not figures:
+        return
+    agree = sum(1 for f in figures if f["ok"])
+    console.print(t("Trailer figures: {agree} of {total} agree", agree=agree,
+                    total=len(figures)), highlight=False)
+    for f in figures:
+        if f["ok"] and not verbose:
+            continue
+        mark = "[green]OK[/green]" if f["ok"] else "[red]" + t("FAILED") + "[/red]"
+        line = t("{figure} (trailer record {trailer}, records {records}): expected "
+                 "{expected}, found {actual}", figure=f["name"],
+                 trailer=format_value(f["trailer_record"]), records=f["records"] or "—",
+                 expected=format_value(f["expected"]), actual=format_value(f["actual"]))
+        note = figure_note(f)
+        if note:
+            line += t(" — {reason}", reason=note)
+        console.print(f"  {mark} " + escape(line), highlight=False)
 
 
 def print_plan_summary(result: Any, console: Console) -> None:

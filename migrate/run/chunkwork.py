@@ -31,6 +31,7 @@ from migrate.read import open_reader
 from migrate.read.fixed import CHILD, DATA, RecordChunk, kind_names
 from migrate.run.allocator import keep_freed_buffers
 from migrate.run.parts import ChunkParts, settle_columns, write_parts
+from migrate.transform.framing import ChunkFraming, chunk_framing
 from migrate.transform.mapper import RECORD_COL, ChunkMapper, field_offsets
 
 
@@ -66,6 +67,9 @@ class ChunkOutcome:
     gaiji: dict[str, int] | None = None  # 外字 code → times replaced through the table
     parts: ChunkParts | None = None  # the chunk's written parts; candidates then hold only
                                      # the settle columns (migrate.run.parts)
+    records: int = 0              # records in the chunk, of every kind
+    framing: ChunkFraming | None = None  # its header, trailer, end and ignored records
+    figure_values: dict[str, pl.DataFrame] | None = None  # trailer figure → (record, value)
 
     def __getstate__(self) -> dict[str, Any]:
         """Frames travel between processes as Arrow tables (pyarrow pickles their buffers as
@@ -176,7 +180,9 @@ class ChunkWorker:
             data_read=data_read, rejected_records=rejected,
             control_values=mapped.control_values, groups=mapped.groups,
             rejected_keys=rejected_keys, defaults=mapped.defaults, gaiji=mapped.gaiji,
-            parts=parts)
+            parts=parts, records=len(chunk.kinds),
+            framing=chunk_framing(self.context.mapping, chunk),
+            figure_values=mapped.figure_values)
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
         """Delimited sources: validation located a problem by the synthetic row; point its

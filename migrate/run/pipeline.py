@@ -31,6 +31,7 @@ from migrate.layouts import Mapping
 from migrate.problems import concat_problems, problems_frame
 from migrate.read import open_reader
 from migrate.read.fixed import file_sha256
+from migrate.reconcile.framing import FramingCheck
 from migrate.reconcile.ledger import Ledger
 from migrate.reconcile.reasons import reason_message
 from migrate.reconcile.verify_load import verify_staged
@@ -142,6 +143,8 @@ class Pipeline:
         self.ledger = Ledger()
         self.defaults: Counter = Counter()  # column → records that got the mapping's default
         self.gaiji: Counter = Counter()  # 外字 code → times replaced through the table
+        self.framing = FramingCheck(self.mapping, options.input)
+        self.unexpected_by_field: Counter = Counter()  # data fields: `expect` mismatches
         field_to_column = {cm.source: cm.column for cm in self.mapping.columns
                            if cm.kind == "field"}
         # trailer control totals that are also output columns: re-summed from the CSV output
@@ -273,6 +276,7 @@ class Pipeline:
                 rejected = errors["record"].unique(maintain_order=True)
             accepted_records = outcome.groups.filter(pl.col("parent").is_in(
                 candidates[RECORD_COL].implode())).height
+        self._frame(outcome, errors)
         first_reason = errors.group_by("record", maintain_order=True).agg(pl.first("reason"))
         source_totals, rejected_totals = {}, {}
         for name, values in outcome.control_values.items():
@@ -314,6 +318,17 @@ class Pipeline:
         reused = self.journal.resume(identity(), options.input) if options.resume else 0
         self.journal.begin(identity)
         return reused
+
+    def _frame(self, outcome: ChunkOutcome, errors: pl.DataFrame) -> None:
+        """The chunk's framing records and trailer figure rows, in record order."""
+        values = dict(outcome.figure_values or {})
+        values.update({name: frame for name, frame in outcome.control_values.items()
+                       if name not in values})
+        self.framing.feed(outcome.first_record, outcome.records, outcome.framing, values)
+        unexpected = errors.filter(pl.col("reason") == "unexpected_value")
+        if unexpected.height:
+            self.unexpected_by_field.update(
+                dict(unexpected["field"].value_counts().iter_rows()))
 
     def _remember_rejected(self, outcome: ChunkOutcome, accepted: pl.DataFrame) -> None:
         """Keys of this chunk's rejected rows, so a later file's reference to one of them says
@@ -417,10 +432,9 @@ class Pipeline:
             phase(label, total)
 
     def _data_records(self) -> int:
-        """Data records in the input (child records included): all but header and trailer."""
-        framing = (self.reader.header_record() is not None) + (
-            self.reader.trailer_record() is not None)
-        return max(self.reader.n_records - framing, 0)
+        """About the data records in the input, for the progress bar: all but the header
+        (trailer and end records are found as the run reaches them)."""
+        return max(self.reader.n_records - (self.reader.header_record() is not None), 0)
 
     def _group_pass(self) -> list:
         """First pass for the group checks of the target layout and the lookup columns of the
@@ -440,30 +454,17 @@ class Pipeline:
             self._close_pool()
             raise
 
-    def _trailer(self) -> tuple[int | None, dict[str, int | None]]:
-        trailer = self.mapping.trailer
-        record = self.reader.trailer_record()
-        if trailer is None or record is None:
-            return None, {}
-        from migrate.transform.mapper import decode_field
-
-        row = np.frombuffer(record, dtype=np.uint8).reshape(1, -1)
-
-        def value(spec):
-            result = decode_field(spec, row[:, spec.offset:spec.end], self.mapping.source)
-            v = result.values[0]
-            return None if v is None else int(v)
-
-        count = value(trailer.count) if trailer.count else None
-        return count, {n: value(s) for n, s in trailer.control_totals.items()}
-
     def _reconcile(self, sinks: list, started: datetime, seconds: float) -> RunResult:
         ledger = self.ledger
         out = self.options.out_dir
         final_path = self.options.final_path
         ledger.check_counts()
-        count, totals = self._trailer()
-        ledger.check_trailer(count, totals, self.mapping.trailer is not None)
+        figures = self.framing.finish(ledger)
+        stated = self.framing.first_trailer()
+        trailer_spec = self.mapping.trailer
+        count = _whole(stated.get("count")) if trailer_spec and trailer_spec.count else None
+        totals = {name: _whole(stated.get(name))
+                  for name in (trailer_spec.control_totals if trailer_spec else ())}
         csv_sink = sinks[0]
         ledger.check_output_totals({name: csv_sink.column_sum(column)
                                     for name, column in self.output_total_columns.items()
@@ -523,6 +524,9 @@ class Pipeline:
             "trailer": {"count": count, "control_totals": totals},
             "supplied": supplied_columns(self.mapping, self.defaults),
             "gaiji_replaced": gaiji_replaced(self.mapping, self.gaiji),
+            "trailer_figures": figures,
+            "expected_values": self._expected_values(),
+            "framing": self.framing.as_dict(),
             "database": {"url": safe_url(db_label)} if self.db_url != "none" else None,
             "max_rejects": max_rejects,
             "max_rejects_exceeded": exceeded,
@@ -548,6 +552,21 @@ class Pipeline:
         return result
 
 
+    def _expected_values(self) -> list[dict[str, Any]]:
+        """Every `expect` of the mapping and how it fared (a header or trailer that differs
+        has already stopped the run)."""
+        trailer = self.mapping.trailer.all_fields() if self.mapping.trailer else {}
+        out = []
+        for role, specs in (("header", self.mapping.header_fields), ("trailer", trailer),
+                            ("data", self.mapping.fields)):
+            for name, spec in specs.items():
+                if spec.expect is None:
+                    continue
+                failed = self.unexpected_by_field.get(name, 0) if role == "data" else 0
+                out.append({"record_type": role, "field": name, "expect": spec.expect,
+                            "failed": failed, "ok": failed == 0})
+        return out
+
     def _final_url(self, url: str) -> str:
         """The database URL as it will be once published (a SQLite file in the staging
         folder is named by its place in OUT)."""
@@ -555,6 +574,10 @@ class Pipeline:
             path = Path(url.removeprefix("sqlite:///"))
             return f"sqlite:///{self.options.final_path(path)}"
         return url
+
+
+def _whole(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def run(options: RunOptions) -> RunResult:

@@ -36,6 +36,12 @@ from migrate.problems import concat_problems, problems_frame
 from migrate.read import slot_offsets
 from migrate.read.fixed import CHILD, DATA, UNKNOWN, RecordChunk
 from migrate.transform.derived import composite_codes, count_gaiji, split_column
+from migrate.transform.figures import (
+    expect_problems,
+    figure_fields,
+    figure_values,
+    needs_values,
+)
 from migrate.transform.lookups import LookupTables
 from migrate.transform.repertoire import outside
 
@@ -152,6 +158,7 @@ class MappedChunk:
     groups: pl.DataFrame | None = None  # multi-record: (record, parent) of every data/child record
     defaults: dict[str, int] = field(default_factory=dict)  # column → records given its default
     gaiji: dict[str, int] = field(default_factory=dict)  # 外字 code → times replaced
+    figure_values: dict[str, pl.DataFrame] | None = None  # trailer figure → (record, value)
 
 
 class ChunkMapper:
@@ -167,9 +174,14 @@ class ChunkMapper:
         self.gaiji_chars = frozenset(mapping.source.gaiji.values())
         self.schema = mapping.target
         totals = mapping.trailer.control_totals if mapping.trailer else {}
+        # the trailer figures that need the values of data (not child) records
+        self.figures = [f for f in (mapping.trailer.figures if mapping.trailer else ())
+                        if needs_values(f)]
         self.used_fields = sorted(
             {name for cm in mapping.columns for name in cm.reads}
-            | {n for n in totals if n in mapping.fields},
+            | {n for n in totals if n in mapping.fields}
+            | {n for n, spec in mapping.fields.items() if spec.expect is not None}
+            | {n for f in self.figures if f.record is None for n in figure_fields(f)},
             key=lambda n: mapping.fields[n].offset)
         self.slot_of: dict[int, int] = {}  # delimited: synthetic offset → slot index
         if mapping.source.delimited:
@@ -221,9 +233,18 @@ class ChunkMapper:
         warnings: list[pl.DataFrame] = []
         specs = [self.mapping.fields[name] for name in self.used_fields]
         for spec, cells in zip(specs, split_fields(records, specs), strict=True):
-            decoded[spec.name] = self._decode(spec, cells, chunk, data_idx, rec_no,
-                                              self.mapping.pii_of_field(spec.name),
+            pii = self.mapping.pii_of_field(spec.name)
+            decoded[spec.name] = self._decode(spec, cells, chunk, data_idx, rec_no, pii,
                                               self._column_of(spec.name), problems, warnings)
+            if spec.expect is not None:
+                bad = expect_problems(spec, decoded[spec.name].values,
+                                      decoded[spec.name].errors)
+                if len(bad):
+                    problems.append(problems_frame(
+                        rec_no[bad], self.offsets(chunk, data_idx[bad], spec), field=spec.name,
+                        column=self._column_of(spec.name), reasons="unexpected_value",
+                        values=describe_cells(cells, bad, spec, source, pii),
+                        detail=f"expected {spec.expect}"))
             if on_field is not None:
                 on_field()
         children, groups = {}, None
@@ -248,8 +269,12 @@ class ChunkMapper:
                                               .cast(pl.Int64, strict=False)})
             else:
                 control[name] = children[f"control:{name}"]
+        figures = {f.name: children[f"figure:{f.name}"] if f.record else
+                   figure_values(f, {n: r.values for n, r in decoded.items()}, rec_no)
+                   for f in self.figures}
         return MappedChunk(rows, concat_problems(problems), concat_problems(warnings),
-                           len(unknown), control, groups, defaults, dict(self.gaiji))
+                           len(unknown), control, groups, defaults, dict(self.gaiji),
+                           figure_values=figures)
 
     def _decode(self, spec: FieldSpec, cells: np.ndarray, chunk: RecordChunk,
                 idx: np.ndarray, rec_no: np.ndarray, pii: str | None, column: str | None,
@@ -351,6 +376,9 @@ class ChunkMapper:
                 problems.append(problems_frame(
                     rec_no[unmatched], chunk.byte_offsets()[idx[unmatched]], field=None,
                     column=None, reasons="child_not_mapped", values=shown, detail=child.name))
+            for figure in self.figures:
+                if figure.record == child.name:
+                    results[f"figure:{figure.name}"] = figure_values(figure, values, rec_no)
             for name in totals:
                 record, _, child_field = name.partition(".")
                 if record == child.name:
