@@ -105,7 +105,7 @@ _NOT_PERSONAL_BY_SOURCE = {
                                  "minimum", "most", "n", "nl", "offset", "only_a", "only_b",
                                  "rate", "record", "records", "rejected", "rest", "rows",
                                  "seconds", "size", "start", "stated", "stride", "agree",
-                                 "block", "trailer"),
+                                 "block", "trailer", "lengths", "share"),
     "the program and the machine": ("error", "found", "items", "kind", "pid", "problem",
                                     "reason",
                                     "sha", "status", "tool", "version", "where"),

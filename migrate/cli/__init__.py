@@ -149,6 +149,12 @@ def main() -> None:
                    "writes files only."))
 @click.option("--max-rejects", type=click.IntRange(min=0), default=None,
               help=t("Fail (exit 1) when more records than this are rejected."))
+@click.option("--max-reject-rate", type=click.FloatRange(min=0, max=1), default=None,
+              metavar="SHARE",
+              help=t("Fail (exit 1) when more than this share of the data records (0–1) is "
+                   "rejected; one reason at one field above it is reported as a probable "
+                   "mapping error. Without it that share is 0.5, and a run that accepts no "
+                   "record always fails."))
 @click.option("--chunk-mb", type=click.IntRange(min=1), default=32, show_default=True,
               help=t("Megabytes of input processed per chunk (bounds memory)."))
 @click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -168,8 +174,9 @@ def main() -> None:
               help=t("List every check and every reject reason in the summary."))
 @handles_errors
 def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str | None,
-                max_rejects: int | None, chunk_mb: int, workers: int | None, engine: str,
-                scheduler: str | None, resume: bool, verbose: bool) -> None:
+                max_rejects: int | None, max_reject_rate: float | None, chunk_mb: int,
+                workers: int | None, engine: str, scheduler: str | None, resume: bool,
+                verbose: bool) -> None:
     """The help text is in the decorator (translated)."""
     from migrate.layouts import load_mapping
     from migrate.layouts.plan import is_plan, load_plan
@@ -190,20 +197,21 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
                              hint="Give --mapping for a legacy file, or a migration plan "
                                   "(a YAML file with inputs:) as INPUT.")
         result = _run_plan(load_plan(input_path), out_dir, db_url, max_rejects, chunk_mb,
-                           workers, engine, scheduler)
+                           workers, engine, scheduler, max_reject_rate)
         sys.exit(result.exit_code)
     mapping = load_mapping(mapping_ref)
     console = Console()
     with progress_bar(console) as progress:
         result = run(RunOptions(mapping, input_path, out_dir, db_url, max_rejects,
                                 chunk_mb * 1024 * 1024, progress, workers, engine, scheduler,
-                                resume=resume))
+                                resume=resume, max_reject_rate=max_reject_rate))
     print_summary(result, console, verbose)
     sys.exit(result.exit_code)
 
 
 def _run_plan(plan: Any, out_dir: Path, db_url: str | None, max_rejects: int | None,
-              chunk_mb: int, workers: int | None, engine: str, scheduler: str | None) -> Any:
+              chunk_mb: int, workers: int | None, engine: str, scheduler: str | None,
+              max_reject_rate: float | None) -> Any:
     from migrate.report.summary import print_plan_summary
     from migrate.run.plan import run_plan
     from migrate.run.progress import PlanProgress
@@ -221,7 +229,8 @@ def _run_plan(plan: Any, out_dir: Path, db_url: str | None, max_rejects: int | N
 
         result = run_plan(plan, out_dir, db_url=db_url, max_rejects=max_rejects,
                           chunk_bytes=chunk_mb * 1024 * 1024, workers=workers, engine=engine,
-                          scheduler=scheduler, progress=progress, on_done=done)
+                          scheduler=scheduler, progress=progress, on_done=done,
+                          max_reject_rate=max_reject_rate)
     print_plan_summary(result, console)
     return result
 
@@ -344,7 +353,7 @@ def demo_command(out_dir: Path, rows: int, defects: int) -> None:
     console.print(t("2. Running: migrate run {plan} --out {out}", plan=plan_path,
                     out=out_dir / "out"))
     result = _run_plan(load_plan(plan_path), out_dir / "out", None, None, 32, None, "local",
-                       None)
+                       None, None)
     console.print(t("3. Look at {report} (every area and the cross-file checks), then each "
                     "area's folder: the standard-layout CSV/Parquet, rejects.csv (each rejected "
                     "record with the reason and the fix) and its own report.html.",

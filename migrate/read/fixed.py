@@ -135,22 +135,7 @@ class FixedWidthReader:
                                    file=self.path, hint="Export the data again from the old "
                                                         "system; the file has no records.")
         if self.data_size % self.stride:
-            hint_params = {"stride": self.stride, "length": self.source.record_length,
-                           "nl": len(self.source.newline)}
-            guess = self._first_newline()
-            hint = ("Each record must be {length} bytes plus {nl} newline byte(s) = {stride} bytes. "
-                    "Check record_length and newline in the mapping.")
-            if guess is not None and self.source.newline and guess != self.source.record_length:
-                hint = ("Each record must be {length} bytes plus {nl} newline byte(s) = "
-                        "{stride} bytes, but the first line of the file is {guess} bytes long: is "
-                        "this the right mapping for this file?")
-                hint_params["guess"] = guess
-            raise InputFormatError(
-                "the file size {size} bytes is not a whole number of {stride}-byte records "
-                "({rest} bytes left over)",
-                {"size": self.data_size, "stride": self.stride,
-                 "rest": self.data_size % self.stride},
-                file=self.path, hint=hint, hint_params=hint_params)
+            self._size_error()
         rt = self.source.record_types
         if rt and rt.header:
             first = self._record(1)
@@ -159,6 +144,80 @@ class FixedWidthReader:
                     "the first record is not a header record (type '{code}')",
                     {"code": rt.header}, file=self.path, record=1,
                     offset=0, hint="The file may be cut at the start or be another export.")
+
+    def _size_error(self) -> None:
+        """The file is not a whole number of records: say what the leftover bytes are — an
+        EOF byte the mapping does not declare, a record whose line break is missing, a wrong
+        record_length (with the lengths that would divide the file), or a last record cut
+        short."""
+        length, nl, stride = self.source.record_length, len(self.source.newline), self.stride
+        rest = self.data_size % stride
+        params = {"size": self.data_size, "stride": stride, "rest": rest}
+        hint_params: dict[str, object] = {"stride": stride, "length": length, "nl": nl,
+                                          "rest": rest}
+        with _reading(self.path), open(self.path, "rb") as handle:
+            tail = os.pread(handle.fileno(), rest, self.data_size - rest)
+        if rest == 1 and tail == b"\x1a" and self.source.eof_marker is None:
+            raise InputFormatError(
+                "the file size {size} bytes is not a whole number of {stride}-byte records "
+                "({rest} bytes left over)", params, file=self.path,
+                offset=self.data_size - 1,
+                hint="The byte left over is 0x1A, the MS-DOS end-of-file mark after the last "
+                     "record: add eof_marker: 0x1a to the mapping's source.")
+        guess = self._first_newline()
+        if nl and guess == length:
+            bad = self._first_bad_newline()
+            if bad is not None:
+                raise InputFormatError(
+                    "record {record} does not end with the expected line break",
+                    {"record": bad}, file=self.path, record=bad,
+                    offset=(bad - 1) * stride + length,
+                    hint="Every record before it is {length} bytes and a line break; this one "
+                         "is not (a line break missing, or a record shortened or lengthened by "
+                         "an editor or a transfer). Export the file again.",
+                    hint_params=hint_params)
+        divisors = ", ".join(str(n) for n in self._dividing_lengths()) or "—"
+        hint_params["lengths"] = divisors
+        if guess is not None and nl and guess != length:
+            hint_params["guess"] = guess
+            hint = ("Each record must be {length} bytes plus {nl} newline byte(s) = {stride} "
+                    "bytes, but the first line of the file is {guess} bytes long: is this the "
+                    "right mapping for this file? Record lengths that would divide the file "
+                    "exactly: {lengths}.")
+        elif nl:
+            hint = ("The last record has {rest} of {stride} bytes: the file may be cut short. "
+                    "Export it again.")
+        else:
+            hint = ("The last record has {rest} of {stride} bytes: the file may be cut short, "
+                    "or record_length is wrong. Record lengths that would divide the file "
+                    "exactly: {lengths}.")
+        raise InputFormatError(
+            "the file size {size} bytes is not a whole number of {stride}-byte records "
+            "({rest} bytes left over)", params, file=self.path, hint=hint,
+            hint_params=hint_params)
+
+    def _first_bad_newline(self, block_records: int = 1 << 14) -> int | None:
+        """The number of the first record not followed by the declared line break (read in
+        blocks: only on the way to an error)."""
+        length, stride = self.source.record_length, self.stride
+        newline = np.frombuffer(self.source.newline, dtype=np.uint8)
+        whole = self.data_size // stride
+        with _reading(self.path), open(self.path, "rb") as handle:
+            for first in range(0, whole, block_records):
+                n = min(block_records, whole - first)
+                block = np.frombuffer(os.pread(handle.fileno(), n * stride, first * stride),
+                                      dtype=np.uint8).reshape(n, stride)
+                bad = np.flatnonzero((block[:, length:] != newline).any(axis=1))
+                if len(bad):
+                    return first + int(bad[0]) + 1
+        return None
+
+    def _dividing_lengths(self, most: int = 5) -> list[int]:
+        """Record lengths (newline excluded) that divide the file exactly, nearest first."""
+        nl, length = len(self.source.newline), self.source.record_length
+        top = min(max(2 * length, 64), 1 << 16)
+        found = [n for n in range(1, top + 1) if self.data_size % (n + nl) == 0]
+        return sorted(found, key=lambda n: (abs(n - length), n))[:most]
 
     def _record(self, number: int) -> bytes:
         with _reading(self.path), open(self.path, "rb") as handle:

@@ -122,6 +122,41 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+# Where the usual fix of each reason is: in the mapping (one line fixes every record it
+# rejects) or in the source data (record by record). A reason not listed depends on the case.
+MAPPING_SIDE = frozenset({
+    "undecodable_bytes", "split_character", "gaiji_unmapped", "invalid_zoned",
+    "invalid_packed", "unknown_era", "unknown_code", "code_not_allowed", "zokugara_chain",
+    "unknown_record_type", "field_too_long", "child_not_mapped", "unexpected_value"})
+DATA_SIDE = frozenset({
+    "invalid_character", "invalid_digits", "invalid_date", "date_outside_era",
+    "non_calendar_date", "lunisolar_date", "partial_date_not_allowed", "required_missing",
+    "too_long", "wrong_length", "not_digits", "out_of_range", "my_number_check_digit",
+    "lg_code_check_digit", "jumin_code_check_digit", "houjin_no_check_digit", "katakana",
+    "pattern", "duplicate_key", "invalid_str", "invalid_int", "invalid_decimal", "invalid_flag",
+    "missing_columns", "orphan_child", "child_key_mismatch", "child_ambiguous",
+    "orphan_reference", "reference_rejected", "jutogai_but_resident", "group_rejected"})
+
+
+def fix_side(reason: str) -> str | None:
+    """'mapping' or 'data': where the usual fix of a reason is (None: it depends)."""
+    if reason in MAPPING_SIDE:
+        return "mapping"
+    if reason in DATA_SIDE:
+        return "data"
+    return None
+
+
+def fix_side_label(reason: str, lang: str | None = None) -> str:
+    """The side of the fix in words ("" when it depends on the case)."""
+    side = fix_side(reason)
+    if side == "mapping":
+        return t("usually fixed in the mapping", lang)
+    if side == "data":
+        return t("usually fixed in the source data", lang)
+    return ""
+
+
 def reason_message(reason: str, lang: str | None = None) -> str:
     """Localized 'what is wrong — how to fix it' for a reason code (rules fall back to the id)."""
     what, fix = REASONS.get(reason, (reason, ""))

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from migrate.i18n import language, t
 from migrate.read.fixed import file_sha256
-from migrate.reconcile.reasons import REASONS
+from migrate.reconcile.reasons import REASONS, fix_side_label
 from migrate.sinks.atomic import write_text_atomic
 
 EXAMPLES_PER_REASON = 3
@@ -304,6 +304,7 @@ def _reasons(rec: dict[str, Any], examples: dict[str, list[dict]], lang: str) ->
                  for e in examples.get(code, [])[:EXAMPLES_PER_REASON]]
         rows.append({"code": code, "records": by_record.get(code, 0),
                      "problems": by_problem.get(code, 0), "what": what, "fix": fix,
+                     "side": fix_side_label(code, lang),
                      "examples": shown})
     return rows
 
@@ -454,12 +455,26 @@ def _failures(document: dict[str, Any], invariants: list[dict], lang: str) -> li
     failures = [f"{inv['description']} ({t('expected', lang)} {_num(inv['expected'])}, "
                 f"{t('actual', lang)} {_num(inv['actual'])})"
                 for inv in invariants if not inv["ok"] and inv["name"] != "max_rejects"]
+    verdict = document.get("verdict")
+    if verdict:
+        failures.insert(0, _verdict_text(verdict, lang))
     if document.get("max_rejects_exceeded"):
         failures.append(t("{rejected} records were rejected, more than --max-rejects "
                           "allows ({limit}).", lang,
                           rejected=_num(document["reconciliation"].get("rejected")),
                           limit=_num(document.get("max_rejects"))))
     return failures
+
+
+def _verdict_text(verdict: dict[str, Any], lang: str) -> str:
+    """A probable mapping error (or nothing accepted), with its mapping-side fix."""
+    if verdict.get("field") is None:
+        return t("No data record was accepted.", lang)
+    return t("Probable mapping error: {reason} at field {field} rejects {share} of the data "
+             "records ({records} of {read}).", lang, reason=verdict["reason"],
+             field=verdict["field"], share=f"{verdict['share']:.0%}",
+             records=_num(verdict["records"]), read=_num(verdict["read"])) + " " + \
+        t(verdict.get("fix_id") or "", lang, **(verdict.get("fix_params") or {}))
 
 
 def _context(document: dict[str, Any], examples: dict[str, list[dict]],

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from migrate.i18n import t
 from migrate.reconcile.ledger import Ledger
-from migrate.reconcile.reasons import reason_message
+from migrate.reconcile.reasons import fix_side_label, reason_message
 from migrate.report.html import figure_note
 
 
@@ -106,6 +106,10 @@ def print_summary(result: RunResult, console: Console, verbose: bool = False) ->
     else:
         console.print("[bold red]✘ " + escape(t("NOT reconciled: see the failed checks "
                                                "below.")) + "[/bold red]")
+    diagnosis = getattr(result, "diagnosis", None)
+    if diagnosis is not None:
+        console.print("[bold red]" + escape(diagnosis.message()) + "[/bold red]",
+                      highlight=False)
     console.print(t("Records: {read} read → {accepted} accepted + {rejected} rejected",
                     read=f"{ledger.data_read:,}", accepted=f"{ledger.accepted:,}",
                     rejected=f"{ledger.rejected:,}"), highlight=False)
@@ -123,13 +127,16 @@ def print_summary(result: RunResult, console: Console, verbose: bool = False) ->
                         title_justify="left")
         reasons.add_column(t("reason"))
         reasons.add_column(t("records"), justify="right")
+        reasons.add_column(t("fix"))
         common = ledger.rejected_by_reason.most_common()
         shown = common if verbose else common[:TOP_REASONS]
         for reason, count in shown:
-            reasons.add_row(escape(_reason(reason)), f"{count:,}")
+            reasons.add_row(escape(_reason(reason)), f"{count:,}",
+                            escape(fix_side_label(reason)))
         if len(shown) < len(common):
             rest = sum(count for _, count in common[len(shown):])
-            reasons.add_row(t("{n} other reasons", n=len(common) - len(shown)), f"{rest:,}")
+            reasons.add_row(t("{n} other reasons", n=len(common) - len(shown)), f"{rest:,}",
+                            "")
         console.print(reasons)
     if ledger.warnings_by_reason:
         console.print(t("Warnings (values kept): {items}", items=t(", ").join(
@@ -195,6 +202,10 @@ def print_plan_summary(result: Any, console: Console) -> None:
     else:
         console.print("[bold red]✘ " + escape(t("NOT reconciled: see the failed checks "
                                                "below.")) + "[/bold red]")
+    diagnosis = getattr(result, "diagnosis", None)
+    if diagnosis is not None:
+        console.print("[bold red]" + escape(diagnosis.message()) + "[/bold red]",
+                      highlight=False)
     table = Table(title=t("Migration"), header_style="bold", title_justify="left")
     for column in (t("layout"), t("read"), t("accepted"), t("rejected"), t("rows"),
                    t("status")):

@@ -44,6 +44,9 @@ class RunOptions:
     run_id: str = "run"
     private_db: bool = False
     resume: bool = False  # --resume: reuse the chunks an interrupted run journaled
+    # the share of the data records that may be rejected (and above which one reason at one
+    # field is a probable mapping error); None: no limit, and that share is a half
+    max_reject_rate: float | None = None
 
     def final_path(self, path: Path) -> Path:
         """Where a path the run writes will be once published."""
@@ -63,9 +66,12 @@ class RunResult:
     sql_sink: Any = None  # the database sink, staged and verified, until the publish point
     document: dict[str, Any] = field(default_factory=dict)  # what run.json holds
     written_to: Path | None = None  # where the files are until published (the staging folder)
+    diagnosis: Any = None  # a probable mapping error (migrate.reconcile.diagnosis.Diagnosis)
 
     @property
     def exit_code(self) -> int:
+        if self.diagnosis is not None:
+            return 1
         return 0 if self.ledger.ok and not self.max_rejects_exceeded else 1
 
 

@@ -30,7 +30,8 @@ from migrate.i18n import language, t
 from migrate.layouts import Mapping
 from migrate.problems import concat_problems, problems_frame
 from migrate.read import open_reader
-from migrate.read.fixed import file_sha256
+from migrate.read.fixed import END, IGNORE, TRAILER, file_sha256
+from migrate.reconcile.diagnosis import SAMPLES, diagnose
 from migrate.reconcile.framing import FramingCheck
 from migrate.reconcile.ledger import Ledger
 from migrate.reconcile.reasons import reason_message
@@ -145,6 +146,8 @@ class Pipeline:
         self.gaiji: Counter = Counter()  # 外字 code → times replaced through the table
         self.framing = FramingCheck(self.mapping, options.input)
         self.unexpected_by_field: Counter = Counter()  # data fields: `expect` mismatches
+        self.rejects_at: Counter = Counter()  # (field, reason) → records it rejected
+        self.reject_offsets: dict[tuple[str, str], list[int]] = {}  # a few of their offsets
         field_to_column = {cm.source: cm.column for cm in self.mapping.columns
                            if cm.kind == "field"}
         # trailer control totals that are also output columns: re-summed from the CSV output
@@ -329,6 +332,13 @@ class Pipeline:
         if unexpected.height:
             self.unexpected_by_field.update(
                 dict(unexpected["field"].value_counts().iter_rows()))
+        at = errors.filter(pl.col("field").is_not_null()).group_by(
+            "field", "reason", maintain_order=True).agg(
+            pl.col("record").n_unique().alias("n"), pl.col("offset").head(SAMPLES))
+        for field, reason, n, offsets in at.iter_rows():
+            self.rejects_at[(field, reason)] += n
+            kept = self.reject_offsets.setdefault((field, reason), [])
+            kept.extend(offsets[:SAMPLES - len(kept)])
 
     def _remember_rejected(self, outcome: ChunkOutcome, accepted: pl.DataFrame) -> None:
         """Keys of this chunk's rejected rows, so a later file's reference to one of them says
@@ -432,9 +442,21 @@ class Pipeline:
             phase(label, total)
 
     def _data_records(self) -> int:
-        """About the data records in the input, for the progress bar: all but the header
-        (trailer and end records are found as the run reaches them)."""
-        return max(self.reader.n_records - (self.reader.header_record() is not None), 0)
+        """Data records in the input (child records included), for the progress bar: all but
+        the header and the trailer, end and ignored records at the end of the file."""
+        n = self.reader.n_records
+        if n == 0:
+            return 0
+        if self.mapping.source.delimited:
+            tail = self.reader.read_chunk(*self.reader.plan()[-1]).kinds
+        else:
+            tail = self.reader.read_chunk(max(1, n - 63), min(n, 64)).kinds
+        framing = 0
+        for kind in tail[::-1]:
+            if kind not in (TRAILER, END, IGNORE):
+                break
+            framing += 1
+        return max(n - (self.reader.header_record() is not None) - framing, 0)
 
     def _group_pass(self) -> list:
         """First pass for the group checks of the target layout and the lookup columns of the
@@ -487,7 +509,12 @@ class Pipeline:
             if hasattr(sink, "close"):
                 sink.close()
         max_rejects = self.options.max_rejects
-        exceeded = max_rejects is not None and ledger.rejected > max_rejects
+        rate = self.options.max_reject_rate
+        exceeded = (max_rejects is not None and ledger.rejected > max_rejects) or (
+            rate is not None and ledger.data_read > 0
+            and ledger.rejected / ledger.data_read > rate)
+        diagnosis = diagnose(self.mapping, ledger.data_read, ledger.accepted, self.rejects_at,
+                             self._reject_samples(), rate)
         outputs = {}
         for sink in sinks:
             for path in sink.outputs():
@@ -498,7 +525,7 @@ class Pipeline:
         outputs["warnings_xlsx"] = out / "warnings.xlsx"
         result = RunResult(ledger, final_path(out / "run.json"),
                            {key: final_path(path) for key, path in outputs.items()},
-                           exceeded, sql_sink)
+                           exceeded, sql_sink, diagnosis=diagnosis)
         if sql_sink is not None and self.options.private_db and result.exit_code == 0 \
                 and self.options.db_verify:
             # the staging folder's own database: nobody sees it before the folder is published,
@@ -529,7 +556,9 @@ class Pipeline:
             "framing": self.framing.as_dict(),
             "database": {"url": safe_url(db_label)} if self.db_url != "none" else None,
             "max_rejects": max_rejects,
+            "max_reject_rate": rate,
             "max_rejects_exceeded": exceeded,
+            "verdict": diagnosis.as_dict() if diagnosis else None,
             "reconciliation": ledger.as_dict(),
             "outputs": {
                 key: {"path": str(result.outputs[key]), "sha256": file_sha256(path),
@@ -551,6 +580,20 @@ class Pipeline:
         result.outputs["report"] = final_path(out / "report.html")
         return result
 
+
+    def _reject_samples(self) -> dict[tuple[str, str], list[bytes]]:
+        """The field's bytes in a few records of each (field, reason), read back from the
+        input, so that a probable mapping error can name its fix."""
+        samples = {}
+        with open(self.options.input, "rb") as handle:
+            for (field, reason), offsets in self.reject_offsets.items():
+                try:
+                    length = self.mapping.field_spec(field).length
+                except KeyError:
+                    continue
+                samples[(field, reason)] = [os.pread(handle.fileno(), length, offset)
+                                            for offset in offsets]
+        return samples
 
     def _expected_values(self) -> list[dict[str, Any]]:
         """Every `expect` of the mapping and how it fared (a header or trailer that differs

@@ -53,7 +53,8 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
              max_rejects: int | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
              workers: int | None = None, engine: str = "local", scheduler: str | None = None,
              progress: Callable[[PlanInput], Callable[[int, int], None] | None] | None = None,
-             on_done: Callable[[PlanInput, RunResult], None] | None = None) -> PlanResult:
+             on_done: Callable[[PlanInput, RunResult], None] | None = None,
+             max_reject_rate: float | None = None) -> PlanResult:
     """Convert every file of the plan into OUT/<layout>/ and one database; write OUT/run.json.
 
     The plan has one publish point: every file's outputs and every table are published
@@ -88,7 +89,7 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
                                  workers, engine, scheduler, cross, db_append=bool(earlier),
                                  db_verify=last, db_proofs=tuple(earlier),
                                  published=point.published, run_id=point.run_id,
-                                 private_db=point.private_db)
+                                 private_db=point.private_db, max_reject_rate=max_reject_rate)
             try:
                 result = Pipeline(options).run()
             except MigrateError as error:

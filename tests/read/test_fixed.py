@@ -248,3 +248,23 @@ def test_read_error_in_the_middle_of_a_run_is_a_usage_error(tmp_path, juki_mappi
     monkeypatch.setattr(fixed, "open", fail, raising=False)
     with pytest.raises(UsageError):
         fixed.file_sha256(path)
+
+
+def test_size_error_says_what_the_leftover_bytes_are(tmp_path, juki_mapping):
+    """A last record cut short, a missing line break (named by its record number) and a
+    wrong record_length (with the lengths that would divide the file)."""
+    whole = record(b"1") + record(b"2") + record(b"9")
+    with pytest.raises(InputFormatError) as info:
+        FixedWidthReader(write(tmp_path, whole + record(b"2")[:99]), juki_mapping.source)
+    assert "the last record has 99 of 432 bytes: the file may be cut short" in \
+        str(info.value).lower()
+    broken = record(b"1") + record(b"2")[:-2] + record(b"2") + record(b"9")
+    with pytest.raises(InputFormatError) as info:
+        FixedWidthReader(write(tmp_path, broken), juki_mapping.source)
+    assert info.value.record == 2 and "line break" in str(info.value)
+    lines = b"".join(b"2" + b" " * 399 + b"\r\n" for _ in range(6))  # 400-byte records
+    with pytest.raises(InputFormatError) as info:
+        FixedWidthReader(write(tmp_path, b"1" + b" " * 399 + b"\r\n" + lines),
+                         juki_mapping.source)
+    assert "first line of the file is 400 bytes" in str(info.value)
+    assert "400" in info.value.hint_params["lengths"].split(", ")

@@ -253,3 +253,24 @@ def test_missing_end_record_or_trailer_fails(tmp_path, furikae, convert):
     failed = [i["name"] for i in run_json(result)["reconciliation"]["invariants"]
               if not i["ok"]]
     assert failed == ["trailer_present"]
+
+
+def readme_mapping() -> str:
+    """The 口座振替 mapping of the README's mapping reference, as printed there."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Record roles, trailer figures and expected values", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_example_runs_as_printed(tmp_path, inline_mapping, convert):
+    text = readme_mapping().replace("target: schemas/furikae/v1.yaml", "target: schema.yaml")
+    mapping = inline_mapping(SCHEMA, text)
+    note = b"5".ljust(120)
+    records = [header(), *rows(GROUP_A), note, trailer(amounts(GROUP_A)),
+               *rows(GROUP_B), trailer(amounts(GROUP_B)), end()]
+    result, out, _ = convert(mapping, write(tmp_path / "in.dat", records), tmp_path / "out")
+    assert result.exit_code == 0
+    doc = run_json(result)
+    assert len(doc["trailer_figures"]) == 12 and all(f["ok"] for f in doc["trailer_figures"])
+    assert doc["framing"]["ignored"]["records"] == [5]
+    assert out.height == 5
