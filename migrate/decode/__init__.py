@@ -7,7 +7,7 @@ Each decoder takes a uint8 (n, width) array (one field sliced out of n records) 
 FieldResult (values, errors, warnings), vectorized over the whole column.
 """
 
-from migrate.decode.dates import decode_wareki, decode_ymd
+from migrate.decode.dates import decode_md, decode_wareki, decode_ym, decode_ymd
 from migrate.decode.kana import KANA_TABLE, to_fullwidth_kana
 from migrate.decode.numbers import (
     decode_binary,
@@ -30,9 +30,11 @@ __all__ = [
     "decode_binary",
     "decode_decimal",
     "decode_digits",
+    "decode_md",
     "decode_packed",
     "decode_text",
     "decode_wareki",
+    "decode_ym",
     "decode_ymd",
     "decode_zoned",
     "to_fullwidth_kana",

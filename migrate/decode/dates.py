@@ -1,4 +1,4 @@
-"""Decode 和暦 (GYYMMDD) and Gregorian (YYYYMMDD) date columns with numpy.
+"""Decode 和暦 (GYYMMDD, GGYYMMDD) and Gregorian (YYYYMMDD, YYYYMM, MMDD) date columns with numpy.
 
 The era table is data, not code: each mapping can bring its own (the 給与支払報告書 numbers
 昭和 = 1 … 明治 = 3, the usual order is 1 = 明治 … 5 = 令和), and a new era is one more row.
@@ -232,3 +232,61 @@ def decode_ymd(
         lenient_calendar=lenient_calendar,
         lunisolar=np.zeros(n, bool),
     )
+
+
+def decode_ym(cells: np.ndarray, *, unknown: tuple[str, ...] = ("00",)) -> FieldResult:
+    """Decode Gregorian `YYYYMM` (a month: 賦課年月, 処理年月) to `YYYY-MM`; a month that is a
+    sentinel of `unknown` gives the year alone. All zeros or spaces is null."""
+    cells = as_cells(cells)
+    n, width = cells.shape
+    if width != 6:
+        raise ValueError(f"a YYYYMM field is 6 bytes wide, got {width}")
+    null = (cells == 0x30).all(axis=1) | (cells == 0x20).all(axis=1)
+    d, all_digits = _digits(cells)
+    reasons = np.zeros(n, np.uint8)
+    reasons[~null & ~all_digits] = code_index(INVALID_DATE)
+    marker = int(unknown[0]) if unknown else 0
+    return _finish(year=_two(d, 0) * 100 + _two(d, 2), month=_two(d, 4),
+                   day=np.full(n, marker, np.int64), null=null, reasons=reasons,
+                   unknown=unknown or ("00",), lenient_calendar=False,
+                   lunisolar=np.zeros(n, bool))
+
+
+def md_years(month: np.ndarray, day: np.ndarray, run_date: date, rule: str) -> np.ndarray:
+    """The year of each MMDD seen from the run date: `next` — the first such day on or after
+    the run date (a due date, a debit date); `previous` — the last one on or before it (a
+    processing date)."""
+    key = month * 100 + day
+    today = run_date.month * 100 + run_date.day
+    if rule == "next":
+        return np.where(key < today, run_date.year + 1, run_date.year).astype(np.int64)
+    if rule == "previous":
+        return np.where(key > today, run_date.year - 1, run_date.year).astype(np.int64)
+    raise ValueError(f"unknown MMDD year rule {rule!r}")
+
+
+def decode_md(cells: np.ndarray, *, year: int | None = None, run_date: date | None = None,
+              rule: str | None = None, lenient_calendar: bool = False,
+              unknown: tuple[str, ...] = ("00",)) -> FieldResult:
+    """Decode `MMDD` (a day without its year) to an ISO date: the year is given (from the
+    header), or taken from the run date by `rule` (see md_years). Without a year every value
+    is invalid_date: it cannot be placed. Same checks and output as decode_ymd."""
+    cells = as_cells(cells)
+    n, width = cells.shape
+    if width != 4:
+        raise ValueError(f"a MMDD field is 4 bytes wide, got {width}")
+    null = (cells == 0x30).all(axis=1) | (cells == 0x20).all(axis=1)
+    d, all_digits = _digits(cells)
+    month, day = _two(d, 0), _two(d, 2)
+    reasons = np.zeros(n, np.uint8)
+    reasons[~null & ~all_digits] = code_index(INVALID_DATE)
+    if year is not None:
+        years = np.full(n, year, np.int64)
+    elif run_date is not None and rule is not None:
+        years = md_years(month, day, run_date, rule)
+    else:
+        years = np.zeros(n, np.int64)
+        reasons[~null & (reasons == 0)] = code_index(INVALID_DATE)
+    return _finish(year=years, month=month, day=day, null=null, reasons=reasons,
+                   unknown=unknown, lenient_calendar=lenient_calendar,
+                   lunisolar=np.zeros(n, bool))

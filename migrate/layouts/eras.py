@@ -98,6 +98,13 @@ DEFAULT_ERAS = EraTable.from_rows(
 )
 
 
+#: The same eras with two-digit codes 01 明治 … 05 令和, as the 中間標準レイアウト writes its
+#: 年号コード (GGYYMMDD). The numbering follows the usual one (unverified against the layout
+#: document of each business area: compare it before use).
+TWO_DIGIT_ERAS = EraTable(tuple(Era(f"0{era.code}", era.name, era.first, era.last)
+                                for era in DEFAULT_ERAS.eras))
+
+
 def can_mark_unknown(text: str) -> bool:
     """Whether `text` can stand for an unknown month or day: two ASCII digits that are not a
     real month or day (00, 99 …)."""

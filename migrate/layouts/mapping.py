@@ -260,6 +260,9 @@ def load_mapping(ref: str | Path, problems: list[MigrateError] | None = None) ->
     trailer = None
     with ctx.attempt(data, "trailer"):
         trailer = _load_trailer(ctx, data, source, fields, children, slots)
+    with ctx.attempt(data, "header"):
+        _check_md_years(ctx, data, header, [fields, header, *(c.fields for c in children.values()),
+                                            trailer.all_fields() if trailer else {}])
     if (header or trailer) and source.record_types is None:
         ctx.report(ctx.fail(data, "source", "header/trailer fields need source.record_type"))
     if slots is not None:  # the synthetic row: record-type slot + every field's slot
@@ -291,6 +294,21 @@ def load_mapping(ref: str | Path, problems: list[MigrateError] | None = None) ->
     version = ctx.integer(data, "version", "the mapping", minimum=1) if "version" in data else 1
     return Mapping(mapping_id, version, title_ja, title_en, target, source, header, trailer, fields,
                    tuple(columns), path, children)
+
+
+def _check_md_years(ctx: _Ctx, data: LocatedDict, header: dict[str, FieldSpec],
+                    groups: list[dict[str, FieldSpec]]) -> None:
+    """An md field's `year_from: header.<field>` names another header field."""
+    for group in groups:
+        for spec in group.values():
+            if not spec.year_from or not spec.year_from.startswith("header."):
+                continue
+            name = spec.year_from.removeprefix("header.")
+            source = header.get(name)
+            if source is None or source is spec or source.type == "md":
+                raise ctx.fail(data, None, "field {field} takes its year from header field "
+                               "'{name}', which the header does not declare (or is itself an "
+                               "md field)", field=spec.name, name=name)
 
 
 def _load_trailer(ctx: _Ctx, data: LocatedDict, source: SourceSpec, fields: dict[str, FieldSpec],

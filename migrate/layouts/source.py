@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.layouts.encodings import supported_encoding
-from migrate.layouts.eras import DEFAULT_ERAS, Era, EraTable, can_mark_unknown
+from migrate.layouts.eras import DEFAULT_ERAS, TWO_DIGIT_ERAS, Era, EraTable, can_mark_unknown
 from migrate.layouts.loading import _Ctx
 from migrate.layouts.shapes import (
     CODE,
@@ -29,8 +29,10 @@ from migrate.layouts.shapes import (
 from migrate.layouts.tables import load_gaiji_table
 from migrate.layouts.yamlpos import LocatedDict
 
-FIELD_TYPES = ("text", "digits", "zoned", "packed", "decimal", "binary", "wareki", "ymd")
-DELIMITED_TYPES = ("text", "digits", "zoned", "decimal", "wareki", "ymd")
+FIELD_TYPES = ("text", "digits", "zoned", "packed", "decimal", "binary", "wareki", "ymd", "ym",
+               "md")
+DELIMITED_TYPES = ("text", "digits", "zoned", "decimal", "wareki", "ymd", "ym", "md")
+MD_YEAR_RULES = ("next", "previous")
 AGGREGATES = ("sum", "count", "only")
 #: Character repertoires `source.strict_chars` can declare (migrate.transform.repertoire).
 STRICT_CHARS = ("jis_x0208", "jis_x0213", "mj")
@@ -47,6 +49,9 @@ _FIELD_COMMON = {
     "lenient_calendar": FLAG,
     "expect": Value("The value every record must hold here (a constant code).",
                     ("string", "integer")),
+    "year_from": Value("md (MMDD) fields: header.<field> or run_date."),
+    "year_rule": Value("With year_from: run_date: the next or the previous such day.",
+                       enum=("next", "previous")),
 }
 FIXED_FIELD = Obj("A byte range of the record.", {
     "offset": Value("First byte, counted from 0.", ("integer",), minimum=0), **_FIELD_COMMON},
@@ -70,7 +75,7 @@ _SOURCE_COMMON = {
     "newline": Value("What ends a record.", enum=("crlf", "lf", "none")),
     "eof_marker": Value("A byte ending the file, e.g. 0x1a.", ("integer",), minimum=0,
                         maximum=255),
-    "eras": AnyOf("The era table.", (Value(enum=("default",)), ListOf(item=ERA))),
+    "eras": AnyOf("The era table.", (Value(enum=("default", "two_digit")), ListOf(item=ERA))),
     "unknown_date_parts": CODES,
     "gaiji": Value("The 外字 table (CSV), relative to the mapping."),
     "strict_chars": Value("A repertoire decoded text must keep to.", enum=STRICT_CHARS),
@@ -110,6 +115,9 @@ class FieldSpec:
     column_name: str | None = None
     col: int = 0  # the column of `line` where the field is declared
     expect: str | None = None  # the value every record must hold here (a constant code)
+    # type md (MMDD): where the year comes from: "header.<field>" or "run_date" (with rule)
+    year_from: str | None = None
+    year_rule: str | None = None
 
     @property
     def end(self) -> int:
@@ -290,6 +298,11 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
                        n=era_width + 6)
     if ftype == "ymd" and length != 8:
         raise ctx.fail(node, "length", "a ymd field must be 8 bytes long (YYYYMMDD)")
+    if ftype == "ym" and length != 6:
+        raise ctx.fail(node, "length", "a ym field must be 6 bytes long (YYYYMM)")
+    if ftype == "md" and length != 4:
+        raise ctx.fail(node, "length", "an md field must be 4 bytes long (MMDD)")
+    year_from, year_rule = _md_year(ctx, node, name, ftype)
     strip = str(node.get("strip", "both"))
     if strip not in STRIPS:
         raise ctx.fail(node, "strip", "strip must be one of both, full, half, none")
@@ -301,7 +314,35 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
         raise ctx.fail(node, "expect", "expect must be the value as text, e.g. expect: \"91\"")
     return FieldSpec(name, offset, length, ftype, scale, strip,
                      bool(node.get("lenient_calendar", False)), node.line, column, column_name,
-                     node.col, None if expect is None else str(expect))
+                     node.col, None if expect is None else str(expect), year_from, year_rule)
+
+
+def _md_year(ctx: _Ctx, node: LocatedDict, name: str, ftype: str
+             ) -> tuple[str | None, str | None]:
+    """An md (MMDD) field's year: `year_from: header.<field>`, or `year_from: run_date` with
+    `year_rule: next | previous`. (The header field is checked once the header is loaded.)"""
+    year_from, year_rule = node.get("year_from"), node.get("year_rule")
+    if ftype != "md":
+        if year_from is not None or year_rule is not None:
+            raise ctx.fail(node, "year_from" if year_from is not None else "year_rule",
+                           "year_from and year_rule are for md (MMDD) fields")
+        return None, None
+    if year_from is None:
+        raise ctx.fail(node, None, "md field {name} needs year_from: the year of an MMDD date",
+                       "Use year_from: header.<field> (a year or date in the header), or "
+                       "year_from: run_date with year_rule: next (the first such day on or "
+                       "after the run date) or previous (the last one on or before it).",
+                       name=name)
+    year_from = str(year_from)
+    if year_from == "run_date":
+        if year_rule not in MD_YEAR_RULES:
+            raise ctx.fail(node, "year_rule" if year_rule is not None else "year_from",
+                           "year_from: run_date needs year_rule: next or previous")
+        return year_from, str(year_rule)
+    if not year_from.startswith("header.") or year_rule is not None:
+        raise ctx.fail(node, "year_from", "year_from must be header.<field> or run_date "
+                       "(year_rule only with run_date)")
+    return year_from, None
 
 
 def _load_fields(ctx: _Ctx, node: Any, key: str, parent: LocatedDict,
@@ -316,8 +357,11 @@ def _load_fields(ctx: _Ctx, node: Any, key: str, parent: LocatedDict,
 def _load_eras(ctx: _Ctx, node: Any, parent: LocatedDict) -> EraTable:
     if node is None or node == "default":
         return DEFAULT_ERAS
+    if node == "two_digit":
+        return TWO_DIGIT_ERAS
     if not isinstance(node, list):
-        raise ctx.fail(parent, "eras", "'eras' is 'default' or a list of {code, name, first, last}")
+        raise ctx.fail(parent, "eras", "'eras' is 'default', 'two_digit' or a list of {code, name, "
+                       "first, last}")
     eras = []
     for item in node:
         item = ctx.mapping(item, "eras", parent)

@@ -181,7 +181,7 @@ class ChunkWorker:
             control_values=mapped.control_values, groups=mapped.groups,
             rejected_keys=rejected_keys, defaults=mapped.defaults, gaiji=mapped.gaiji,
             parts=parts, records=len(chunk.kinds),
-            framing=chunk_framing(self.context.mapping, chunk),
+            framing=chunk_framing(self.context.mapping, chunk, self.context.header),
             figure_values=mapped.figure_values)
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:

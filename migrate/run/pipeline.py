@@ -17,7 +17,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,7 @@ from migrate.transform.lookups import lookup_columns
 from migrate.transform.mapper import (
     OFFSET_COL,
     RECORD_COL,
+    RUN_DATE,
     ChunkMapper,
     decode_header,
     field_offsets,
@@ -159,10 +160,13 @@ class Pipeline:
         self.key_field = self.locate.get(key, (None, 0)) if key else (None, 0)
 
     def _header(self) -> dict[str, Any]:
+        """The header record's values, and the run's date (md fields may take their year
+        from it): decided once, so that every chunk sees the same, whenever it runs."""
+        run_date = date.today()
         record = self.reader.header_record()
         if record is None or self.mapping.source.delimited:
-            return {}
-        header = decode_header(self.mapping, record)
+            return {RUN_DATE: run_date}
+        header = decode_header(self.mapping, record, run_date)
         for name, spec in self.mapping.header_fields.items():
             error = header.get(f"{name}.__error")
             if error:
@@ -547,7 +551,8 @@ class Pipeline:
             "schema": {"id": self.schema.id, "path": str(self.schema.path),
                        "sha256": file_sha256(self.schema.path)},
             "header": {k: (str(v) if v is not None else None) for k, v in self.header.items()
-                       if not k.endswith(".__error")},
+                       if not k.endswith(".__error") and not k.startswith("__")},
+            "run_date": str(self.header[RUN_DATE]),
             "trailer": {"count": count, "control_totals": totals},
             "supplied": supplied_columns(self.mapping, self.defaults),
             "gaiji_replaced": gaiji_replaced(self.mapping, self.gaiji),

@@ -34,9 +34,10 @@ class ChunkFraming:
     unexpected: list[tuple[int, int, str, str, str]] = field(default_factory=list)
 
 
-def chunk_framing(mapping: Mapping, chunk: RecordChunk) -> ChunkFraming:
+def chunk_framing(mapping: Mapping, chunk: RecordChunk,
+                  header: dict[str, Any] | None = None) -> ChunkFraming:
     """The chunk's framing records, its trailers' values and its header/trailer `expect`
-    mismatches."""
+    mismatches (`header`: the run's header values, where an md field takes its year)."""
     out = ChunkFraming()
     rt = mapping.source.record_types
     if rt is None and not mapping.source.header_line:
@@ -59,7 +60,7 @@ def chunk_framing(mapping: Mapping, chunk: RecordChunk) -> ChunkFraming:
         row = chunk.records[i:i + 1]
         values = {}
         for name, spec in specs.items():
-            result = decode_field(spec, row[:, spec.offset:spec.end], mapping.source)
+            result = decode_field(spec, row[:, spec.offset:spec.end], mapping.source, header)
             value, error = result.values[0], result.errors[0]
             values[name] = (value, error)
             if spec.expect is not None and (error is not None or str(value) != spec.expect):

@@ -20,9 +20,11 @@ from migrate.decode import (
     decode_binary,
     decode_decimal,
     decode_digits,
+    decode_md,
     decode_packed,
     decode_text,
     decode_wareki,
+    decode_ym,
     decode_ymd,
     decode_zoned,
     to_fullwidth_kana,
@@ -49,17 +51,39 @@ RECORD_COL = "__record"
 OFFSET_COL = "__offset"
 
 
-def decode_field(spec: FieldSpec, cells: np.ndarray, source: SourceSpec) -> FieldResult:
+RUN_DATE = "__run_date"  # the header values' key of the run's date (md fields' year)
+
+
+def decode_field(spec: FieldSpec, cells: np.ndarray, source: SourceSpec,
+                 header: dict[str, Any] | None = None) -> FieldResult:
     """Decode one field column by its declared type (each distinct cell once, when the
-    column's values repeat: see migrate.decode.distinct)."""
+    column's values repeat: see migrate.decode.distinct). `header`: the header values and the
+    run date, where an md (MMDD) field takes its year."""
     found = distinct_rows(cells)
     if found is None:
-        return _decode_by_type(spec, cells, source)
+        return _decode_by_type(spec, cells, source, header)
     distinct, index = found
-    return spread(_decode_by_type(spec, distinct, source), index)
+    return spread(_decode_by_type(spec, distinct, source, header), index)
 
 
-def _decode_by_type(spec: FieldSpec, cells: np.ndarray, source: SourceSpec) -> FieldResult:
+def _md(spec: FieldSpec, cells: np.ndarray, source: SourceSpec,
+        header: dict[str, Any] | None) -> FieldResult:
+    """MMDD with its year from a header field (a year, or a date whose year is taken) or from
+    the run date by the field's rule."""
+    header = header or {}
+    year = run_date = None
+    if spec.year_from == "run_date":
+        run_date = header.get(RUN_DATE)
+    elif spec.year_from:
+        value = header.get(spec.year_from.removeprefix("header."))
+        text = "" if value is None else str(value)
+        year = int(text[:4]) if text[:4].isdigit() else None
+    return decode_md(cells, year=year, run_date=run_date, rule=spec.year_rule,
+                     lenient_calendar=spec.lenient_calendar, unknown=source.unknown_date_parts)
+
+
+def _decode_by_type(spec: FieldSpec, cells: np.ndarray, source: SourceSpec,
+                    header: dict[str, Any] | None = None) -> FieldResult:
     if spec.type == "text":
         return decode_text(cells, encoding=source.encoding, gaiji=source.gaiji, strip=spec.strip)
     if spec.type == "digits":
@@ -78,6 +102,10 @@ def _decode_by_type(spec: FieldSpec, cells: np.ndarray, source: SourceSpec) -> F
     if spec.type == "ymd":
         return decode_ymd(cells, lenient_calendar=spec.lenient_calendar,
                           unknown=source.unknown_date_parts)
+    if spec.type == "ym":
+        return decode_ym(cells, unknown=source.unknown_date_parts)
+    if spec.type == "md":
+        return _md(spec, cells, source, header)
     raise AssertionError(spec.type)
 
 
@@ -114,12 +142,14 @@ def rows_of(records: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return records[idx]
 
 
-def decode_header(mapping: Mapping, record: bytes) -> dict[str, Any]:
-    """Decode the header record's fields (a single row)."""
+def decode_header(mapping: Mapping, record: bytes, run_date: Any = None) -> dict[str, Any]:
+    """Decode the header record's fields (a single row); md fields last, as they may take
+    their year from another header field."""
     row = np.frombuffer(record, dtype=np.uint8).reshape(1, -1)
-    values: dict[str, Any] = {}
-    for name, spec in mapping.header_fields.items():
-        result = decode_field(spec, row[:, spec.offset:spec.end], mapping.source)
+    values: dict[str, Any] = {RUN_DATE: run_date} if run_date is not None else {}
+    specs = sorted(mapping.header_fields.items(), key=lambda item: item[1].type == "md")
+    for name, spec in specs:
+        result = decode_field(spec, row[:, spec.offset:spec.end], mapping.source, values)
         values[name] = result.values[0]
         if result.errors[0] is not None:
             values[f"{name}.__error"] = result.errors[0]
@@ -280,7 +310,7 @@ class ChunkMapper:
                 idx: np.ndarray, rec_no: np.ndarray, pii: str | None, column: str | None,
                 problems: list[pl.DataFrame], warnings: list[pl.DataFrame]) -> FieldResult:
         """Decode one field of some records; its errors and warnings become problem rows."""
-        result = decode_field(spec, cells, self.mapping.source)
+        result = decode_field(spec, cells, self.mapping.source, self.header)
         if spec.type == "text":
             self.gaiji.update(count_gaiji(cells, result, self.mapping.source))
         for table, series in ((problems, result.errors), (warnings, result.warnings)):

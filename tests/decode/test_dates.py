@@ -14,7 +14,15 @@ from fuzz.cells import cell_arrays, check_one_per_row
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migrate.decode import DEFAULT_ERAS, Era, EraTable, decode_wareki, decode_ymd
+from migrate.decode import (
+    DEFAULT_ERAS,
+    Era,
+    EraTable,
+    decode_md,
+    decode_wareki,
+    decode_ym,
+    decode_ymd,
+)
 
 # 給与支払報告書: 昭和 = 1, 大正 = 2, 明治 = 3, 平成 = 4 (令和 added here as 5).
 KYUYO_ERAS = EraTable.from_rows(
@@ -409,3 +417,57 @@ def test_fuzz_ymd_takes_any_bytes(array: np.ndarray, lenient: bool,
     check_one_per_row(result, len(array))
     expected = [ref_ymd(bytes(row).decode("latin-1"), lenient, unknown) for row in array]
     assert triples(result) == expected
+
+
+# ---------------------------------------------------------------- YYYYMM and MMDD
+
+
+def _blank(text: str) -> bool:
+    return set(text) <= {"0"} or set(text) <= {" "}
+
+
+@fuzz_settings()
+@given(cell_arrays(width=6), SENTINELS)
+def test_fuzz_ym_is_ymd_with_an_unknown_day(array: np.ndarray, unknown: tuple[str, ...]) -> None:
+    """YYYYMM decodes as YYYYMM plus an unknown day would: a month (or a year alone)."""
+    result = decode_ym(array, unknown=unknown)
+    check_one_per_row(result, len(array))
+    texts = [bytes(row).decode("latin-1") for row in array]
+    expected = [(None, None, None) if _blank(t) else ref_ymd(t + unknown[0], False, unknown)
+                for t in texts]
+    assert triples(result) == expected
+
+
+@fuzz_settings()
+@given(cell_arrays(width=4), st.integers(1, 9999), st.booleans(), SENTINELS)
+def test_fuzz_md_with_a_year_is_ymd_of_that_year(array: np.ndarray, year: int, lenient: bool,
+                                                 unknown: tuple[str, ...]) -> None:
+    result = decode_md(array, year=year, lenient_calendar=lenient, unknown=unknown)
+    check_one_per_row(result, len(array))
+    texts = [bytes(row).decode("latin-1") for row in array]
+    expected = [(None, None, None) if _blank(t) else ref_ymd(f"{year:04d}{t}", lenient, unknown)
+                for t in texts]
+    assert triples(result) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(date(1900, 1, 1), date(9998, 12, 31)), st.integers(1, 12),
+       st.integers(1, 28), st.sampled_from(["next", "previous"]))
+def test_md_from_the_run_date_follows_its_rule(run_date: date, month: int, day: int,
+                                               rule: str) -> None:
+    """next: the first such day on or after the run date; previous: the last on or before."""
+    result = decode_md(cells([f"{month:02d}{day:02d}"]), run_date=run_date, rule=rule)
+    found = date.fromisoformat(result.values[0])
+    assert (found.month, found.day) == (month, day)
+    if rule == "next":
+        assert found.year in (run_date.year, run_date.year + 1) and found >= run_date
+        assert found.replace(year=found.year - 1) < run_date
+    else:
+        assert found <= run_date and found.year in (run_date.year, run_date.year - 1)
+        assert found.replace(year=found.year + 1) > run_date
+
+
+def test_md_without_a_year_cannot_be_placed() -> None:
+    result = decode_md(cells(["0427", "0000"]))
+    assert result.errors.to_list() == ["invalid_date", None]
+    assert result.values.to_list() == [None, None]
