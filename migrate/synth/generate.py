@@ -302,7 +302,7 @@ class _RecordWriter:
                                  f"{spec.length}-byte field")
             return value.cells
         if isinstance(value, Codes):
-            if spec.type in ("packed", "wareki", "ymd"):
+            if spec.type in ("packed", "wareki", "ymd", "ym", "md"):
                 raise ValueError(f"{column}: codes cannot go into a {spec.type} field")
             return self._codes(column, spec, value)
         if isinstance(value, Dates):
@@ -316,6 +316,10 @@ class _RecordWriter:
                 return encode_wareki(y, m, d, eras=self.mapping.source.eras)
             if spec.type == "ymd":
                 return encode_ymd(y, m, d)
+            if spec.type == "ym":  # YYYYMM of YYYYMMDD
+                return np.ascontiguousarray(encode_ymd(y, m, d)[:, :6])
+            if spec.type == "md":  # MMDD: the year is the mapping's (header or run date)
+                return np.ascontiguousarray(encode_ymd(y, m, d)[:, 4:])
             raise ValueError(f"{column}: dates cannot go into a {spec.type} field")
         if spec.type == "packed":
             if value.present is not None and not value.present.all():

@@ -274,3 +274,22 @@ def test_the_readme_example_runs_as_printed(tmp_path, inline_mapping, convert):
     assert len(doc["trailer_figures"]) == 12 and all(f["ok"] for f in doc["trailer_figures"])
     assert doc["framing"]["ignored"]["records"] == [5]
     assert out.height == 5
+
+
+def test_report_and_screen_show_every_figure_with_pass_or_fail(tmp_path, furikae, convert):
+    from rich.console import Console
+
+    from migrate.report.summary import print_summary
+
+    path = write(tmp_path / "in.dat", [header(), *rows(GROUP_A),
+                                       trailer(amounts(GROUP_A), kingaku_off=100), end()])
+    result, _, _ = convert(furikae(), path, tmp_path / "out")
+    html = (result.run_json.parent / "report.html").read_text(encoding="utf-8")
+    assert 'id="trailer-figures"' in html and 'id="expected-values"' in html
+    assert 'data-name="goukei_kingaku" data-ok="false"' in html
+    assert 'data-name="zumi_kensu" data-ok="true"' in html
+    console = Console(record=True, width=200)
+    print_summary(result, console)
+    text = console.export_text()
+    assert "Trailer figures: 5 of 6 agree" in text
+    assert "goukei_kingaku (trailer record 5, records 2–4): expected 20,100, found 20,000" in text
