@@ -20,6 +20,11 @@ from migrate.layouts import Mapping
 DEFAULT_SHARE = 0.5  # one (field, reason) rejecting more than this share of the records
 SAMPLES = 20         # field bytes kept per (field, reason) to name the fix
 MIN_RECORDS = 10     # fewer rejects than this are a few bad records, whatever their share
+# Reasons between records (a key seen before, a reference, a group): a share of them says how
+# two exports overlap or fit together, not that a field is read wrongly.
+BETWEEN_RECORDS = frozenset({
+    "duplicate_key", "group_rejected", "orphan_reference", "reference_rejected",
+    "jutogai_but_resident", "orphan_child", "child_key_mismatch", "child_ambiguous"})
 HALF_WIDTH_KANA = range(0xA1, 0xE0)  # cp932 / Shift_JIS single-byte katakana
 
 
@@ -71,18 +76,22 @@ def diagnose(mapping: Mapping, read: int, accepted: int, counts: Counter,
     limit = DEFAULT_SHARE if share is None else share
     if not read:
         return None
-    top = max(counts.items(), key=lambda item: (item[1], item[0]), default=None) \
-        if counts else None
-    if top is None:
-        return None if accepted else Diagnosis("nothing_accepted", None, None, 0, read,
-                                               "", {})
-    (field, reason), records = top
-    dominant = records / read > limit and records >= MIN_RECORDS
-    if not dominant and accepted:
+
+    def top(items: list[tuple[tuple[str, str], int]]) -> tuple[tuple[str, str], int] | None:
+        return max(items, key=lambda item: (item[1], item[0]), default=None)
+
+    per_field = top([(k, n) for k, n in counts.items() if k[1] not in BETWEEN_RECORDS])
+    if per_field is not None and per_field[1] / read > limit and per_field[1] >= MIN_RECORDS:
+        verdict, found = "probable_mapping_error", per_field
+    elif accepted == 0:
+        verdict, found = "nothing_accepted", top(list(counts.items()))
+    else:
         return None
+    if found is None:
+        return Diagnosis(verdict, None, None, 0, read, "", {})
+    (field, reason), records = found
     fix, params = _fix(mapping, field, reason, records, samples.get((field, reason), []))
-    return Diagnosis("probable_mapping_error" if dominant else "nothing_accepted", field,
-                     reason, records, read, fix, params)
+    return Diagnosis(verdict, field, reason, records, read, fix, params)
 
 
 def _fix(mapping: Mapping, field: str, reason: str, records: int,

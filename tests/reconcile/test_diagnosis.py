@@ -145,3 +145,12 @@ def test_every_reason_says_on_which_side_its_usual_fix_is():
     assert not MAPPING_SIDE & DATA_SIDE
     assert set(REASONS) <= MAPPING_SIDE | DATA_SIDE
     assert fix_side("unknown_era") == "mapping" and fix_side("duplicate_key") == "data"
+
+
+def test_keys_seen_before_are_not_a_mapping_error(hito):
+    """Two exports that overlap reject most of the second as duplicate_key: that is how the
+    files fit together, not a field read wrongly."""
+    from collections import Counter
+
+    found = diagnose(hito(), 320, 20, Counter({("atena_no", "duplicate_key"): 300}), {})
+    assert found is None

@@ -144,8 +144,8 @@ def test_mapping_errors_are_caught_at_load(tmp_path: Path) -> None:
 def test_validation_problems_point_at_the_cell(mapping, tmp_path: Path, convert) -> None:
     path = write(tmp_path, ["D,00000001,ABCDEFGHIJK,,,1"])  # 11 characters: the layout allows 10
     data = path.read_bytes()
-    _, rows, rejects = convert(mapping, path, tmp_path / "out")
-    assert rows.height == 0
+    result, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert result.exit_code == 1 and rows is None  # nothing accepted is never a success
     (reason, offset), = rejects.select("reason", "offset").rows()
     assert reason == "too_long" and data[int(offset):].startswith(b"ABCDEFGHIJK,")
 
