@@ -127,7 +127,8 @@ REASONS: dict[str, tuple[str, str]] = {
 MAPPING_SIDE = frozenset({
     "undecodable_bytes", "split_character", "gaiji_unmapped", "invalid_zoned",
     "invalid_packed", "unknown_era", "unknown_code", "code_not_allowed", "zokugara_chain",
-    "unknown_record_type", "field_too_long", "child_not_mapped", "unexpected_value"})
+    "unknown_record_type", "field_too_long", "child_not_mapped", "unexpected_value",
+    "lookup_missing", "lookup_ambiguous", "outside_repertoire"})
 DATA_SIDE = frozenset({
     "invalid_character", "invalid_digits", "invalid_date", "date_outside_era",
     "non_calendar_date", "lunisolar_date", "partial_date_not_allowed", "required_missing",
@@ -135,7 +136,8 @@ DATA_SIDE = frozenset({
     "lg_code_check_digit", "jumin_code_check_digit", "houjin_no_check_digit", "katakana",
     "pattern", "duplicate_key", "invalid_str", "invalid_int", "invalid_decimal", "invalid_flag",
     "missing_columns", "orphan_child", "child_key_mismatch", "child_ambiguous",
-    "orphan_reference", "reference_rejected", "jutogai_but_resident", "group_rejected"})
+    "orphan_reference", "reference_rejected", "jutogai_but_resident", "group_rejected",
+    "address_unsplit", "address_other_lg_code"})
 
 
 def fix_side(reason: str) -> str | None:

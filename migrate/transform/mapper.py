@@ -15,21 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from migrate.decode import (
-    FieldResult,
-    decode_binary,
-    decode_decimal,
-    decode_digits,
-    decode_md,
-    decode_packed,
-    decode_text,
-    decode_wareki,
-    decode_ym,
-    decode_ymd,
-    decode_zoned,
-    to_fullwidth_kana,
-)
-from migrate.decode.distinct import distinct_rows, spread
+from migrate.decode import FieldResult, to_fullwidth_kana
 from migrate.decode.result import UNKNOWN_ERA, copy_rows
 from migrate.layouts import ChildRecord, ColumnMapping, ColumnSpec, FieldSpec, Mapping, SourceSpec
 from migrate.layouts.tables import gaiji_identifiers
@@ -37,6 +23,7 @@ from migrate.pii import mask, show_bytes
 from migrate.problems import concat_problems, problems_frame
 from migrate.read import slot_offsets
 from migrate.read.fixed import CHILD, DATA, UNKNOWN, RecordChunk
+from migrate.transform.decoding import RUN_DATE, decode_field
 from migrate.transform.derived import composite_codes, count_gaiji, split_column
 from migrate.transform.figures import (
     expect_problems,
@@ -50,63 +37,6 @@ from migrate.transform.repertoire import outside
 RECORD_COL = "__record"
 OFFSET_COL = "__offset"
 
-
-RUN_DATE = "__run_date"  # the header values' key of the run's date (md fields' year)
-
-
-def decode_field(spec: FieldSpec, cells: np.ndarray, source: SourceSpec,
-                 header: dict[str, Any] | None = None) -> FieldResult:
-    """Decode one field column by its declared type (each distinct cell once, when the
-    column's values repeat: see migrate.decode.distinct). `header`: the header values and the
-    run date, where an md (MMDD) field takes its year."""
-    found = distinct_rows(cells)
-    if found is None:
-        return _decode_by_type(spec, cells, source, header)
-    distinct, index = found
-    return spread(_decode_by_type(spec, distinct, source, header), index)
-
-
-def _md(spec: FieldSpec, cells: np.ndarray, source: SourceSpec,
-        header: dict[str, Any] | None) -> FieldResult:
-    """MMDD with its year from a header field (a year, or a date whose year is taken) or from
-    the run date by the field's rule."""
-    header = header or {}
-    year = run_date = None
-    if spec.year_from == "run_date":
-        run_date = header.get(RUN_DATE)
-    elif spec.year_from:
-        value = header.get(spec.year_from.removeprefix("header."))
-        text = "" if value is None else str(value)
-        year = int(text[:4]) if text[:4].isdigit() else None
-    return decode_md(cells, year=year, run_date=run_date, rule=spec.year_rule,
-                     lenient_calendar=spec.lenient_calendar, unknown=source.unknown_date_parts)
-
-
-def _decode_by_type(spec: FieldSpec, cells: np.ndarray, source: SourceSpec,
-                    header: dict[str, Any] | None = None) -> FieldResult:
-    if spec.type == "text":
-        return decode_text(cells, encoding=source.encoding, gaiji=source.gaiji, strip=spec.strip)
-    if spec.type == "digits":
-        return decode_digits(cells)
-    if spec.type == "zoned":
-        return decode_zoned(cells, scale=spec.scale)
-    if spec.type == "packed":
-        return decode_packed(cells, scale=spec.scale)
-    if spec.type == "decimal":
-        return decode_decimal(cells, scale=spec.scale)
-    if spec.type == "binary":
-        return decode_binary(cells, scale=spec.scale)
-    if spec.type == "wareki":
-        return decode_wareki(cells, eras=source.eras, lenient_calendar=spec.lenient_calendar,
-                             unknown=source.unknown_date_parts)
-    if spec.type == "ymd":
-        return decode_ymd(cells, lenient_calendar=spec.lenient_calendar,
-                          unknown=source.unknown_date_parts)
-    if spec.type == "ym":
-        return decode_ym(cells, unknown=source.unknown_date_parts)
-    if spec.type == "md":
-        return _md(spec, cells, source, header)
-    raise AssertionError(spec.type)
 
 
 def field_offsets(mapping: Mapping) -> dict[str, tuple[str | None, int]]:
