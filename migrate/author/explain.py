@@ -13,31 +13,8 @@ from migrate.errors import UsageError
 from migrate.i18n import language, t
 from migrate.layouts.bundled import bundled_dir
 from migrate.layouts.schema import load_schema
-from migrate.reconcile.reasons import REASONS
+from migrate.reconcile.reasons import DATA, MAPPING, REASONS, USUAL_CAUSE
 
-# The usual cause of each reason: the data (the old system's record is wrong: correct it at the
-# source), the mapping (an offset, a type, a code table or the encoding is wrong: one fix
-# repairs every record), or either (look at a few records in `migrate preview` to tell).
-DATA, MAPPING, EITHER = "data", "mapping", "either"
-CAUSES: dict[str, str] = {
-    "undecodable_bytes": EITHER, "split_character": MAPPING, "gaiji_unmapped": MAPPING,
-    "invalid_character": DATA, "invalid_digits": EITHER, "invalid_zoned": EITHER,
-    "invalid_packed": EITHER, "invalid_binary": MAPPING, "invalid_date": DATA,
-    "unknown_era": EITHER,
-    "date_outside_era": DATA, "non_calendar_date": DATA, "lunisolar_date": DATA,
-    "partial_date_not_allowed": DATA, "unknown_code": EITHER, "code_not_allowed": MAPPING,
-    "required_missing": DATA, "too_long": EITHER, "wrong_length": EITHER, "not_digits": EITHER,
-    "out_of_range": DATA, "my_number_check_digit": DATA, "lg_code_check_digit": DATA,
-    "jumin_code_check_digit": DATA, "houjin_no_check_digit": DATA, "katakana": EITHER,
-    "zokugara_chain": MAPPING, "pattern": DATA, "duplicate_key": DATA,
-    "unknown_record_type": EITHER, "invalid_str": DATA, "invalid_int": EITHER,
-    "invalid_decimal": EITHER, "invalid_flag": EITHER, "field_too_long": EITHER,
-    "missing_columns": DATA, "orphan_child": DATA, "child_key_mismatch": DATA,
-    "child_not_mapped": MAPPING, "child_ambiguous": EITHER, "group_rejected": DATA,
-    "orphan_reference": DATA, "reference_rejected": DATA, "jutogai_but_resident": DATA,
-    "address_unsplit": DATA, "address_other_lg_code": DATA, "outside_repertoire": EITHER,
-    "lookup_missing": DATA, "lookup_ambiguous": DATA,
-}
 
 def cause_text(cause: str, lang: str | None = None) -> str:
     """The usual cause in words, in the user's language (or `lang`)."""
@@ -63,7 +40,7 @@ def explain(reason: str, lang: str | None = None) -> Explanation:
     """The explanation of a reason code, or a UsageError naming the closest known codes."""
     if reason in REASONS:
         what, fix = REASONS[reason]
-        return Explanation(reason, t(what, lang), cause_text(CAUSES[reason], lang),
+        return Explanation(reason, t(what, lang), cause_text(USUAL_CAUSE[reason], lang),
                            t(fix, lang))
     rules = _schema_rules()
     if reason in rules:

@@ -122,31 +122,37 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
-# Where the usual fix of each reason is: in the mapping (one line fixes every record it
-# rejects) or in the source data (record by record). A reason not listed depends on the case.
-MAPPING_SIDE = frozenset({
-    "undecodable_bytes", "split_character", "gaiji_unmapped", "invalid_zoned",
-    "invalid_packed", "unknown_era", "unknown_code", "code_not_allowed", "zokugara_chain",
-    "unknown_record_type", "field_too_long", "child_not_mapped", "unexpected_value",
-    "lookup_missing", "lookup_ambiguous", "outside_repertoire"})
-DATA_SIDE = frozenset({
-    "invalid_character", "invalid_digits", "invalid_date", "date_outside_era",
-    "non_calendar_date", "lunisolar_date", "partial_date_not_allowed", "required_missing",
-    "too_long", "wrong_length", "not_digits", "out_of_range", "my_number_check_digit",
-    "lg_code_check_digit", "jumin_code_check_digit", "houjin_no_check_digit", "katakana",
-    "pattern", "duplicate_key", "invalid_str", "invalid_int", "invalid_decimal", "invalid_flag",
-    "missing_columns", "orphan_child", "child_key_mismatch", "child_ambiguous",
-    "orphan_reference", "reference_rejected", "jutogai_but_resident", "group_rejected",
-    "address_unsplit", "address_other_lg_code"})
+# The usual cause of each reason, so where its usual fix is: the data (the old system's record
+# is wrong: correct it at the source, record by record), the mapping (an offset, a type, a code
+# table or the encoding is wrong: one fix repairs every record), or either (look at a few
+# records in `migrate preview` to tell; many records with it point at the mapping).
+# `migrate explain`, the screen summary and report.html all read this one table.
+DATA, MAPPING, EITHER = "data", "mapping", "either"
+USUAL_CAUSE: dict[str, str] = {
+    "undecodable_bytes": EITHER, "split_character": MAPPING, "gaiji_unmapped": MAPPING,
+    "invalid_character": DATA, "invalid_digits": EITHER, "invalid_zoned": EITHER,
+    "invalid_packed": EITHER, "invalid_binary": MAPPING, "invalid_date": DATA,
+    "unknown_era": EITHER,
+    "date_outside_era": DATA, "non_calendar_date": DATA, "lunisolar_date": DATA,
+    "partial_date_not_allowed": DATA, "unknown_code": EITHER, "code_not_allowed": MAPPING,
+    "required_missing": DATA, "too_long": EITHER, "wrong_length": EITHER, "not_digits": EITHER,
+    "out_of_range": DATA, "my_number_check_digit": DATA, "lg_code_check_digit": DATA,
+    "jumin_code_check_digit": DATA, "houjin_no_check_digit": DATA, "katakana": EITHER,
+    "zokugara_chain": MAPPING, "pattern": DATA, "duplicate_key": DATA,
+    "unknown_record_type": EITHER, "invalid_str": DATA, "invalid_int": EITHER,
+    "invalid_decimal": EITHER, "invalid_flag": EITHER, "field_too_long": EITHER,
+    "missing_columns": DATA, "orphan_child": DATA, "child_key_mismatch": DATA,
+    "child_not_mapped": MAPPING, "child_ambiguous": EITHER, "group_rejected": DATA,
+    "orphan_reference": DATA, "reference_rejected": DATA, "jutogai_but_resident": DATA,
+    "address_unsplit": DATA, "address_other_lg_code": DATA, "outside_repertoire": EITHER,
+    "lookup_missing": DATA, "lookup_ambiguous": DATA, "unexpected_value": EITHER,
+}
 
 
 def fix_side(reason: str) -> str | None:
-    """'mapping' or 'data': where the usual fix of a reason is (None: it depends)."""
-    if reason in MAPPING_SIDE:
-        return "mapping"
-    if reason in DATA_SIDE:
-        return "data"
-    return None
+    """'mapping' or 'data': where the usual fix of a reason is (None: either, or unknown)."""
+    cause = USUAL_CAUSE.get(reason)
+    return cause if cause in (MAPPING, DATA) else None
 
 
 def fix_side_label(reason: str, lang: str | None = None) -> str:
@@ -156,6 +162,8 @@ def fix_side_label(reason: str, lang: str | None = None) -> str:
         return t("usually fixed in the mapping", lang)
     if side == "data":
         return t("usually fixed in the source data", lang)
+    if USUAL_CAUSE.get(reason) == EITHER:
+        return t("fixed in the mapping when many records have it, else in the source data", lang)
     return ""
 
 

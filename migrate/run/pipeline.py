@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from migrate import __version__
 from migrate.errors import InputFormatError
 from migrate.i18n import language, t
 from migrate.layouts import Mapping
@@ -58,13 +57,14 @@ from migrate.run.parts import (
 )
 from migrate.run.progress import LiveCount
 from migrate.run.publishing import PublishPoint, output_error
+from migrate.run.rundocument import run_document
 from migrate.sinks import BackgroundSink
 from migrate.sinks.atomic import write_text_atomic
 from migrate.sinks.csv import CsvSink
 from migrate.sinks.excel import write_problems_xlsx
 from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.publish import checkpoint
-from migrate.sinks.sql import SqlSink, default_sqlite_url, safe_url
+from migrate.sinks.sql import SqlSink, default_sqlite_url
 from migrate.sinks.swap import publish_tables
 from migrate.transform.lookups import lookup_columns
 from migrate.transform.mapper import (
@@ -74,8 +74,6 @@ from migrate.transform.mapper import (
     ChunkMapper,
     decode_header,
     field_offsets,
-    gaiji_replaced,
-    supplied_columns,
 )
 from migrate.validate.crossfile import FILE_SHIFT, CrossFile, check_references
 from migrate.validate.groupcheck import find_failing_groups, group_problems, merge_partials
@@ -535,46 +533,10 @@ class Pipeline:
             # the staging folder's own database: nobody sees it before the folder is published,
             # so the table is put in place as soon as it verifies (and the file hashed below)
             publish_tables(sql_sink.url, [sql_sink])
-        db_label = self._final_url(self.db_url)
-        document = {
-            "tool": {"name": "migrate", "version": __version__},
-            "status": "reconciled" if result.exit_code == 0 else "failed",
-            "exit_code": result.exit_code,
-            "started": started.isoformat(timespec="seconds"),
-            "seconds": round(seconds, 3),
-            "input": {"path": str(self.options.input), "bytes": self.reader.file_size,
-                      "sha256": self.input_sha256,
-                      "records": self.reader.n_records},
-            "mapping": {"id": self.mapping.id, "version": self.mapping.version,
-                        "path": str(self.mapping.path),
-                        "sha256": file_sha256(self.mapping.path)},
-            "schema": {"id": self.schema.id, "path": str(self.schema.path),
-                       "sha256": file_sha256(self.schema.path)},
-            "header": {k: (str(v) if v is not None else None) for k, v in self.header.items()
-                       if not k.endswith(".__error") and not k.startswith("__")},
-            "run_date": str(self.header[RUN_DATE]),
-            "trailer": {"count": count, "control_totals": totals},
-            "supplied": supplied_columns(self.mapping, self.defaults),
-            "gaiji_replaced": gaiji_replaced(self.mapping, self.gaiji),
-            "trailer_figures": figures,
-            "expected_values": self._expected_values(),
-            "framing": self.framing.as_dict(),
-            "database": {"url": safe_url(db_label)} if self.db_url != "none" else None,
-            "max_rejects": max_rejects,
-            "max_reject_rate": rate,
-            "max_rejects_exceeded": exceeded,
-            "verdict": diagnosis.as_dict() if diagnosis else None,
-            "reconciliation": ledger.as_dict(),
-            "outputs": {
-                key: {"path": str(result.outputs[key]), "sha256": file_sha256(path),
-                      "bytes": path.stat().st_size}
-                if key != "database" or (self.options.private_db and path.parent == out)
-                # a database others write too (another run's, or the plan's other areas):
-                # verified by its content, not by a hash of the file
-                else {"path": str(result.outputs[key])}
-                for key, path in outputs.items()
-            },
-        }
+        document = run_document(
+            self, result, outputs, started, seconds,
+            trailer={"count": count, "control_totals": totals}, figures=figures,
+            exceeded=exceeded, diagnosis=diagnosis)
         if self.options.resume:
             document["resumed"] = {"chunks_reused": self.reused, "chunks": self.chunks}
         result.document = document
@@ -584,7 +546,6 @@ class Pipeline:
         write_report(document, out, rejects_csv=outputs["rejects"])
         result.outputs["report"] = final_path(out / "report.html")
         return result
-
 
     def _reject_samples(self) -> dict[tuple[str, str], list[bytes]]:
         """The field's bytes in a few records of each (field, reason), read back from the
@@ -599,29 +560,6 @@ class Pipeline:
                 samples[(field, reason)] = [os.pread(handle.fileno(), length, offset)
                                             for offset in offsets]
         return samples
-
-    def _expected_values(self) -> list[dict[str, Any]]:
-        """Every `expect` of the mapping and how it fared (a header or trailer that differs
-        has already stopped the run)."""
-        trailer = self.mapping.trailer.all_fields() if self.mapping.trailer else {}
-        out = []
-        for role, specs in (("header", self.mapping.header_fields), ("trailer", trailer),
-                            ("data", self.mapping.fields)):
-            for name, spec in specs.items():
-                if spec.expect is None:
-                    continue
-                failed = self.unexpected_by_field.get(name, 0) if role == "data" else 0
-                out.append({"record_type": role, "field": name, "expect": spec.expect,
-                            "failed": failed, "ok": failed == 0})
-        return out
-
-    def _final_url(self, url: str) -> str:
-        """The database URL as it will be once published (a SQLite file in the staging
-        folder is named by its place in OUT)."""
-        if url.startswith("sqlite:///"):
-            path = Path(url.removeprefix("sqlite:///"))
-            return f"sqlite:///{self.options.final_path(path)}"
-        return url
 
 
 def _whole(value: Any) -> int | None:

@@ -140,11 +140,13 @@ def test_nothing_accepted_never_succeeds(hito):
 
 
 def test_every_reason_says_on_which_side_its_usual_fix_is():
-    from migrate.reconcile.reasons import DATA_SIDE, MAPPING_SIDE, REASONS, fix_side
+    from migrate.reconcile.reasons import REASONS, fix_side_label
 
-    assert not MAPPING_SIDE & DATA_SIDE
-    assert set(REASONS) <= MAPPING_SIDE | DATA_SIDE
-    assert fix_side("unknown_era") == "mapping" and fix_side("duplicate_key") == "data"
+    labels = {reason: fix_side_label(reason, "en") for reason in REASONS}
+    assert all(labels.values()), [r for r, label in labels.items() if not label]
+    assert labels["code_not_allowed"] == "usually fixed in the mapping"
+    assert labels["duplicate_key"] == "usually fixed in the source data"
+    assert "many records" in labels["unknown_era"]
 
 
 def test_keys_seen_before_are_not_a_mapping_error(hito):
