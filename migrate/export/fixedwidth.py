@@ -7,10 +7,16 @@ dates with 00 for unknown parts, packed and zoned decimals, digits as text. Reco
 `src_record` order between a header (its mapped columns from the rows, the others from the
 run's run.json when there is one) and a trailer whose count and control totals are recomputed.
 
+Child records (multi-record files) are rebuilt from the columns they fed: after each parent
+record, one child record per `where` group the row has a value in, in the order the columns are
+declared, with the key fields copied from the parent and the `where` values written back. Two
+records of one group (two employers' salaries) come back as one holding their sum.
+
 What the standard data no longer knows is not invented: a field that feeds no column is written
-as spaces, a text field is padded with full-width spaces when the batch's values of that field
-hold double-byte characters and with spaces otherwise. A mapping that cannot be reversed (child
-records gathered by `where`, a delimited source) is refused with the reason.
+as spaces (a packed one as 0: packed has no blank form), a text field is padded with full-width
+spaces when the batch's values of that field hold double-byte characters and with spaces
+otherwise. A mapping that cannot be reversed (a child count, a `where` of several values, a
+delimited source) is refused with the reason.
 
 The generator (migrate.synth) has a record writer too, but it sits on the same layer as this
 package and may not be imported from here; both build on migrate.transform.encode.
@@ -21,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from migrate.errors import UsageError
-from migrate.layouts import FieldSpec, Mapping
+from migrate.layouts import ChildRecord, ColumnMapping, FieldSpec, Mapping
 from migrate.sinks.atomic import private_open
 from migrate.transform.encode import (
     encode_binary,
@@ -71,14 +78,6 @@ def check_reversible(mapping: Mapping) -> None:
                          {"mapping": mapping.id},
                          hint="--format fixed writes the layout of a fixed-width mapping.")
     for cm in mapping.columns:
-        if cm.kind == "child":
-            raise UsageError(
-                "the mapping {mapping} cannot be reversed: column {column} is gathered from "
-                "child records ({record}) by where/aggregate", {"mapping": mapping.id,
-                                                                 "column": cm.column,
-                                                                 "record": cm.record},
-                hint="A standard row cannot be split back into the child records it was "
-                     "gathered from; export this layout as CSV or Parquet.")
         if cm.split:
             raise UsageError(
                 "the mapping {mapping} cannot be reversed: column {column} is a part of the "
@@ -91,6 +90,56 @@ def check_reversible(mapping: Mapping) -> None:
                 "table keyed by several fields", {"mapping": mapping.id, "column": cm.column},
                 hint="A standard code cannot tell which combination of vendor values it came "
                      "from; export this layout as CSV or Parquet.")
+        if cm.kind != "child":
+            continue
+        params = {"mapping": mapping.id, "column": cm.column, "record": cm.record}
+        if cm.aggregate == "count":
+            raise UsageError(
+                "the mapping {mapping} cannot be reversed: column {column} counts child records "
+                "({record}); a count does not say what the records held", params,
+                hint="Export this layout as CSV or Parquet.")
+        several = next((key for key, allowed in cm.where if len(allowed) != 1), None)
+        if several is not None:
+            raise UsageError(
+                "the mapping {mapping} cannot be reversed: column {column} gathers child records "
+                "({record}) of several {field} values; the way back cannot tell which to write",
+                {**params, "field": several}, hint="Export this layout as CSV or Parquet.")
+
+
+@dataclass
+class ChildGroup:
+    """The child records one `where` selects, written back one per parent row that has a value
+    in any column they fed: the record type, the key fields from the parent, the `where` values,
+    each fed field from its column."""
+
+    child: ChildRecord
+    where: dict[str, str]
+    columns: dict[str, ColumnMapping] = field(default_factory=dict)  # child field → column
+
+
+def child_groups(mapping: Mapping) -> list[ChildGroup]:
+    """The groups in the order their columns are declared (the order the records are written)."""
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], ChildGroup] = {}
+    for cm in mapping.columns:
+        if cm.kind != "child" or cm.record is None:
+            continue
+        where = tuple((key, allowed[0]) for key, allowed in cm.where)
+        group = groups.setdefault((cm.record, where),
+                                  ChildGroup(mapping.children[cm.record], dict(where)))
+        group.columns.setdefault(cm.source, cm)
+    return list(groups.values())
+
+
+def unkept_fields(mapping: Mapping) -> list[str]:
+    """Data and child fields that feed no standard column: the way back writes them blank
+    (0 when packed, which has no blank form). Child key and `where` fields are rebuilt."""
+    groups = child_groups(mapping)
+    fed = {cm.source for cm in mapping.columns if cm.kind == "field"}
+    fed |= {f"{g.child.name}.{name}" for g in groups
+            for name in (*g.columns, *g.where, *(c for c, _ in g.child.key))}
+    names = list(mapping.fields) + [f"{child.name}.{name}" for child in
+                                    mapping.children.values() for name in child.fields]
+    return [name for name in names if name not in fed]
 
 
 def _dates(values: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,8 +184,10 @@ class FixedWriter:
                 self.header_column.setdefault(cm.source, cm.column)
         self.record_column = next((cm.column for cm in mapping.columns
                                    if cm.kind == "record_number"), None)
+        self.groups = child_groups(mapping)
         self.reverse_codes = {}
-        for cm in self.field_column.values():
+        for cm in [*self.field_column.values(),
+                   *(c for g in self.groups for c in g.columns.values())]:
             if cm.codes is not None:
                 table: dict[str, str] = {}
                 for vendor, standard in cm.codes.mapping.items():
@@ -167,8 +218,7 @@ class FixedWriter:
         except UnicodeEncodeError:
             return self.gaiji.get(char, char)
 
-    def encode(self, spec: FieldSpec, values: pl.Series, cm: Any = None,
-               signed: bool = True) -> np.ndarray:
+    def encode(self, spec: FieldSpec, values: pl.Series, cm: Any = None) -> np.ndarray:
         if spec.type == "digits" and values.dtype.is_integer():  # a count: zero-padded
             return encode_digits(values.fill_null(0).to_numpy(), spec.length)
         if spec.type in ("text", "digits"):
@@ -194,8 +244,11 @@ class FixedWriter:
             return encode_packed(numbers, spec.length)
         if spec.type == "binary":
             return encode_binary(numbers, spec.length)
-        if spec.type == "zoned":
-            cells = encode_zoned(numbers, spec.length, signed=signed)
+        if spec.type == "zoned":  # S9(n) overpunches every sign, 9(n) only a negative one
+            cells = encode_zoned(numbers, spec.length, signed=True)
+            if not spec.signed:
+                plain = encode_zoned(np.abs(numbers), spec.length, signed=False)
+                cells = np.where((numbers < 0)[:, None], cells, plain)
             cells[~present] = SPACE
             return cells
         raise UsageError("the field {field} has type {type}, which cannot be written back",
@@ -220,6 +273,16 @@ class FixedWriter:
                                                                         np.uint8)
         return records
 
+    def _write_field(self, records: np.ndarray, spec: FieldSpec, values: pl.Series,
+                     cm: ColumnMapping | None, name: str) -> None:
+        try:
+            records[:, spec.offset:spec.end] = self.encode(spec, values, cm)
+        except ValueError as error:
+            raise UsageError("column {column} cannot be written into field {field}: "
+                             "{reason}", {"column": values.name, "field": name,
+                                          "reason": str(error)},
+                             file=self.mapping.path, field_name=name) from None
+
     def data(self, frame: pl.DataFrame) -> bytes:
         rt = self.source.record_types
         records = self._frame(frame.height, rt.data if rt else None)
@@ -227,17 +290,68 @@ class FixedWriter:
             cm = self.field_column.get(name)
             if cm is None or cm.column not in frame.columns:
                 continue
-            try:
-                records[:, spec.offset:spec.end] = self.encode(spec, frame[cm.column], cm)
-            except ValueError as error:
-                raise UsageError("column {column} cannot be written into field {field}: "
-                                 "{reason}", {"column": cm.column, "field": name,
-                                              "reason": str(error)},
-                                 file=self.mapping.path, field_name=name) from None
+            self._write_field(records, spec, frame[cm.column], cm, name)
             if name in self.totals:
                 self.totals[name] += int(_ints(frame[cm.column], spec.scale)[0].sum())
         self.count += frame.height
+        if self.groups and frame.height:
+            records = self._with_children(frame, records)
         return records.tobytes()
+
+    def _with_children(self, frame: pl.DataFrame, parents: np.ndarray) -> np.ndarray:
+        """Each parent record followed by its child records, one per group it has a value in,
+        in group order."""
+        n = frame.height
+        present = np.zeros((n, len(self.groups)), bool)
+        for g, group in enumerate(self.groups):
+            for cm in group.columns.values():
+                if cm.column in frame.columns:
+                    present[:, g] |= frame[cm.column].is_not_null().to_numpy()
+        per_parent = present.sum(axis=1)
+        parent_pos = np.arange(n) + np.cumsum(per_parent) - per_parent
+        rank = np.cumsum(present, axis=1) - present
+        out = np.empty((n + int(per_parent.sum()), self.source.stride), np.uint8)
+        out[parent_pos] = parents
+        for g, group in enumerate(self.groups):
+            rows = np.flatnonzero(present[:, g])
+            if len(rows):
+                out[parent_pos[rows] + 1 + rank[rows, g]] = self._children(
+                    group, frame[rows], parents[rows])
+        self.count += int(per_parent.sum())
+        return out
+
+    def _children(self, group: ChildGroup, frame: pl.DataFrame, parents: np.ndarray
+                  ) -> np.ndarray:
+        child = group.child
+        records = self._frame(frame.height, child.code)
+        for name, spec in child.fields.items():
+            qualified = f"{child.name}.{name}"
+            parent_field = dict(child.key).get(name)
+            if parent_field is not None and spec == self._same_as(parent_field, spec):
+                parent = self.mapping.fields[parent_field]
+                records[:, spec.offset:spec.end] = parents[:, parent.offset:parent.end]
+                continue
+            cm = group.columns.get(name)
+            if name in group.where:
+                values = pl.Series(name, [group.where[name]] * frame.height, pl.Utf8)
+            elif cm is not None and cm.column in frame.columns:
+                values = frame[cm.column]
+            elif parent_field is not None and parent_field in self.field_column:
+                cm = self.field_column[parent_field]
+                values = frame[cm.column]
+            elif spec.type == "packed":  # no blank form: an amount not kept is 0
+                values = pl.Series(name, [0] * frame.height, pl.Int64)
+            else:
+                continue
+            self._write_field(records, spec, values, cm, qualified)
+            if qualified in self.totals:
+                self.totals[qualified] += int(_ints(values, spec.scale)[0].sum())
+        return records
+
+    def _same_as(self, parent_field: str, spec: FieldSpec) -> FieldSpec:
+        """The child key field as the parent field would be if it had the same bytes."""
+        parent = self.mapping.fields[parent_field]
+        return replace(parent, name=spec.name, offset=spec.offset, line=spec.line)
 
     def header(self, first: pl.DataFrame | None) -> bytes:
         rt = self.source.record_types
@@ -252,7 +366,7 @@ class FixedWriter:
                 value = pl.Series([self.header_values[name]])
             else:
                 continue
-            record[:, spec.offset:spec.end] = self.encode(spec, value, signed=False)
+            record[:, spec.offset:spec.end] = self.encode(spec, value)
         return record.tobytes()
 
     def trailer(self) -> bytes:
@@ -266,8 +380,7 @@ class FixedWriter:
             specs += [(spec, self.totals[name]) for name, spec in
                       trailer.control_totals.items()]
             for spec, number in specs:
-                record[:, spec.offset:spec.end] = self.encode(spec, pl.Series([number]),
-                                                              signed=False)
+                record[:, spec.offset:spec.end] = self.encode(spec, pl.Series([number]))
         return record.tobytes()
 
 

@@ -52,6 +52,7 @@ _FIELD_COMMON = {
     "year_from": Value("md (MMDD) fields: header.<field> or run_date."),
     "year_rule": Value("With year_from: run_date: the next or the previous such day.",
                        enum=("next", "previous")),
+    "signed": Value("zoned: S9(n), a positive value's sign is overpunched too.", ("boolean",)),
 }
 FIXED_FIELD = Obj("A byte range of the record.", {
     "offset": Value("First byte, counted from 0.", ("integer",), minimum=0), **_FIELD_COMMON},
@@ -118,6 +119,7 @@ class FieldSpec:
     # type md (MMDD): where the year comes from: "header.<field>" or "run_date" (with rule)
     year_from: str | None = None
     year_rule: str | None = None
+    signed: bool = False  # zoned S9(n): a positive value's sign is overpunched too (written so)
 
     @property
     def end(self) -> int:
@@ -312,9 +314,13 @@ def _load_field(ctx: _Ctx, name: str, node: Any, parent: LocatedDict, source: So
     expect = node.get("expect")
     if expect is not None and (not isinstance(expect, str | int) or isinstance(expect, bool)):
         raise ctx.fail(node, "expect", "expect must be the value as text, e.g. expect: \"91\"")
+    signed = node.get("signed", False)
+    if not isinstance(signed, bool) or (signed and ftype != "zoned"):
+        raise ctx.fail(node, "signed", "signed is true or false, and only for a zoned field")
     return FieldSpec(name, offset, length, ftype, scale, strip,
                      bool(node.get("lenient_calendar", False)), node.line, column, column_name,
-                     node.col, None if expect is None else str(expect), year_from, year_rule)
+                     node.col, None if expect is None else str(expect), year_from, year_rule,
+                     signed)
 
 
 def _md_year(ctx: _Ctx, node: LocatedDict, name: str, ftype: str

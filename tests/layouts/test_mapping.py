@@ -153,6 +153,10 @@ def test_group_check_and_conditional_reference_load():
     # when the first chunk is decoded)
     (('  unknown_date_parts: ["00"]', '  unknown_date_parts: ["９９"]'),
      "cannot mark an unknown month"),
+    (("type: zoned, signed: true}", "type: zoned, signed: yes please}"),
+     "signed is true or false"),
+    (("length: 1,  type: text}", "length: 1,  type: text, signed: true}"),
+     "only for a zoned field"),
 ])
 def test_mapping_mistakes_are_layout_errors_with_a_line(mapping_copy, edit, message):
     """Each of these once crashed with a TypeError instead of reporting file:line."""
@@ -184,3 +188,11 @@ def test_a_binary_field_of_3_bytes_is_refused_at_its_line(mapping_copy):
     with pytest.raises(LayoutError) as info:
         load_mapping(str(bad))
     assert info.value.line == _line_of(bad, "kaisu:")
+
+
+def test_a_zoned_field_says_whether_a_positive_sign_is_overpunched():
+    from migrate.layouts import load_mapping
+
+    fields = load_mapping("vendor_a/kokuho_fuka").fields
+    assert fields["nengaku"].signed and not fields["hihokensha_su"].signed
+    assert load_mapping("vendor_a/juki").fields["setai_order"].signed
