@@ -107,6 +107,10 @@ REASONS: dict[str, tuple[str, str]] = {
                                "them matches (e.g. one household head)."),
     "child_ambiguous": ("more than one child record where the mapping takes only one",
                         "Remove the duplicate record or map the column with aggregate: sum."),
+    "aggregate_overflow": ("the sum of the child records is too large for a number "
+                           "(more than 18 digits)",
+                           "Check the amounts of the record's child records; one of them is "
+                           "probably wrong."),
     "group_rejected": ("rejected together with another record of its group",
                        "Fix the record named in the detail column; this one then goes through "
                        "as well."),

@@ -321,7 +321,8 @@ class ChunkMapper:
                 hit = frame.select(condition.fill_null(False)).to_series()
                 if cm.aggregate != "count":  # a count keeps no value of the record
                     matched = matched | hit
-                results[cm.column] = self._aggregate(cm, frame.filter(hit), parent_no, problems)
+                results[cm.column] = self._aggregate(cm, frame.filter(hit), parent_no,
+                                                     chunk.byte_offsets()[data_idx], problems)
             # A child record whose values no column takes would be lost: reject it instead.
             has_columns = any(cm.kind == "child" and cm.record == child.name
                               and cm.aggregate != "count" for cm in self.mapping.columns)
@@ -382,13 +383,16 @@ class ChunkMapper:
         return out
 
     def _aggregate(self, cm: ColumnMapping, hits: pl.DataFrame, parent_no: np.ndarray,
-                   problems: list[pl.DataFrame]) -> pl.Series:
+                   parent_offsets: np.ndarray, problems: list[pl.DataFrame]) -> pl.Series:
         """One parent-row value per parent from its matching child records."""
         value = pl.col(f"f:{cm.source}")
         if cm.aggregate == "count":
             agg = pl.len().cast(pl.Int64)
-        elif cm.aggregate == "sum":
-            agg = pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None)
+        elif cm.aggregate == "sum":  # in 38 digits: an Int64 sum would wrap round silently
+            wide = value.cast(pl.Decimal(38, hits.schema[f"f:{cm.source}"].scale
+                                         if isinstance(hits.schema[f"f:{cm.source}"],
+                                                       pl.Decimal) else 0))
+            agg = pl.when(value.is_not_null().any()).then(wide.sum()).otherwise(None)
         else:  # only
             agg = value.first()
             twice = hits.filter(pl.col("__parent").is_duplicated() & (pl.col("__parent") >= 0))
@@ -402,6 +406,9 @@ class ChunkMapper:
             per_parent, on="__parent", how="left", maintain_order="left")["v"]
         if cm.aggregate == "count":
             out = out.fill_null(0)
+        elif cm.aggregate == "sum":
+            out = self._sum_fits(cm, out, hits.schema[f"f:{cm.source}"], parent_no,
+                                 parent_offsets, problems)
         return out.alias(cm.column)
 
     def _repertoire(self, cm: ColumnMapping, series: pl.Series, rec_no: np.ndarray,
@@ -418,6 +425,20 @@ class ChunkMapper:
                                                   series.gather(rows).to_list()],
             detail=[f"{self.strict_chars}: {c}" for c in chars]))
         return series.scatter(rows, None)
+
+    def _sum_fits(self, cm: ColumnMapping, sums: pl.Series, dtype: pl.DataType,
+                  parent_no: np.ndarray, parent_offsets: np.ndarray,
+                  problems: list[pl.DataFrame]) -> pl.Series:
+        """The sums back in the field's dtype; a sum too large for it rejects its parent."""
+        narrow = sums.cast(dtype, strict=False)
+        bad = np.flatnonzero((sums.is_not_null() & narrow.is_null()).to_numpy())
+        if len(bad):
+            problems.append(problems_frame(
+                parent_no[bad], parent_offsets[bad], field=f"{cm.record}.{cm.source}",
+                column=cm.column, reasons="aggregate_overflow",
+                values=[mask(str(v), self.schema.column(cm.column).pii)
+                        for v in sums.gather(bad).to_list()], detail=cm.record))
+        return narrow
 
     def map_empty(self) -> pl.DataFrame:
         """A zero-row frame with the standard dtypes (for sink schemas)."""

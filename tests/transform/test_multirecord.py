@@ -202,3 +202,33 @@ def test_key_on_a_parent_field_no_column_takes(inline_mapping, tmp_path: Path,
     assert rows["atena_no"].to_list() == ["000003"]
     assert dict(rejects.select("record", "reason").iter_rows()) == {
         "2": "group_rejected", "3": "child_key_mismatch"}
+
+
+def test_a_sum_too_large_for_64_bits_rejects_its_parent(inline_mapping, tmp_path: Path,
+                                                        convert) -> None:
+    """185 amounts of 17 digits add up to 2**64 + 5: an Int64 sum wraps round to 5, which
+    once went through as the salary; now the parent is rejected and says why."""
+    wide = MAPPING.replace("record_length: 16", "record_length: 20").replace(
+        "amount: {offset: 9, length: 5, type: packed}",
+        "amount: {offset: 9, length: 9, type: packed}").replace(
+        "  control_totals:\n    income.amount: {offset: 7, length: 9, type: zoned}\n", "")
+    mapping = inline_mapping(SCHEMA, wide)
+    largest = 10**17 - 1
+    amounts = [largest] * 184 + [2**64 + 5 - 184 * largest]
+    assert sum(amounts) == 2**64 + 5 and max(amounts) <= largest
+
+    def record(kind: bytes, atena: str, rest: bytes = b"") -> bytes:
+        return (kind + atena.encode() + rest).ljust(20, b" ")
+
+    records = [record(b"2", "000001")]
+    records += [record(b"3", "000001", b"01" + packed(a, 9)) for a in amounts]
+    records += [record(b"2", "000002"), record(b"3", "000002", b"01" + packed(7, 9))]
+    trailer = b"9" + str(len(records)).rjust(6, "0").encode()
+    path = tmp_path / "tax.dat"
+    path.write_bytes(record(b"1", "") + b"".join(records) + trailer.ljust(20, b" "))
+    result, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert rows.select("atena_no", "kyuyo").rows() == [("000002", "7")]
+    overflow = rejects.filter(pl.col("reason") == "aggregate_overflow")
+    assert overflow.select("record", "column").rows() == [("2", "kyuyo")]
+    assert rejects.filter(pl.col("reason") == "group_rejected").height == len(amounts)
+    assert result.ledger.ok
