@@ -1,11 +1,12 @@
 """`migrate diff A B --key …`: compare two standardized datasets by key (old and new system side
 by side during 並行稼働): rows only in A, rows only in B, changed rows counted per column.
 
-Memory stays bounded by the keys, not the rows: first each side is reduced, streaming, to its key
-and one hash of the compared columns (as canonical text: the layout's types, then text, so a
-Parquet file and a CSV file of the same data are equal); the two key/hash tables are joined.
-Only the rows whose hashes differ are then read in full, in batches of keys, to say which
-columns changed (numeric columns with --tolerance compare as numbers). Samples are keys only,
+Memory stays bounded, whatever the number of rows: first each side is reduced, streaming, to its
+key and one hash of the compared columns (as canonical text: the layout's types, then text, so a
+Parquet file and a CSV file of the same data are equal), spilled to disk in buckets by the key
+(migrate.export.spill); the two sides are joined bucket by bucket. Only the rows whose hashes
+differ are then read in full, in batches of keys, to say which columns changed (numeric columns
+with --tolerance compare as numbers). Samples are keys only,
 masked by the key column's `pii` kind; no other value is ever shown.
 """
 
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 
 from migrate.errors import UsageError
 from migrate.export.source import Dataset, batches, find_datasets, readable
+from migrate.export.spill import Spill, bucket_count
 from migrate.export.tables import BATCH_ROWS, cast_expr, utf8_copy
 from migrate.layouts import Schema, load_schema
 from migrate.pii import mask
@@ -100,6 +102,35 @@ def _key_text(frame: pl.DataFrame, keys: list[str], schema: Schema | None) -> li
     return ["/".join(values) for values in zip(*parts, strict=True)]
 
 
+@dataclass
+class _Found:
+    """How many keys of one kind (only in A, only in B, changed) and the first few, masked."""
+
+    count: int = 0
+    sample: list[str] = field(default_factory=list)
+
+    def add(self, frame: pl.DataFrame, keys: list[str], schema: Schema | None) -> None:
+        self.count += frame.height
+        room = SAMPLE - len(self.sample)
+        if room > 0 and frame.height:
+            self.sample += _key_text(frame.head(room), keys, schema)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "sample": self.sample}
+
+
+def _estimate(dataset: Dataset) -> int | None:
+    """About how many rows a side has (to size the buckets): its recorded count, a Parquet
+    file's metadata, or a CSV file's bytes at 200 bytes a row."""
+    if dataset.rows is not None:
+        return int(dataset.rows)
+    if dataset.format == "parquet" and dataset.path.is_file():
+        return int(pq.ParquetFile(dataset.path).metadata.num_rows)
+    if dataset.format == "csv" and dataset.path.is_file():
+        return dataset.path.stat().st_size // 200
+    return None
+
+
 def _numbers(name: str, side: str) -> pl.Expr:
     return pl.col(f"{name}{side}").cast(pl.Float64, strict=False)
 
@@ -150,32 +181,29 @@ def diff(options: DiffOptions) -> DiffResult:
         numeric = {c for c in compared if schema is not None and c in schema.column_names
                    and schema.column(c).dtype in NUMERIC}
 
-        def hashed(frame: pl.LazyFrame) -> pl.DataFrame:
-            return frame.select(*keys, pl.struct(compared).hash(seed=17).alias(HASH)) \
-                .collect(engine="streaming")
-
-        hashes_a, hashes_b = hashed(lazy_a), hashed(lazy_b)
-        duplicates = {side: int(frame.select(keys).is_duplicated().sum())
-                      for side, frame in (("a", hashes_a), ("b", hashes_b))}
-        joined = hashes_a.join(hashes_b, on=keys, how="full", coalesce=True, suffix="_b",
-                               nulls_equal=True)
-        only_a = joined.filter(pl.col(f"{HASH}_b").is_null()).select(keys)
-        only_b = joined.filter(pl.col(HASH).is_null()).select(keys)
-        candidates = joined.filter(pl.col(HASH).is_not_null() & pl.col(f"{HASH}_b").is_not_null()
-                                   & (pl.col(HASH) != pl.col(f"{HASH}_b"))).select(keys)
-        rows = {"a": hashes_a.height, "b": hashes_b.height}
-        del hashes_a, hashes_b, joined
+        buckets = bucket_count(max(_estimate(side_a) or 0, _estimate(side_b) or 0) or None)
+        spills = {side: Spill(scratch, side, keys, buckets) for side in ("a", "b")}
+        rows = {}
+        for side, frame in (("a", lazy_a), ("b", lazy_b)):
+            hashed = frame.select(*keys, pl.struct(compared).hash(seed=17).alias(HASH))
+            for batch in hashed.collect_batches(chunk_size=BATCH_ROWS):
+                spills[side].add(batch)
+            rows[side] = spills[side].rows
+        duplicates = {"a": 0, "b": 0}
+        found = {group: _Found() for group in ("only_a", "only_b", "changed")}
         by_column: dict[str, dict[str, Any]] = {c: {"count": 0, "sample": []} for c in compared}
-        changed_keys: list[pl.DataFrame] = []
-        for start in range(0, candidates.height, KEY_BATCH):
-            batch = candidates.slice(start, KEY_BATCH)
-            pair = _rows_of(lazy_a, batch, keys).join(
-                _rows_of(lazy_b, batch, keys), on=keys, how="inner", suffix="_b"
+        pending: list[pl.DataFrame] = []
+
+        def compare_rows(candidates: pl.DataFrame) -> None:
+            """Which columns changed in the candidate rows (hashes differ), as the files stream
+            past once for the whole batch of keys."""
+            pair = _rows_of(lazy_a, candidates, keys).join(
+                _rows_of(lazy_b, candidates, keys), on=keys, how="inner", suffix="_b"
             ).rename({c: f"{c}_a" for c in compared})
             flags = pair.select(*keys, *[_differs(c, c in numeric, options.tolerance).alias(c)
                                          for c in compared])
             changed = flags.filter(pl.any_horizontal(compared)) if compared else flags.clear()
-            changed_keys.append(changed.select(keys))
+            found["changed"].add(changed.select(keys), keys, schema)
             for column in compared:
                 hits = changed.filter(pl.col(column))
                 entry = by_column[column]
@@ -183,7 +211,27 @@ def diff(options: DiffOptions) -> DiffResult:
                 room = SAMPLE - len(entry["sample"])
                 if room > 0 and hits.height:
                     entry["sample"] += _key_text(hits.head(room), keys, schema)
-        changed_all = pl.concat(changed_keys) if changed_keys else candidates.clear()
+
+        for bucket in range(buckets):  # every key of a bucket is in that bucket on both sides
+            hashes_a, hashes_b = spills["a"].bucket(bucket), spills["b"].bucket(bucket)
+            for side, frame in (("a", hashes_a), ("b", hashes_b)):
+                duplicates[side] += int(frame.select(keys).is_duplicated().sum())
+            joined = hashes_a.join(hashes_b, on=keys, how="full", coalesce=True, suffix="_b",
+                                   nulls_equal=True)
+            found["only_a"].add(joined.filter(pl.col(f"{HASH}_b").is_null()).select(keys),
+                                keys, schema)
+            found["only_b"].add(joined.filter(pl.col(HASH).is_null()).select(keys), keys,
+                                schema)
+            pending.append(joined.filter(
+                pl.col(HASH).is_not_null() & pl.col(f"{HASH}_b").is_not_null()
+                & (pl.col(HASH) != pl.col(f"{HASH}_b"))).select(keys))
+            del hashes_a, hashes_b, joined
+            if sum(f.height for f in pending) >= KEY_BATCH or bucket == buckets - 1:
+                candidates = pl.concat(pending)
+                pending = []
+                for start in range(0, candidates.height, KEY_BATCH):
+                    compare_rows(candidates.slice(start, KEY_BATCH))
+        only_a, only_b, changed_all = found["only_a"], found["only_b"], found["changed"]
     document = {
         "a": {"path": str(options.a), "layout": side_a.layout, "rows": rows["a"],
               "duplicate_keys": duplicates["a"]},
@@ -193,15 +241,12 @@ def diff(options: DiffOptions) -> DiffResult:
         "columns_compared": compared,
         "columns_only_in_a": [c for c in names_a if c not in names_b],
         "columns_only_in_b": [c for c in names_b if c not in names_a],
-        "only_in_a": {"count": only_a.height, "sample": _key_text(only_a.head(SAMPLE), keys,
-                                                                  schema)},
-        "only_in_b": {"count": only_b.height, "sample": _key_text(only_b.head(SAMPLE), keys,
-                                                                  schema)},
-        "changed": {"count": changed_all.height,
-                    "sample": _key_text(changed_all.head(SAMPLE), keys, schema),
+        "only_in_a": only_a.as_dict(),
+        "only_in_b": only_b.as_dict(),
+        "changed": {**changed_all.as_dict(),
                     "by_column": {c: v for c, v in by_column.items() if v["count"]}},
     }
-    document["equal"] = not (only_a.height or only_b.height or changed_all.height
+    document["equal"] = not (only_a.count or only_b.count or changed_all.count
                              or document["columns_only_in_a"] or document["columns_only_in_b"]
                              or duplicates["a"] or duplicates["b"])
     document["seconds"] = round(time.perf_counter() - started, 3)

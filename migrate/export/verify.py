@@ -11,6 +11,10 @@ the documented format (README, "Contract end"), and say what differs.
 4. across files: the references (with their `unless` exemptions) and the group checks the
    layouts declare.
 
+Keys, referencing values and group counts are spilled to disk in buckets while the files stream
+past (migrate.export.spill), and the checks of step 3's keys and of step 4 run bucket by bucket,
+so memory does not grow with the number of rows.
+
 Every finding is a row of the verdict (check, file, ok, detail); values are never shown, only
 row numbers, so nothing personal reaches the screen or verify.json.
 """
@@ -35,6 +39,7 @@ from migrate.errors import UsageError
 from migrate.export.package import COVER_LIST, MAPPINGS_DIR, SCHEMAS_DIR
 from migrate.export.seal import SUFFIX, opened
 from migrate.export.source import PACKAGE_DESCRIPTOR
+from migrate.export.spill import Spill, bucket_count, first_rows
 from migrate.export.tables import cast_frame, csv_header, parquet_batches, text_batches, utf8_copy
 from migrate.i18n import t
 from migrate.layouts import Schema, load_schema
@@ -157,9 +162,31 @@ class _Table:
     resource: dict[str, Any]
     rows: int = 0
     sha256: str = ""
-    keys: list[pl.DataFrame] = field(default_factory=list)
-    refs: dict[str, list[pl.DataFrame]] = field(default_factory=dict)  # column → (value, row)
-    groups: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    keys: Spill | None = None  # primary key, row
+    refs: dict[str, Spill] = field(default_factory=dict)  # referencing column → (value, row)
+    known: dict[str, Spill] = field(default_factory=dict)  # referenced column → (value)
+    groups: dict[str, Spill] = field(default_factory=dict)  # group check → (group, n, row)
+
+    def spill(self, folder: Path, buckets: int, referenced: set[str]) -> None:
+        """Where the keys, references and group counts of this file go while it is read (file
+        names by position: names from a YAML never become file names)."""
+        schema = self.schema
+        if schema.primary_key:
+            self.keys = Spill(folder, "keys", list(schema.primary_key), buckets)
+        for i, spec in enumerate(schema.columns):
+            if spec.references is not None:
+                self.refs[spec.name] = Spill(folder, f"ref{i}", ["value"], buckets)
+        for i, column in enumerate(sorted(referenced)):
+            self.known[column] = Spill(folder, f"known{i}", ["value"], buckets)
+        for i, check in enumerate(schema.group_checks):
+            self.groups[check.name] = Spill(folder, f"group{i}", list(check.group_by), buckets)
+
+    def close(self) -> None:
+        """The file is read: its spills are complete."""
+        for spill in [self.keys, *self.refs.values(), *self.known.values(),
+                      *self.groups.values()]:
+            if spill is not None:
+                spill.close()
 
 
 def _where(condition: dict[str, tuple[str, ...]]) -> pl.Expr:
@@ -170,22 +197,26 @@ def _where(condition: dict[str, tuple[str, ...]]) -> pl.Expr:
 def _collect(table: _Table, frame: pl.DataFrame) -> None:
     """Keep the keys, referencing values and group counts of one batch."""
     schema = table.schema
-    if schema.primary_key:
-        table.keys.append(frame.select([*schema.primary_key, RECORD_COL]))
+    if table.keys is not None:
+        table.keys.add(frame.select([*schema.primary_key, RECORD_COL]))
+    for column, spill in table.known.items():
+        spill.add(frame.select(pl.col(column).cast(pl.Utf8).alias("value")).drop_nulls()
+                  .unique())
     for spec in schema.columns:
         ref = spec.references
         if ref is None:
             continue
         exempt = _where(ref.unless) if ref.unless else pl.lit(False)
-        table.refs.setdefault(spec.name, []).append(
+        table.refs[spec.name].add(
             frame.filter(~exempt & pl.col(spec.name).is_not_null())
             .select(pl.col(spec.name).cast(pl.Utf8).alias("value"), RECORD_COL))
     for check in schema.group_checks:
         member = _where(check.among) & pl.all_horizontal(
             [pl.col(c).is_not_null() for c in check.group_by])
-        table.groups.setdefault(check.name, []).append(
+        table.groups[check.name].add(
             frame.filter(member).group_by(list(check.group_by)).agg(
-                _where(check.count_where).sum().alias("n"), pl.col(RECORD_COL).min()))
+                _where(check.count_where).sum().cast(pl.Int64).alias("n"),
+                pl.col(RECORD_COL).min()))
 
 
 def _schema_findings(table: _Table, problems: list[pl.DataFrame], findings: list[Finding]
@@ -331,16 +362,17 @@ def _extra_files(data: Path, doc: dict[str, Any], findings: list[Finding]) -> No
 
 
 def _check_keys(table: _Table, findings: list[Finding]) -> None:
-    if not table.keys:
+    if table.keys is None or not table.keys.rows:
         return
-    keys = pl.concat(table.keys)
-    repeated = keys.filter(pl.struct(list(table.schema.primary_key)).is_duplicated())
-    if repeated.height:
-        rows = repeated[RECORD_COL].sort().to_list()
+    count, rows = 0, []
+    for keys in table.keys:  # a repeated key is repeated within its bucket
+        repeated = keys.filter(pl.struct(list(table.schema.primary_key)).is_duplicated())
+        count += repeated.height
+        rows = first_rows(rows, repeated[RECORD_COL], SHOWN_ROWS)
+    if count:
         findings.append(Finding("keys", table.name, False, t(
-            "{count} rows share a primary key ({key}): {rows}", count=len(rows),
-            key=", ".join(table.schema.primary_key), rows=_rows_text(rows, len(rows))),
-            rows[:SHOWN_ROWS]))
+            "{count} rows share a primary key ({key}): {rows}", count=count,
+            key=", ".join(table.schema.primary_key), rows=_rows_text(rows, count)), rows))
     else:
         findings.append(Finding("keys", table.name, True, t("primary key unique")))
 
@@ -348,40 +380,44 @@ def _check_keys(table: _Table, findings: list[Finding]) -> None:
 def _check_references(tables: list[_Table], findings: list[Finding]) -> None:
     by_layout = {table.schema.id: table for table in tables}
     for table in tables:
-        for column, parts in table.refs.items():
+        for column, values in table.refs.items():
             ref = table.schema.column(column).references
             assert ref is not None
             target = by_layout.get(ref.layout)
-            if target is None or not target.keys:
+            known = target.known.get(ref.column) if target is not None else None
+            if known is None or not known.rows or not values.seen:
                 continue  # the other layout is not in the package: nothing to check against
-            known = pl.concat(target.keys).select(pl.col(ref.column).cast(pl.Utf8)
-                                                  .alias("value")).unique()
-            values = pl.concat(parts)
-            orphans = values.join(known, on="value", how="anti")
+            count, rows = 0, []
+            for bucket in range(values.buckets):
+                orphans = values.bucket(bucket).join(known.bucket(bucket).unique(), on="value",
+                                                     how="anti")
+                count += orphans.height
+                rows = first_rows(rows, orphans[RECORD_COL], SHOWN_ROWS)
             what = f"{column} → {ref.layout}.{ref.column}"
-            if orphans.height:
-                rows = orphans[RECORD_COL].sort().to_list()
+            if count:
                 findings.append(Finding("references", table.name, False, t(
                     "{count} rows refer to a key that is not there ({reference}): {rows}",
-                    count=len(rows), reference=what, rows=_rows_text(rows, len(rows))),
-                    rows[:SHOWN_ROWS]))
+                    count=count, reference=what, rows=_rows_text(rows, count)), rows))
             else:
                 findings.append(Finding("references", table.name, True, what))
 
 
 def _check_groups(table: _Table, findings: list[Finding]) -> None:
     for check in table.schema.group_checks:
-        parts = table.groups.get(check.name) or []
-        if not parts:
+        parts = table.groups.get(check.name)
+        if parts is None or not parts.rows:
             continue
-        groups = pl.concat(parts).group_by(list(check.group_by)).agg(
-            pl.col("n").sum(), pl.col(RECORD_COL).min())
-        failing = groups.filter(pl.col("n") != check.exactly)
-        if failing.height and check.severity == "error":
-            rows = failing[RECORD_COL].sort().to_list()
+        count, rows = 0, []
+        for part in parts:  # every batch's count of a group is in the group's bucket
+            groups = part.group_by(list(check.group_by)).agg(pl.col("n").sum(),
+                                                             pl.col(RECORD_COL).min())
+            failing = groups.filter(pl.col("n") != check.exactly)
+            count += failing.height
+            rows = first_rows(rows, failing[RECORD_COL], SHOWN_ROWS)
+        if count and check.severity == "error":
             findings.append(Finding("groups", table.name, False, t(
-                "{count} groups fail {check} (first row of each: {rows})", count=len(rows),
-                check=check.name, rows=_rows_text(rows, len(rows))), rows[:SHOWN_ROWS]))
+                "{count} groups fail {check} (first row of each: {rows})", count=count,
+                check=check.name, rows=_rows_text(rows, count)), rows))
         else:
             findings.append(Finding("groups", table.name, True, check.name))
 
@@ -444,14 +480,25 @@ def _verify(package: Path, progress: Callable[[str], None] | None) -> VerifyResu
         return VerifyResult(package, findings, time.perf_counter() - started)
     tables = _load_tables(data, doc, findings)
     _extra_files(data, doc, findings)
+    stated = [r.get("rows") for r in doc.get("resources") or []]
+    buckets = bucket_count(max((n for n in stated if isinstance(n, int)), default=None))
+    referenced: dict[str, set[str]] = {}
+    for table in tables:
+        for spec in table.schema.columns:
+            if spec.references is not None:
+                referenced.setdefault(spec.references.layout, set()).add(spec.references.column)
     with tempfile.TemporaryDirectory(prefix=".verify-", dir=package.parent) as scratch:
         for table in tables:
             if progress is not None:
                 progress(table.name)
+            spills = Path(scratch) / f"spill-{len(list(Path(scratch).iterdir()))}"
+            spills.mkdir(mode=0o700)
+            table.spill(spills, buckets, referenced.get(table.schema.id, set()))
             _check_file(table, Path(scratch), findings)
-    for table in tables:
-        _check_keys(table, findings)
-        _check_groups(table, findings)
-    _check_references(tables, findings)
+            table.close()
+        for table in tables:
+            _check_keys(table, findings)
+            _check_groups(table, findings)
+        _check_references(tables, findings)
     _check_cover(data, tables, findings)
     return VerifyResult(package, findings, time.perf_counter() - started)

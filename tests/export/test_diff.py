@@ -37,7 +37,11 @@ def sides(plan_out, tmp_path_factory) -> tuple[Path, Path, dict]:
                                "changed": changed}
 
 
-def test_finds_exactly_the_injected_changes(sides):
+@pytest.mark.parametrize("bucket_rows", [None, 40], ids=["one-bucket", "many-buckets"])
+def test_finds_exactly_the_injected_changes(sides, monkeypatch, bucket_rows):
+    if bucket_rows:  # keys spilled in buckets of ~40 rows, rows compared in small batches
+        monkeypatch.setattr("migrate.export.spill.BUCKET_ROWS", bucket_rows)
+        monkeypatch.setattr("migrate.export.diff.KEY_BATCH", 2)
     a, b, injected = sides
     document = diff(DiffOptions(a, b, layout="juki/v1")).document
     assert document["key"] == ["atena_no"]

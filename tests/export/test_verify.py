@@ -124,7 +124,10 @@ def test_a_deleted_row_is_found_even_after_the_manifest_is_rebuilt(copy):
     assert not any(check == "bag" for check, _ in failed)
 
 
-def test_an_added_row_is_named(copy):
+@pytest.mark.parametrize("bucket_rows", [None, 40], ids=["one-bucket", "many-buckets"])
+def test_an_added_row_is_named(copy, monkeypatch, bucket_rows):
+    if bucket_rows:  # keys spilled in buckets of ~40 rows: the repeat is still found
+        monkeypatch.setattr("migrate.export.spill.BUCKET_ROWS", bucket_rows)
     path = copy / "data" / "juki.csv"
     lines = path.read_bytes().split(b"\n")
     path.write_bytes(path.read_bytes() + lines[5] + b"\n")
@@ -180,7 +183,10 @@ def test_a_wrongly_typed_cell_is_named(copy):
     assert failed[0].rows == [1]
 
 
-def test_a_broken_reference_and_a_broken_group_are_named(copy):
+@pytest.mark.parametrize("bucket_rows", [None, 40], ids=["one-bucket", "many-buckets"])
+def test_a_broken_reference_and_a_broken_group_are_named(copy, monkeypatch, bucket_rows):
+    if bucket_rows:
+        monkeypatch.setattr("migrate.export.spill.BUCKET_ROWS", bucket_rows)
     def orphan(frame: pl.DataFrame) -> pl.DataFrame:
         first = int((frame["juto_gai"] == "0").arg_true()[0])
         return frame.with_columns(pl.when(pl.int_range(pl.len()) == first)
