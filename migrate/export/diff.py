@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from migrate.errors import UsageError
 from migrate.export.source import Dataset, batches, find_datasets, readable
 from migrate.export.spill import Spill, bucket_count
-from migrate.export.tables import BATCH_ROWS, cast_expr, utf8_copy
+from migrate.export.tables import cast_expr, parquet_batches, utf8_copy
 from migrate.layouts import Schema, load_schema
 from migrate.pii import mask
 
@@ -143,12 +143,17 @@ def _differs(name: str, numeric: bool, tolerance: float) -> pl.Expr:
     return a.ne_missing(b)
 
 
-def _rows_of(frame: pl.LazyFrame, wanted: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """The rows of a side whose keys are wanted, filtered batch by batch as the file streams
-    past (a lazy semi-join would hold far more of the file at once)."""
-    parts = [batch.join(wanted, on=keys, how="semi")
-             for batch in frame.collect_batches(chunk_size=BATCH_ROWS)]
-    return pl.concat(parts) if parts else frame.clear().collect()
+def _rows_of(frame: pl.LazyFrame, wanted: pl.DataFrame, keys: list[str], scratch: Path
+             ) -> pl.DataFrame:
+    """The rows of a side whose keys are wanted: a streaming semi-join sunk to a file (the
+    engine then reads no faster than it writes; collect_batches ran ahead of its consumer and
+    held the file's batches: 2 GB at 5×10^6 rows)."""
+    path = scratch / "rows.parquet"
+    frame.join(wanted.lazy(), on=keys, how="semi").sink_parquet(path)
+    try:
+        return pl.read_parquet(path)
+    finally:
+        path.unlink()
 
 
 def diff(options: DiffOptions) -> DiffResult:
@@ -185,9 +190,13 @@ def diff(options: DiffOptions) -> DiffResult:
         spills = {side: Spill(scratch, side, keys, buckets) for side in ("a", "b")}
         rows = {}
         for side, frame in (("a", lazy_a), ("b", lazy_b)):
-            hashed = frame.select(*keys, pl.struct(compared).hash(seed=17).alias(HASH))
-            for batch in hashed.collect_batches(chunk_size=BATCH_ROWS):
+            hashed = scratch / f"hashes-{side}.parquet"  # sunk, then read back in batches
+            frame.select(*keys, pl.struct(compared).hash(seed=17).alias(HASH)) \
+                .sink_parquet(hashed)
+            spills[side].add(pl.read_parquet(hashed, n_rows=0))  # the columns, if no rows
+            for batch in parquet_batches(hashed):
                 spills[side].add(batch)
+            hashed.unlink()
             rows[side] = spills[side].rows
         duplicates = {"a": 0, "b": 0}
         found = {group: _Found() for group in ("only_a", "only_b", "changed")}
@@ -197,8 +206,8 @@ def diff(options: DiffOptions) -> DiffResult:
         def compare_rows(candidates: pl.DataFrame) -> None:
             """Which columns changed in the candidate rows (hashes differ), as the files stream
             past once for the whole batch of keys."""
-            pair = _rows_of(lazy_a, candidates, keys).join(
-                _rows_of(lazy_b, candidates, keys), on=keys, how="inner", suffix="_b"
+            pair = _rows_of(lazy_a, candidates, keys, scratch).join(
+                _rows_of(lazy_b, candidates, keys, scratch), on=keys, how="inner", suffix="_b"
             ).rename({c: f"{c}_a" for c in compared})
             flags = pair.select(*keys, *[_differs(c, c in numeric, options.tolerance).alias(c)
                                          for c in compared])
