@@ -83,7 +83,11 @@ def database_batches(url: str, schema: Schema, size: int = BATCH_ROWS
     """The rows of a layout's table, typed by the layout, `size` at a time."""
     engine = _engine(url)
     columns = [sa.column(name) for name in schema.column_names]
-    query = sa.select(*columns).select_from(sa.table(table_name_of(schema.id)))
+    # in the run's record order, as the files hold the rows: without ORDER BY, PostgreSQL
+    # returns them in its physical order, which changes once rows are updated
+    order = ["src_record"] if "src_record" in schema.column_names else list(schema.primary_key)
+    query = sa.select(*columns).select_from(sa.table(table_name_of(schema.id))) \
+        .order_by(*[sa.column(name) for name in order])
     try:
         with engine.connect() as conn:
             for frame in pl.read_database(query, conn.execution_options(stream_results=True),
