@@ -41,9 +41,11 @@ from migrate.sinks.atomic import private_open
 from migrate.transform.encode import (
     encode_binary,
     encode_digits,
+    encode_md,
     encode_packed,
     encode_text,
     encode_wareki,
+    encode_ym,
     encode_ymd,
     encode_zoned,
 )
@@ -234,10 +236,14 @@ class FixedWriter:
                     if text is not None and self.ibm_chars.search(text):
                         cells[row] = self._ibm_cell(text, spec.length, pad)
             return cells
-        if spec.type in ("wareki", "ymd"):
+        if spec.type in ("wareki", "ymd", "ym", "md"):
             y, m, d = _dates(values)
             if spec.type == "wareki":
                 return encode_wareki(y, m, d, eras=self.source.eras)
+            if spec.type == "ym":
+                return encode_ym(y, m)
+            if spec.type == "md":  # the year is the header's or the run date's, not written
+                return encode_md(m, d)
             return encode_ymd(y, m, d)
         numbers, present = _ints(values, spec.scale)
         if spec.type == "packed":

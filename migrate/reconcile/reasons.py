@@ -150,6 +150,7 @@ USUAL_CAUSE: dict[str, str] = {
     "orphan_reference": DATA, "reference_rejected": DATA, "jutogai_but_resident": DATA,
     "address_unsplit": DATA, "address_other_lg_code": DATA, "outside_repertoire": EITHER,
     "lookup_missing": DATA, "lookup_ambiguous": DATA, "unexpected_value": EITHER,
+    "aggregate_overflow": EITHER,
 }
 
 

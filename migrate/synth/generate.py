@@ -37,9 +37,11 @@ from migrate.layouts import FieldSpec, Mapping
 from migrate.synth import words
 from migrate.transform.encode import (
     encode_digits,
+    encode_md,
     encode_packed,
     encode_text,
     encode_wareki,
+    encode_ym,
     encode_ymd,
     encode_zoned,
 )
@@ -316,10 +318,10 @@ class _RecordWriter:
                 return encode_wareki(y, m, d, eras=self.mapping.source.eras)
             if spec.type == "ymd":
                 return encode_ymd(y, m, d)
-            if spec.type == "ym":  # YYYYMM of YYYYMMDD
-                return np.ascontiguousarray(encode_ymd(y, m, d)[:, :6])
-            if spec.type == "md":  # MMDD: the year is the mapping's (header or run date)
-                return np.ascontiguousarray(encode_ymd(y, m, d)[:, 4:])
+            if spec.type == "ym":
+                return encode_ym(y, m)
+            if spec.type == "md":  # the year is the mapping's (header or run date)
+                return encode_md(m, d)
             raise ValueError(f"{column}: dates cannot go into a {spec.type} field")
         if spec.type == "packed":
             if value.present is not None and not value.present.all():

@@ -260,3 +260,16 @@ def encode_ymd(
         i = _first(bad)
         raise ValueError(f"date {i}: year {y[i]} not in 1-9999")
     return _digit_matrix(y * 10000 + m * 100 + d, 8)
+
+
+def encode_ym(years: np.ndarray | Sequence[int], months: np.ndarray | Sequence[int]
+              ) -> np.ndarray:
+    """Gregorian year/month → `YYYYMM` (賦課年月); month 0 = unknown, both 0 = no date."""
+    return np.ascontiguousarray(encode_ymd(years, months, np.zeros(len(years), np.int64))[:, :6])
+
+
+def encode_md(months: np.ndarray | Sequence[int], days: np.ndarray | Sequence[int]
+              ) -> np.ndarray:
+    """Month/day → `MMDD` without its year (納期限); both 0 = no date."""
+    m, d = np.asarray(months, np.int64), np.asarray(days, np.int64)
+    return _digit_matrix(m * 100 + d, 4)

@@ -16,17 +16,21 @@ from migrate.decode import (
     Era,
     EraTable,
     decode_digits,
+    decode_md,
     decode_packed,
     decode_text,
     decode_wareki,
+    decode_ym,
     decode_ymd,
     decode_zoned,
 )
 from migrate.transform.encode import (
     encode_digits,
+    encode_md,
     encode_packed,
     encode_text,
     encode_wareki,
+    encode_ym,
     encode_ymd,
     encode_zoned,
 )
@@ -273,3 +277,18 @@ def test_ymd_round_trip(parts) -> None:
     decoded = decode_ymd(encode_ymd(years, months, days))
     assert decoded.values.to_list() == [_iso(*p) for p in parts]
     assert decoded.errors.null_count() == len(parts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(date_parts(date(1, 1, 1), date(9999, 12, 31)), max_size=30))
+def test_ym_and_md_round_trip(parts) -> None:
+    """YYYYMM keeps the year and month; MMDD the month and day, its year given back by the
+    mapping (here the year of each date, one date at a time)."""
+    years, months, days = (np.array([p[i] for p in parts], np.int64) for i in range(3))
+    assert decode_ym(encode_ym(years, months)).values.to_list() == \
+        [_iso(y, m, 0) for y, m, _ in parts]
+    cells = encode_md(months, days)
+    for row, (y, m, d) in enumerate(parts):
+        if m and d:
+            decoded = decode_md(cells[row:row + 1], year=y)
+            assert decoded.values.to_list() == [_iso(y, m, d)]
