@@ -206,6 +206,21 @@ def decode_wareki(
     )
 
 
+def _gregorian(cells: np.ndarray, width: int, form: str
+               ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """A Gregorian date field's cells of `width` bytes: rows, null rows (all 0 or all spaces),
+    the digits, and invalid_date where a cell is not all digits."""
+    cells = as_cells(cells)
+    n, got = cells.shape
+    if got != width:
+        raise ValueError(f"a {form} field is {width} bytes wide, got {got}")
+    null = (cells == 0x30).all(axis=1) | (cells == 0x20).all(axis=1)
+    d, all_digits = _digits(cells)
+    reasons = np.zeros(n, np.uint8)
+    reasons[~null & ~all_digits] = code_index(INVALID_DATE)
+    return n, null, d, reasons
+
+
 def decode_ymd(
     cells: np.ndarray,
     *,
@@ -213,14 +228,7 @@ def decode_ymd(
     unknown: tuple[str, ...] = ("00",),
 ) -> FieldResult:
     """Decode Gregorian `YYYYMMDD` dates; same rules and output as decode_wareki (no eras)."""
-    cells = as_cells(cells)
-    n, width = cells.shape
-    if width != 8:
-        raise ValueError(f"a YYYYMMDD field is 8 bytes wide, got {width}")
-    null = (cells == 0x30).all(axis=1) | (cells == 0x20).all(axis=1)
-    d, all_digits = _digits(cells)
-    reasons = np.zeros(n, np.uint8)
-    reasons[~null & ~all_digits] = code_index(INVALID_DATE)
+    n, null, d, reasons = _gregorian(cells, 8, "YYYYMMDD")
     year = _two(d, 0) * 100 + _two(d, 2)
     return _finish(
         year=year,
@@ -237,14 +245,7 @@ def decode_ymd(
 def decode_ym(cells: np.ndarray, *, unknown: tuple[str, ...] = ("00",)) -> FieldResult:
     """Decode Gregorian `YYYYMM` (a month: 賦課年月, 処理年月) to `YYYY-MM`; a month that is a
     sentinel of `unknown` gives the year alone. All zeros or spaces is null."""
-    cells = as_cells(cells)
-    n, width = cells.shape
-    if width != 6:
-        raise ValueError(f"a YYYYMM field is 6 bytes wide, got {width}")
-    null = (cells == 0x30).all(axis=1) | (cells == 0x20).all(axis=1)
-    d, all_digits = _digits(cells)
-    reasons = np.zeros(n, np.uint8)
-    reasons[~null & ~all_digits] = code_index(INVALID_DATE)
+    n, null, d, reasons = _gregorian(cells, 6, "YYYYMM")
     marker = int(unknown[0]) if unknown else 0
     return _finish(year=_two(d, 0) * 100 + _two(d, 2), month=_two(d, 4),
                    day=np.full(n, marker, np.int64), null=null, reasons=reasons,
@@ -271,15 +272,8 @@ def decode_md(cells: np.ndarray, *, year: int | None = None, run_date: date | No
     """Decode `MMDD` (a day without its year) to an ISO date: the year is given (from the
     header), or taken from the run date by `rule` (see md_years). Without a year every value
     is invalid_date: it cannot be placed. Same checks and output as decode_ymd."""
-    cells = as_cells(cells)
-    n, width = cells.shape
-    if width != 4:
-        raise ValueError(f"a MMDD field is 4 bytes wide, got {width}")
-    null = (cells == 0x30).all(axis=1) | (cells == 0x20).all(axis=1)
-    d, all_digits = _digits(cells)
+    n, null, d, reasons = _gregorian(cells, 4, "MMDD")
     month, day = _two(d, 0), _two(d, 2)
-    reasons = np.zeros(n, np.uint8)
-    reasons[~null & ~all_digits] = code_index(INVALID_DATE)
     if year is not None:
         years = np.full(n, year, np.int64)
     elif run_date is not None and rule is not None:

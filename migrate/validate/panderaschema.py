@@ -14,10 +14,9 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from migrate.layouts import Schema
-from migrate.pii import mask
-from migrate.problems import empty_problems, problems_frame
+from migrate.problems import empty_problems
 from migrate.transform.mapper import OFFSET_COL, RECORD_COL, polars_dtype
-from migrate.validate.rows import REQUIRED, column_rules, row_rules
+from migrate.validate.rows import REQUIRED, column_rules, located_problems, row_rules
 
 
 def _check(name: str, build: Callable[[pl.Expr], pl.Expr]) -> pa.Check:
@@ -116,11 +115,6 @@ class PanderaValidator:
                 reason, column = check.split(":", 1)
             else:
                 reason = REQUIRED if check == "not_nullable" else str(check)
-            spec = self.schema.column(column)
-            field, field_offset = self.field_of.get(column, (None, 0))
-            values = [mask(None if v is None else str(v), spec.pii)
-                      for v in rows[column].gather(index).to_list()]
-            frames.append(problems_frame(records[index], offsets[index] + field_offset,
-                                         field=field, column=column, reasons=reason,
-                                         values=values))
+            frames.append(located_problems(rows, records, offsets, index, column, reason,
+                                           self.schema, self.field_of))
         return pl.concat(frames) if frames else empty_problems()

@@ -142,11 +142,19 @@ class Validator:
             if not failing[i]:
                 continue
             index = np.flatnonzero(~flags[str(i)].to_numpy())
-            spec = self.schema.column(column)
-            field, field_offset = self.field_of.get(column, (None, 0))
-            values = [mask(None if v is None else str(v), spec.pii)
-                      for v in rows[column].gather(index).to_list()]
-            frames.append(problems_frame(records[index], offsets[index] + field_offset,
-                                         field=field, column=column, reasons=reason,
-                                         values=values))
+            frames.append(located_problems(rows, records, offsets, index, column, reason,
+                                           self.schema, self.field_of))
         return pl.concat(frames)
+
+
+def located_problems(rows: pl.DataFrame, records: np.ndarray, offsets: np.ndarray,
+                     index: np.ndarray, column: str, reason: str, schema: Schema,
+                     field_of: dict[str, tuple[str | None, int]]) -> pl.DataFrame:
+    """The problems of one check at the rows `index`: each at its record and the byte offset
+    of the field the column came from, its value masked by the column's personal-data kind."""
+    spec = schema.column(column)
+    field, field_offset = field_of.get(column, (None, 0))
+    values = [mask(None if v is None else str(v), spec.pii)
+              for v in rows[column].gather(index).to_list()]
+    return problems_frame(records[index], offsets[index] + field_offset, field=field,
+                          column=column, reasons=reason, values=values)
