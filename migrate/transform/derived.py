@@ -85,6 +85,30 @@ def composite_codes(cm: ColumnMapping, mapping: Mapping, decoded: dict[str, Fiel
                                    values=shown, detail=table.path.name)]
 
 
+def one_reject(mapping: Mapping, problems: pl.DataFrame) -> pl.DataFrame:
+    """One problem, one reject: a combination of a code table keyed by several fields is not
+    reported unknown again when one of its values is itself rejected (an unknown sex code is
+    one reject, on the sex column, not a second one on 続柄). The value's problem then names
+    the keyed column too, since it empties it (no `required_missing` follows there either)."""
+    for cm in mapping.columns:
+        if cm.kind != "codes" or cm.codes is None or problems.is_empty():
+            continue
+        mine = (pl.col("column") == cm.column) & (pl.col("reason") == "unknown_code")
+        culprit = ~mine & pl.col("field").is_in(list(cm.codes.key))
+        follow_on = mine & pl.col("record").is_in(
+            problems.filter(culprit)["record"].unique().implode())
+        emptied = problems.filter(follow_on)["record"].unique().implode()
+        if not problems.select(follow_on.any()).item():
+            continue
+        problems = problems.filter(~follow_on).with_columns(
+            pl.when(culprit & pl.col("record").is_in(emptied)
+                    & ~pl.col("column").fill_null("").str.split(",").list.contains(cm.column))
+            .then(pl.concat_str(pl.col("column").fill_null(""), pl.lit(cm.column),
+                                separator=",").str.strip_chars_start(","))
+            .otherwise(pl.col("column")).alias("column"))
+    return problems
+
+
 def count_gaiji(cells: np.ndarray, result: FieldResult, source: SourceSpec) -> Counter:
     """外字 replaced through the table in a decoded text column, per user-defined-area code
     (F040 …, F5A1 … in EUC-JP), for run.json. Only the rows whose decoded value holds a

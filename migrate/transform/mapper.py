@@ -24,7 +24,7 @@ from migrate.problems import concat_problems, problems_frame
 from migrate.read import slot_offsets
 from migrate.read.fixed import CHILD, DATA, UNKNOWN, RecordChunk
 from migrate.transform.decoding import RUN_DATE, decode_field
-from migrate.transform.derived import composite_codes, count_gaiji, split_column
+from migrate.transform.derived import composite_codes, count_gaiji, one_reject, split_column
 from migrate.transform.figures import (
     expect_problems,
     figure_fields,
@@ -232,7 +232,8 @@ class ChunkMapper:
         figures = {f.name: children[f"figure:{f.name}"] if f.record else
                    figure_values(f, {n: r.values for n, r in decoded.items()}, rec_no)
                    for f in self.figures}
-        return MappedChunk(rows, concat_problems(problems), concat_problems(warnings),
+        errors = one_reject(self.mapping, concat_problems(problems))
+        return MappedChunk(rows, errors, concat_problems(warnings),
                            len(unknown), control, groups, defaults, dict(self.gaiji),
                            figure_values=figures)
 

@@ -93,6 +93,26 @@ def test_an_unknown_combination_names_both_values(mapping, tmp_path: Path, conve
     assert rejects.height == 1  # no follow-on problem
 
 
+def test_an_unknown_value_of_a_key_field_is_one_reject(mapping, inline_mapping,
+                                                        tmp_path: Path, convert) -> None:
+    """The sex field feeds its own column through a one-field table and 続柄 through the
+    keyed one: an unknown sex code is one reject, which names both columns it empties (and
+    no required_missing follows on 続柄)."""
+    (tmp_path / "std_sex.csv").write_text("code\n1\n2\n", encoding="utf-8")
+    (tmp_path / "sex.csv").write_text("source,standard\n1,1\n2,2\n", encoding="utf-8")
+    schema = SCHEMA.replace(
+        "max_length: 10}\n  - {name: shimei",
+        "max_length: 10, required: true}\n"
+        "  - {name: sex, ja: 性別, en: Sex, dtype: code, codes: std_sex.csv}\n  - {name: shimei")
+    text = MAPPING.replace("  shimei: name", "  sex: {from: sex, codes: sex.csv}\n  shimei: name")
+    path = write(tmp_path, ["0001101 山田", "0002902 山田", "0003103 山田"])
+    result, _, rejects = convert(inline_mapping(schema, text), path, tmp_path / "out")
+    assert rejects.select("record", "field", "column", "reason", "value").rows() == [
+        ("2", "sex", "sex,zokugara", "unknown_code", "9"),
+        # a known sex code in a combination the table lacks is still its own reject
+        ("3", "sex,zoku", "zokugara", "unknown_code", "sex=1, zoku=03")]
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     ('shubetsu: {value: "1"}', 'shubetsu: {value: "3"}'),
     ('jotai: {from: state, default: "1"}', 'jotai: {from: state, default: "x"}'),
