@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.layouts.addresses import ADDRESS_PARTS
+from migrate.layouts.characters import char_length
 from migrate.layouts.loading import _as_values, _Ctx
 from migrate.layouts.lookups import Lookup, load_lookup
 from migrate.layouts.schema import ColumnSpec
@@ -245,8 +246,8 @@ def _fits(text: str, spec: ColumnSpec) -> bool:
             return False
     if spec.dtype == "partial_date" and not _PARTIAL_DATE.fullmatch(text):
         return False
-    if (spec.length and len(text) != spec.length) or \
-            (spec.max_length and len(text) > spec.max_length):
+    if (spec.length and char_length(text) != spec.length) or \
+            (spec.max_length and char_length(text) > spec.max_length):
         return False
     low = spec.minimum is not None and number is not None and number < Decimal(str(spec.minimum))
     high = spec.maximum is not None and number is not None and number > Decimal(str(spec.maximum))

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from migrate.errors import LayoutError, MigrateError, UsageError
+from migrate.layouts.characters import SELECTORS
 from migrate.layouts.yamlpos import NotUtf8Error, TooLargeError, read_text
 
 MAX_TABLE_BYTES = 16 * 1024 * 1024  # the bundled tables are < 10 kB
 # one character, optionally with one variation selector (an IVS picks the glyph of an MJ 文字)
-_ONE_CHARACTER = re.compile("[^\ufe00-\ufe0f\U000e0100-\U000e01ef]"
-                            "[\ufe00-\ufe0f\U000e0100-\U000e01ef]?", re.S)
+_ONE_CHARACTER = re.compile(f"[^{SELECTORS}][{SELECTORS}]?", re.S)
 _MJ_ID = re.compile(r"MJ[0-9]{6}")
 
 

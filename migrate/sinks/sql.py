@@ -35,7 +35,7 @@ from migrate.pii import mask_secrets, mask_url
 from migrate.sinks.atomic import private_open
 from migrate.sinks.copystreams import STREAMS, CopySession
 from migrate.sinks.loadproof import LoadProof
-from migrate.sinks.sqlchecks import integer_decimal, value_checks
+from migrate.sinks.sqlchecks import integer_decimal, length_check, value_checks
 
 BATCH_ROWS = 20_000  # executemany batch (SQLite, other drivers)
 STAGING_SUFFIX = "__staging"
@@ -48,6 +48,10 @@ def sql_type(spec: ColumnSpec) -> sa.types.TypeEngine:
         length = spec.length or spec.max_length
         if spec.dtype == "code" and spec.codes:
             length = max(len(c) for c in spec.codes)
+        if spec.dtype == "str" and length:
+            # room for a variation selector after each character, which VARCHAR counts as a
+            # character of its own; the CHECK <table>_<column>_len holds the layout's length
+            length *= 2
         return sa.String(length) if length else sa.Text()
     if spec.dtype == "decimal":
         # SQLite has no exact decimal type: NUMERIC would turn '12.30' into the float 12.3.
@@ -87,13 +91,9 @@ def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None, *,
     if schema.primary_key and keys:
         constraints.append(sa.PrimaryKeyConstraint(*schema.primary_key, name=f"{prefix}_pkey"))
     for spec in schema.columns:
-        col = sa.column(spec.name)
-        if spec.dtype in ("str", "digits", "code") and spec.length:
-            constraints.append(sa.CheckConstraint(sa.func.length(col) == spec.length,
-                                                  name=f"{prefix}_{spec.name}_len"))
-        elif spec.dtype in ("str", "digits") and spec.max_length:
-            constraints.append(sa.CheckConstraint(sa.func.length(col) <= spec.max_length,
-                                                  name=f"{prefix}_{spec.name}_len"))
+        length = length_check(spec, dialect)
+        if length is not None:
+            constraints.append(sa.CheckConstraint(length, name=f"{prefix}_{spec.name}_len"))
         for suffix, condition in value_checks(spec, dialect):
             constraints.append(sa.CheckConstraint(condition, name=f"{prefix}_{spec.name}_{suffix}"))
         ref = spec.references

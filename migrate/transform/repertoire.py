@@ -21,9 +21,10 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
+from migrate.layouts.characters import SELECTORS
+
 _CODEC = {"jis_x0208": "iso2022_jp", "jis_x0213": "euc_jis_2004", "mj": "euc_jis_2004"}
-_SEQUENCE = re.compile("[^\ufe00-\ufe0f\U000e0100-\U000e01ef][\ufe00-\ufe0f\U000e0100-\U000e01ef]?"
-                       "|.", re.S)
+_SEQUENCE = re.compile(f"[^{SELECTORS}][{SELECTORS}]?|.", re.S)
 
 
 @lru_cache(maxsize=65536)

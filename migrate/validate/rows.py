@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from migrate.layouts import ColumnSpec, RuleSpec, Schema
+from migrate.layouts.characters import SELECTORS
 from migrate.pii import mask
 from migrate.problems import empty_problems, problems_frame
 from migrate.transform.mapper import OFFSET_COL, RECORD_COL, polars_dtype
@@ -32,16 +33,36 @@ REQUIRED = "required_missing"
 Rule = tuple[str, Callable[[pl.Expr], pl.Expr]]  # (reason code, expression builder)
 
 
+def text_length(e: pl.Expr) -> pl.Expr:
+    """The length of a text as the layout counts it (`migrate.layouts.characters`): an IVS
+    or other variation selector is part of the character before it."""
+    return e.str.len_chars() - e.str.count_matches(f"[{SELECTORS}]")
+
+
+def _at_most(e: pl.Expr, n: int, dtype: str) -> pl.Expr:
+    """Not longer than n characters. Selectors are counted only in a text of more than n
+    code points (the others pass either way); digits and codes are counted in code points: a
+    selector there is rejected anyway (not_digits, code_not_allowed)."""
+    chars = e.str.len_chars()
+    if dtype != "str":
+        return chars <= n
+    return pl.when(chars <= n).then(pl.lit(True)).otherwise(text_length(e) <= n)
+
+
+def _exactly(e: pl.Expr, n: int, dtype: str) -> pl.Expr:
+    return (text_length(e) if dtype == "str" else e.str.len_chars()) == n
+
+
 def column_rules(spec: ColumnSpec, severity: str) -> list[Rule]:
     """The checks of one column at one severity: (reason code, expression) pairs, True = passes."""
     rules: list[Rule] = []
     if severity == "error":
         if spec.dtype in ("str", "digits", "code") and spec.max_length:
-            n = spec.max_length
-            rules.append(("too_long", lambda e, n=n: e.is_null() | (e.str.len_chars() <= n)))
+            n, d = spec.max_length, spec.dtype
+            rules.append(("too_long", lambda e, n=n, d=d: e.is_null() | _at_most(e, n, d)))
         if spec.length:
-            n = spec.length
-            rules.append(("wrong_length", lambda e, n=n: e.is_null() | (e.str.len_chars() == n)))
+            n, d = spec.length, spec.dtype
+            rules.append(("wrong_length", lambda e, n=n, d=d: e.is_null() | _exactly(e, n, d)))
         if spec.dtype == "digits":
             rules.append(("not_digits", lambda e: e.is_null() | e.str.contains(r"^[0-9]+$")))
         if spec.dtype == "code" and spec.codes is not None:

@@ -93,3 +93,51 @@ def test_vendor_b_rejects_say_why(export: Path, tmp_path: Path, convert) -> None
     sex = rejects.filter(rejects["reason"] == "unknown_code")
     assert sex.select("record", "field", "column", "value").rows() == [
         ("6", "sex", "sex,zokugara", "X")]
+
+
+IVS = "葛\U000e0100"  # the MJ 文字 of 外字 F040: base character + variation selector
+
+
+def test_a_name_at_its_length_with_an_ivs_goes_into_the_database(tmp_path: Path,
+                                                                 db_url: str) -> None:
+    """Vendor B with its name field widened to the column's 100 characters and a 外字 table
+    giving an IVS: a name of 99 characters and one 外字 (101 code points) is at the length,
+    end to end — the pipeline's check, the CHECK constraints and VARCHAR of SQLite and
+    PostgreSQL, and `migrate reconcile` reading the table again."""
+    import shutil
+
+    import sqlalchemy as sa
+    from click.testing import CliRunner
+
+    from migrate.cli import main
+    from migrate.run.pipeline import RunOptions, run
+
+    shutil.copytree(MAPPING.parent / "codes", tmp_path / "codes")
+    (tmp_path / "gaiji.csv").write_text("code,char,mj,note\nF040," + IVS + ",MJ000001,\n",
+                                        encoding="utf-8")
+    text = MAPPING.read_text(encoding="utf-8").replace(
+        "record_length: 200", "record_length: 400\n  gaiji: gaiji.csv").replace(
+        "shimei:     {offset: 21,  length: 30", "shimei:     {offset: 200, length: 200")
+    (tmp_path / "juki.yaml").write_text(text, encoding="utf-8")
+    name = b"\xf0\x40" + "長".encode("cp932") * 99  # 200 bytes: 100 characters
+    people = [p for p in PEOPLE if p[1] == 501]
+    body = b"".join(record(*p) + name for p in people)
+    path = tmp_path / "jumin_b.dat"
+    path.write_bytes(b"H06402520250401".ljust(400) + body
+                     + b"T" + f"{len(people):09d}".encode().ljust(399))
+
+    out = tmp_path / "out"
+    result = run(RunOptions(load_mapping(tmp_path / "juki.yaml"), path, out, db_url=db_url,
+                            workers=1))
+    assert result.exit_code == 0
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            names = conn.exec_driver_sql(
+                "SELECT shimei, setai_nushi_name FROM juki ORDER BY atena_no").all()
+    finally:
+        engine.dispose()
+    assert names == [(IVS + "長" * 99, IVS + "長" * 99)] * 3
+    assert len(names[0][0]) == 101
+    checked = CliRunner().invoke(main, ["reconcile", str(out), "--db", db_url])
+    assert checked.exit_code == 0, checked.output

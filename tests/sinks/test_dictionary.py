@@ -85,7 +85,7 @@ def test_every_published_column_is_in_the_dictionary(db_url, family):
         ("kazoku", "parent_no", 2, "親の宛名番号", "parent id", "digits", "VARCHAR(15)", None),
         ("kazoku", "kingaku", 3, "金額", "amount", "decimal", integer, None),
         ("oya", "atena_no", 1, "宛名番号", "resident id", "digits", "VARCHAR(15)", "id"),
-        ("oya", "shimei", 2, "氏名", "name", "str", "VARCHAR(50)", "name"),
+        ("oya", "shimei", 2, "氏名", "name", "str", "VARCHAR(100)", "name"),
     ]
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:

@@ -138,3 +138,17 @@ def test_a_combination_listed_twice_stops_the_loading(inline_mapping, tmp_path: 
     with pytest.raises(LayoutError) as info:
         inline_mapping(SCHEMA, MAPPING)
     assert info.value.line == 7 and "sex=1, zoku=02" in format_error(info.value, "en")
+
+
+def test_a_constant_counts_an_ivs_as_one_character(inline_mapping, tmp_path: Path) -> None:
+    """`value:` is checked against the column's max_length as the layout counts characters:
+    葛 + U+E0100 is one."""
+    (tmp_path / "std_shubetsu.csv").write_text("code\n1\n2\n", encoding="utf-8")
+    (tmp_path / "zokugara.csv").write_text(ZOKUGARA, encoding="utf-8")
+    ivs = "葛\U000e0100"
+    fits = MAPPING.replace("  shimei: name", f'  shimei: {{value: "{ivs}{"長" * 9}"}}')
+    columns = {cm.column: cm for cm in inline_mapping(SCHEMA, fits).columns}
+    assert columns["shimei"].value == ivs + "長" * 9
+    with pytest.raises(LayoutError):
+        inline_mapping(SCHEMA, MAPPING.replace("  shimei: name",
+                                               f'  shimei: {{value: "{ivs}{"長" * 10}"}}'))

@@ -44,6 +44,9 @@ def test_check_digit_expressions(check, good, bad):
     assert result == [True, False, True]  # null passes: requiredness is a separate check
 
 
+IVS = "葛\U000e0100"  # an MJ 文字 as a 外字 table gives it: base + variation selector
+
+
 def _row(schema, **overrides):
     base = {
         "src_record": 2, "lg_code": "062090", "atena_no": "1001", "setai_no": "2001",
@@ -75,10 +78,18 @@ def test_clean_row_passes(validator, juki_mapping):
     assert errors.is_empty() and warnings.is_empty()
 
 
+def test_a_name_at_its_length_with_an_ivs_passes(validator, juki_mapping):
+    """葛 + U+E0100 is one character of the name: 100 characters, 101 code points."""
+    errors, _ = validator.validate(_row(juki_mapping.target, shimei=IVS + "長" * 99,
+                                        setai_nushi_name=IVS * 100))
+    assert errors.is_empty(), errors
+
+
 @pytest.mark.parametrize("overrides,column,reason", [
     ({"kojin_no": "123456789010"}, "kojin_no", "my_number_check_digit"),
     ({"shimei": None}, "shimei", "required_missing"),
     ({"shimei": "長" * 101}, "shimei", "too_long"),
+    ({"shimei": IVS + "長" * 100}, "shimei", "too_long"),  # 101 characters, 102 code points
     ({"lg_code": "062091"}, "lg_code", "lg_code_check_digit"),
     ({"sex": "5"}, "sex", "code_not_allowed"),
     ({"zokugara": "孫"}, "zokugara", "zokugara_chain"),
@@ -133,14 +144,16 @@ def test_screen_finds_exactly_what_the_per_rule_schema_finds(juki_mapping):
     key = ["record", "offset", "column", "reason"]
     assert errors.select(key).sort(key).rows() == expected.select(key).sort(key).rows()
     assert set(errors["record"].to_list()) == {10 + i for i, d in enumerate(DEFECTS)
-                                               if d and "jumin_code" not in d}
+                                               if d and "jumin_code" not in d
+                                               and d != {"shimei": IVS + "長" * 99}}
     assert warnings.select("record", "reason").rows() == [(23, "jumin_code_check_digit")]
 
 
 DEFECTS = [{}, {"kojin_no": "123456789010"}, {"shimei": None}, {}, {"sex": "5"},
            {"zokugara": "孫"}, {"setai_order": 0}, {}, {"birth_date": "1980-5"},
            {"jumin_shubetsu": "2"}, {"jumin_jotai": "3"}, {"shojo_jiyu": "201"}, {},
-           {"jumin_code": "24727059600"}]
+           {"jumin_code": "24727059600"},
+           {"shimei": IVS + "長" * 100}, {"shimei": IVS + "長" * 99}]
 
 
 def _defective_rows(schema) -> pl.DataFrame:
