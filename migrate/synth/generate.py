@@ -427,9 +427,9 @@ class _RecordWriter:
             if found is None:
                 shown = ", ".join(f"{k}={v}" for k, v in zip(given, texts, strict=False))
                 raise UsageError("the code table of {column} has no row giving {code} for "
-                                 "{values}, which the synthetic data uses",
+                                 "{codes}, which the synthetic data uses",
                                  {"column": cm.column, "code": standard,
-                                  "values": shown or "-"},
+                                  "codes": shown or "-"},
                                  file=cm.codes.path, hint="Add a row for it to the code table.")
             chosen.append(found)
         out = {}
