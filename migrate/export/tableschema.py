@@ -3,7 +3,8 @@ id (dtype digits) is a string with a pattern and never inferred as an integer.
 
 dtype → Table Schema: str/digits/code/partial_date → string (digits: pattern ^[0-9]+$, code: enum
 of its code table, partial_date: YYYY[-MM[-DD]]), int → integer, decimal → number, date → date
-(ISO), flag → integer 0/1. length / max_length / required / min / max become constraints; the
+(ISO), flag → integer 0/1. length / max_length / required / min / max become constraints (a
+text's length as a pattern, since an IVS counts as one character); the
 primary key and the references to layouts that travel in the same package become primaryKey and
 foreignKeys (a reference with `unless` cannot be said in Table Schema: it stays in the layout).
 """
@@ -13,10 +14,18 @@ from __future__ import annotations
 from typing import Any
 
 from migrate.layouts import ColumnSpec, Schema
+from migrate.layouts.characters import SELECTORS
 
 TYPES = {"str": "string", "digits": "string", "code": "string", "partial_date": "string",
          "int": "integer", "decimal": "number", "date": "date", "flag": "integer"}
 PARTIAL_DATE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+
+
+def text_length_pattern(low: int, high: int) -> str:
+    """A text of `low` to `high` characters as the layout counts them (migrate.layouts.
+    characters): each character may carry one variation selector (an IVS), written as the
+    characters themselves so that any regular-expression dialect reads the class."""
+    return f"^(?:[^{SELECTORS}][{SELECTORS}]?){{{low},{high}}}$"
 
 
 def field_of(spec: ColumnSpec) -> dict[str, Any]:
@@ -24,7 +33,11 @@ def field_of(spec: ColumnSpec) -> dict[str, Any]:
     constraints: dict[str, Any] = {}
     if spec.required:
         constraints["required"] = True
-    if spec.length:
+    if spec.dtype == "str" and (spec.length or spec.max_length):
+        # minLength/maxLength count code points: an IVS name at its limit would fail them
+        constraints["pattern"] = text_length_pattern(spec.length or 0,
+                                                     spec.length or spec.max_length)
+    elif spec.length:
         constraints["minLength"] = constraints["maxLength"] = spec.length
     elif spec.max_length:
         constraints["maxLength"] = spec.max_length

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 
-# the body of a regular-expression character class: every variation selector
-SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+#: The variation selectors (first, last code point): standardized ones and the IVS supplement.
+SELECTOR_RANGES = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
+# the body of a regular-expression character class holding every variation selector, written
+# as the characters themselves (any regular-expression dialect reads it)
+SELECTORS = "".join(f"{chr(first)}-{chr(last)}" for first, last in SELECTOR_RANGES)
 _SELECTOR = re.compile(f"[{SELECTORS}]")
 
 
