@@ -168,8 +168,9 @@ def main() -> None:
               help=t("With --engine dask: the Dask scheduler to use, e.g. tcp://host:8786. The "
                    "input must be at the same path on every worker."))
 @click.option("--resume", is_flag=True,
-              help=t("Continue a run into the same OUT that was killed: the chunks it finished "
-                   "are reused (same input, mapping and --chunk-mb, else exit 2)."))
+              help=t("Continue a run (or a migration plan) into the same OUT that was killed: "
+                   "the chunks it finished are reused (same inputs, mappings and --chunk-mb, "
+                   "else exit 2)."))
 @click.option("--verbose", "-v", is_flag=True,
               help=t("List every check and every reject reason in the summary."))
 @handles_errors
@@ -189,15 +190,12 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
                          hint="Add --engine dask to run on the Dask cluster at {address}.",
                          hint_params={"address": scheduler})
     if mapping_ref is None:
-        if resume and is_plan(input_path):
-            raise UsageError("--resume works for one file, not yet for a migration plan",
-                             hint="Run the plan again without --resume.")
         if not is_plan(input_path):
             raise UsageError("--mapping is missing",
                              hint="Give --mapping for a legacy file, or a migration plan "
                                   "(a YAML file with inputs:) as INPUT.")
         result = _run_plan(load_plan(input_path), out_dir, db_url, max_rejects, chunk_mb,
-                           workers, engine, scheduler, max_reject_rate)
+                           workers, engine, scheduler, max_reject_rate, resume)
         sys.exit(result.exit_code)
     mapping = load_mapping(mapping_ref)
     console = Console()
@@ -211,7 +209,7 @@ def run_command(mapping_ref: str, input_path: Path, out_dir: Path, db_url: str |
 
 def _run_plan(plan: Any, out_dir: Path, db_url: str | None, max_rejects: int | None,
               chunk_mb: int, workers: int | None, engine: str, scheduler: str | None,
-              max_reject_rate: float | None) -> Any:
+              max_reject_rate: float | None, resume: bool = False) -> Any:
     from migrate.report.summary import print_plan_summary
     from migrate.run.plan import run_plan
     from migrate.run.progress import PlanProgress
@@ -230,7 +228,7 @@ def _run_plan(plan: Any, out_dir: Path, db_url: str | None, max_rejects: int | N
         result = run_plan(plan, out_dir, db_url=db_url, max_rejects=max_rejects,
                           chunk_bytes=chunk_mb * 1024 * 1024, workers=workers, engine=engine,
                           scheduler=scheduler, progress=progress, on_done=done,
-                          max_reject_rate=max_reject_rate)
+                          max_reject_rate=max_reject_rate, resume=resume)
     print_plan_summary(result, console)
     return result
 

@@ -44,6 +44,9 @@ class RunOptions:
     run_id: str = "run"
     private_db: bool = False
     resume: bool = False  # --resume: reuse the chunks an interrupted run journaled
+    # a file of a plan: its folder in the plan's staging folder; its chunk parts and journal
+    # stay until the plan ends, so that a killed plan resumes (and its checkpoints say its name)
+    area: str | None = None
     # the share of the data records that may be rejected (and above which one reason at one
     # field is a probable mapping error); None: no limit, and that share is a half
     max_reject_rate: float | None = None

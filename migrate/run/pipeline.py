@@ -413,7 +413,7 @@ class Pipeline:
                     warnings_out.write(warnings)
                     if index >= reused:
                         self.journal.commit(index, plan[index], outcome)
-                        checkpoint(f"chunk-{index}")
+                        checkpoint(f"{options.area or ''}:chunk-{index}".lstrip(":"))
                     done += outcome.data_read  # data records, as the summary counts them
                     self.converted.settle(done)
             self._phase(t("Writing the outputs") if db_url == "none"
@@ -421,7 +421,8 @@ class Pipeline:
             for item in staged:
                 item.commit()
             self.journal.close()
-            shutil.rmtree(self.parts_dir, ignore_errors=True)  # assembled: never published
+            if options.area is None:  # a plan's parts stay until it ends (its --resume)
+                shutil.rmtree(self.parts_dir, ignore_errors=True)  # never published
             self.cross.layouts_done.add(self.schema.id)
         except BaseException:
             for item in staged:
@@ -577,7 +578,7 @@ def run(options: RunOptions) -> RunResult:
                        point.private_db else options.db_url, published=point.published,
                        run_id=point.run_id, private_db=point.private_db)
         result = Pipeline(work).run()
-        _remove_work_dir(point.stage.path)
+        shutil.rmtree(point.stage.path / WORK_DIR, ignore_errors=True)  # never published
     except ResumeRefused:
         point.leave()  # the interrupted run's journal stays for a resume with the right input
         raise
@@ -593,8 +594,3 @@ def run(options: RunOptions) -> RunResult:
         result.outputs = {key: folder / path.name for key, path in result.outputs.items()
                           if (folder / path.name).is_file()}
     return result
-
-
-def _remove_work_dir(folder: Path) -> None:
-    """Temporary files of the run (key indexes, group checks) never reach a published folder."""
-    shutil.rmtree(folder / WORK_DIR, ignore_errors=True)

@@ -23,6 +23,8 @@ from migrate.errors import MigrateError
 from migrate.i18n import t
 from migrate.layouts.plan import Plan, PlanInput, referenced_layouts
 from migrate.read.fixed import DEFAULT_CHUNK_BYTES, file_sha256
+from migrate.run.journal import ResumeRefused
+from migrate.run.parts import PARTS_DIR
 from migrate.run.pipeline import WORK_DIR, Pipeline, RunOptions, RunResult
 from migrate.run.publishing import PublishPoint, output_error
 from migrate.sinks.atomic import write_text_atomic
@@ -54,7 +56,7 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
              workers: int | None = None, engine: str = "local", scheduler: str | None = None,
              progress: Callable[[PlanInput], Callable[[int, int], None] | None] | None = None,
              on_done: Callable[[PlanInput, RunResult], None] | None = None,
-             max_reject_rate: float | None = None) -> PlanResult:
+             max_reject_rate: float | None = None, resume: bool = False) -> PlanResult:
     """Convert every file of the plan into OUT/<layout>/ and one database; write OUT/run.json.
 
     The plan has one publish point: every file's outputs and every table are published
@@ -62,9 +64,14 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
     OUT.failed-<time>-<id>. A file whose input cannot be read is reported and the files that
     refer to its layout (directly or not) are skipped — their references could not be
     checked; the other files still run, so that the report shows every problem at once.
+
+    Each file keeps its chunk journal until the plan ends: with `resume`, a killed plan
+    replays the chunks every file had finished (those of the files it had completed too, so
+    that the keys shared across files are rebuilt exactly) and converts the rest.
     """
     tables = sorted({item.mapping.target.name for item in plan.inputs})
-    point = PublishPoint(out_dir, db_url, tables)
+    parts = tuple(f"{item.name}/{PARTS_DIR}" for item in plan.inputs)
+    point = PublishPoint(out_dir, db_url, tables, resume=resume, parts=parts)
     stage = point.stage
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -89,9 +96,12 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
                                  workers, engine, scheduler, cross, db_append=bool(earlier),
                                  db_verify=last, db_proofs=tuple(earlier),
                                  published=point.published, run_id=point.run_id,
-                                 private_db=point.private_db, max_reject_rate=max_reject_rate)
+                                 private_db=point.private_db, max_reject_rate=max_reject_rate,
+                                 resume=resume, area=item.name)
             try:
                 result = Pipeline(options).run()
+            except ResumeRefused:
+                raise
             except MigrateError as error:
                 failed.append((item, error))
                 broken.add(item.mapping.target.id)
@@ -102,7 +112,8 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
             if on_done:
                 on_done(item, result)
         cross.close()
-        shutil.rmtree(stage.path / WORK_DIR, ignore_errors=True)
+        for folder in (WORK_DIR, *parts):  # temporary: never published
+            shutil.rmtree(stage.path / folder, ignore_errors=True)
         result = PlanResult(results, stage.out / "run.json", failed=failed, skipped=skipped)
         label = (f"sqlite:///{stage.out / point.db_file}" if point.db_file else str(db_url))
         document = result.document = plan_document(plan, result, label, started,
@@ -112,6 +123,10 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
         from migrate.report.html import write_plan_report
 
         write_plan_report(document, stage.path)
+    except ResumeRefused:
+        cross.close()
+        point.leave()  # the interrupted plan's journals stay for a resume with the right inputs
+        raise
     except BaseException as error:
         cross.close()
         point.abandon()
@@ -146,6 +161,7 @@ def plan_document(plan: Plan, result: PlanResult, db_url: str, started: datetime
             "warnings_by_reason": rec["warnings_by_reason"],
             "reconciled": rec["reconciled"],
             "failed_invariants": [i["name"] for i in rec["invariants"] if not i["ok"]],
+            **({"resumed": doc["resumed"]} if "resumed" in doc else {}),
         })
     def not_converted(item: PlanInput, exit_code: int, error: str) -> dict[str, Any]:
         return {"name": item.name, "layout": item.mapping.target.id, "mapping": item.mapping.id,

@@ -34,7 +34,7 @@ from typing import Any
 
 from migrate.errors import MigrateError, UsageError
 from migrate.sinks.dictionary import DICTIONARY_TABLE
-from migrate.sinks.publish import Staging, checkpoint, recover
+from migrate.sinks.publish import PARTS, Staging, checkpoint, recover
 from migrate.sinks.sql import (
     SqlSink,
     connect,
@@ -253,7 +253,7 @@ class PublishPoint:
     run.json names. Exactly one of `settle` or `abandon` ends it."""
 
     def __init__(self, out: Path, db_url: str | None, tables: list[str], *,
-                 resume: bool = False):
+                 resume: bool = False, parts: tuple[str, ...] = (PARTS,)):
         self.tables = tables
         self.stage = Staging(out)
         # a SQLite file inside OUT is swapped with OUT: it lives in the staging folder too
@@ -263,7 +263,7 @@ class PublishPoint:
         self.lock: DatabaseLock | None = None
         try:
             self.lock = DatabaseLock(self.external)
-            self.stage.begin(still_published(self.external), resume=resume)
+            self.stage.begin(still_published(self.external), resume=resume, parts=parts)
         except BaseException:
             if self.lock is not None:
                 self.lock.release()

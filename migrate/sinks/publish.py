@@ -119,12 +119,13 @@ class Staging:
     # ------------------------------------------------------------------ life
 
     def begin(self, still_published: Callable[[dict[str, Any]], bool] | None = None, *,
-              resume: bool = False) -> Path:
+              resume: bool = False, parts: tuple[str, ...] = (PARTS,)) -> Path:
         """Clean up after earlier runs (under the lock), then make the staging folder. With
         `resume`, the newest staging folder of a run that died while converting (it holds a
-        chunk journal, and had not begun to publish) becomes this run's, emptied of all but
-        its parts; `resumed` says whether there was one."""
-        found = resumable(self.out) if resume else None
+        chunk journal in one of the `parts` folders — a plan: one per file — and had not begun
+        to publish) becomes this run's, emptied of all but those parts folders; `resumed` says
+        whether there was one."""
+        found = resumable(self.out, parts) if resume else None
         if found is not None:
             self.path = found
             self.run_id = found.name.rsplit("-", 1)[-1]
@@ -132,9 +133,7 @@ class Staging:
         self.resumed = found is not None
         try:
             if found is not None:
-                for item in found.iterdir():
-                    if item.name != PARTS:
-                        _remove(item)
+                _empty_but(found, {found / p for p in parts})
             else:
                 self.path.mkdir(mode=0o700)
         except OSError as exc:
@@ -199,12 +198,28 @@ def _publish_folder(staged: Path, out: Path, run_id: str) -> None:
     _remove(previous)
 
 
-def resumable(out: Path) -> Path | None:
+def resumable(out: Path, parts: tuple[str, ...] = (PARTS,)) -> Path | None:
     """The newest staging folder beside OUT that a --resume can continue: it has a chunk
-    journal (migrate.run.journal) and no publish marker."""
+    journal (migrate.run.journal) in one of its `parts` folders and no publish marker."""
+
+    def newest(staged: Path) -> int:
+        return max(((staged / p / JOURNAL).stat().st_mtime_ns for p in parts
+                    if (staged / p / JOURNAL).is_file()), default=-1)
+
     found = [staged for staged in out.parent.glob(f".{out.name}.staging-*")
-             if (staged / PARTS / JOURNAL).is_file() and not (staged / MARKER).exists()]
-    return max(found, key=lambda p: (p / PARTS / JOURNAL).stat().st_mtime_ns, default=None)
+             if newest(staged) >= 0 and not (staged / MARKER).exists()]
+    return max(found, key=newest, default=None)
+
+
+def _empty_but(folder: Path, keep: set[Path]) -> None:
+    """Remove everything in `folder` but the paths in `keep` (and the folders leading there)."""
+    for item in folder.iterdir():
+        if item in keep:
+            continue
+        if item.is_dir() and not item.is_symlink() and any(k.is_relative_to(item) for k in keep):
+            _empty_but(item, keep)
+        else:
+            _remove(item)
 
 
 def recover(out: Path, still_published: Callable[[dict[str, Any]], bool] | None = None,
