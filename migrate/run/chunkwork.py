@@ -310,18 +310,25 @@ def _watch_parent(pid: int, sentinel: int | None) -> None:
 
 
 def stop_resource_tracker() -> None:
-    """After the pool has ended: end multiprocessing's resource tracker too, which the spawn
-    context started beside the pool. Left alone it outlives `migrate run` by a moment, in the
-    run's process group (issue 19 saw it there); it ends cleanly once the pool's semaphores
-    are released (collected here) and its pipe is closed. Started again if a pool follows.
-    Left alone while another child process of ours lives (a Dask cluster of the caller's):
-    that child holds the tracker's pipe too, and the tracker would not end."""
+    """After the workers have ended (a pool, a Dask cluster) and the run's shared progress
+    counter was let go (LiveCount.release): end multiprocessing's resource tracker too, which
+    the spawn context started. Left alone it outlives `migrate run` by a moment, in the run's
+    process group (issue 19 saw it there); it ends cleanly, without a "leaked semaphore"
+    warning, once every semaphore was released (the pool's queues are collected here) and its
+    pipe is closed. Started again if a pool follows. Left alone while another child process of
+    ours lives (a Dask cluster of the caller's): that child holds the tracker's pipe too, and
+    the tracker would not end, nor while a semaphore lives on (say, in the traceback of an
+    error): stopped then, the tracker would warn of a leak and unlink it under its owner —
+    it ends after this process instead, once the semaphore's finalizer has unregistered it."""
     import gc
     from multiprocessing import resource_tracker
+    from multiprocessing.synchronize import SemLock
 
     if multiprocessing.active_children():
         return
     gc.collect()  # the pool's queues and locks: their finalizers unregister the semaphores
+    if any(isinstance(thing, SemLock) for thing in gc.get_objects()):
+        return
     stop = getattr(resource_tracker._resource_tracker, "_stop", None)
     if stop is not None:
         stop()

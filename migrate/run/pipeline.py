@@ -25,8 +25,7 @@ import numpy as np
 import polars as pl
 
 from migrate.errors import InputFormatError
-from migrate.i18n import language, t
-from migrate.layouts import Mapping
+from migrate.i18n import t
 from migrate.problems import concat_problems, problems_frame
 from migrate.read import open_reader
 from migrate.read.fixed import END, IGNORE, TRAILER, file_sha256
@@ -45,6 +44,7 @@ from migrate.run.chunkwork import (
     group_rejections,
     init_worker,
     process_in_worker,
+    stop_resource_tracker,
 )
 from migrate.run.journal import ChunkJournal, ResumeRefused, run_identity
 from migrate.run.options import RunOptions, RunResult, default_workers
@@ -55,13 +55,12 @@ from migrate.run.parts import (
     Piece,
     new_parts_folder,
 )
+from migrate.run.problemfiles import ProblemWriter, rule_messages
 from migrate.run.progress import LiveCount
 from migrate.run.publishing import PublishPoint, output_error
 from migrate.run.rundocument import run_document
 from migrate.sinks import BackgroundSink
 from migrate.sinks.atomic import write_text_atomic
-from migrate.sinks.csv import CsvSink
-from migrate.sinks.excel import write_problems_xlsx
 from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.publish import checkpoint
 from migrate.sinks.sql import SqlSink, default_sqlite_url
@@ -79,39 +78,6 @@ from migrate.validate.crossfile import FILE_SHIFT, CrossFile, check_references
 from migrate.validate.groupcheck import find_failing_groups, group_problems, merge_partials
 
 WORK_DIR = ".work"  # temporary files of a run, inside its staging folder
-PROBLEM_COLUMNS = ["record", "offset", "field", "column", "reason", "message", "value", "detail"]
-
-
-class ProblemWriter(CsvSink):
-    """rejects.csv / warnings.csv: a CSV output (staged, renamed on commit) whose rows get a
-    localized message per reason; UTF-8 with a BOM, so that Excel opens it; on commit the same
-    rows as a workbook beside it (rejects.xlsx, warnings.xlsx: migrate.sinks.excel)."""
-
-    def __init__(self, path: Path, messages: dict[str, str], sheet: str):
-        super().__init__(path, PROBLEM_COLUMNS, bom=True)
-        self.messages = messages
-        self.lang = language()
-        self.sheet = sheet
-
-    def commit(self) -> None:
-        super().commit()
-        write_problems_xlsx(self.path, self.path.with_suffix(".xlsx"), self.sheet)
-
-    def write(self, problems: pl.DataFrame) -> None:
-        if problems.is_empty():
-            return
-        reasons = problems["reason"].unique().to_list()
-        lookup = {r: self.messages.get(r) or reason_message(r, self.lang) for r in reasons}
-        super().write(problems.with_columns(
-            pl.col("reason").replace_strict(lookup, return_dtype=pl.Utf8).alias("message")))
-
-
-def _rule_messages(mapping: Mapping) -> dict[str, str]:
-    lang = language()
-    named = [*mapping.target.rules, *mapping.target.group_checks]
-    return {r.name: (r.ja if lang == "ja" else r.en) or r.name for r in named}
-
-
 class Pipeline:
     """One run of one mapping over one input file."""
 
@@ -191,14 +157,14 @@ class Pipeline:
 
             yield from engine_outcomes(self.options, self.context, self.reader, todo)
             return
-        pool = self._pool(len(todo))
-        if pool is None:
-            worker = ChunkWorker(self.context, self.converted.shared)
+        if self._pool(len(todo)) is None:
+            worker = ChunkWorker(self.context, self.converted.counter())
             for index, task in todo:
                 yield worker.process(*task, part=index)
             return
         try:
-            tasks = iter(todo)
+            tasks, pool = iter(todo), self.pool
+            assert pool is not None
             window: deque[Future[ChunkOutcome]] = deque(
                 pool.submit(process_in_worker, *task, part=index)
                 for index, task in itertools.islice(tasks, pool._max_workers * 2))
@@ -210,6 +176,7 @@ class Pipeline:
                     window.append(pool.submit(process_in_worker, *task, part=index))
                 yield outcome
         finally:
+            pool = None  # an error's traceback keeps this frame: the pool must not stay in it
             self._close_pool()
 
     def _pool(self, chunks: int) -> ProcessPoolExecutor | None:
@@ -221,7 +188,8 @@ class Pipeline:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_worker, initargs=(self.context, self.converted.shared))
+                initializer=init_worker,
+                initargs=(self.context, self.converted.counter(shared=True)))
         return self.pool
 
     def _close_pool(self) -> None:
@@ -384,10 +352,11 @@ class Pipeline:
                  BackgroundSink(PartFrameSink(ParquetSink(
                      out / f"{name}.parquet", empty.select(columns), self.schema)))]
         db_url = self.db_url = options.db_url or default_sqlite_url(out)
-        messages = _rule_messages(self.mapping)
+        messages = rule_messages(self.mapping)
         rejects = ProblemWriter(out / "rejects.csv", messages, t("rejects"))
         warnings_out = ProblemWriter(out / "warnings.csv", messages, t("warnings"))
         staged = [*sinks, rejects, warnings_out]
+        chunks = self._outcomes(plan)
         try:
             if db_url != "none":
                 sinks.append(BackgroundSink(PartFrameSink(SqlSink(
@@ -404,7 +373,7 @@ class Pipeline:
                         t("Converting (resumed: {chunks} of {total} chunks were done)",
                           chunks=reused, total=len(plan)), total)
             with self.converted.shown(options.progress, total):
-                for index, outcome in enumerate(self._outcomes(plan)):
+                for index, outcome in enumerate(chunks):
                     accepted, errors, warnings = self._settle(outcome)
                     piece = self._piece(outcome, accepted)
                     for sink in sinks:
@@ -429,6 +398,10 @@ class Pipeline:
                 item.abort()
             raise
         finally:
+            chunks.close()  # the workers end (a pool, a Dask cluster), then the resource tracker
+            self._close_pool()
+            self.converted.release()
+            stop_resource_tracker()
             self.journal.close()
             hasher.shutdown(wait=True)
             for found in self.failing_groups:

@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -62,25 +63,62 @@ class Counts(MofNCompleteColumn):
         return Text(f"{int(task.completed):,}/{int(task.total):,}", style="progress.download")
 
 
-class LiveCount:
-    """The data records converted so far, for the conversion bar: workers add to `shared` as
-    they go through a chunk (migrate.run.chunkwork.Converted), the caller `settle`s the count
-    of the outcomes it has received (an engine whose workers cannot share memory, Dask, moves
-    the bar chunk by chunk through that alone). While `shown`, the count goes to the display
-    at each settled chunk and REFRESHES_PER_SECOND times a second in between; it never goes
-    back."""
+class LocalCounter:
+    """The counter of chunks converted in this process: a value and a lock, as
+    multiprocessing.Value has, without its named semaphore (nor the resource tracker that a
+    named semaphore starts)."""
 
     def __init__(self) -> None:
-        self.shared = multiprocessing.get_context("spawn").Value("q", 0)
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def get_lock(self) -> threading.Lock:
+        return self._lock
+
+
+class LiveCount:
+    """The data records converted so far, for the conversion bar: workers add to the
+    `counter` as they go through a chunk (migrate.run.chunkwork.Converted), the caller
+    `settle`s the count of the outcomes it has received (an engine whose workers cannot share
+    memory, Dask, moves the bar chunk by chunk through that alone). While `shown`, the count
+    goes to the display at each settled chunk and REFRESHES_PER_SECOND times a second in
+    between; it never goes back."""
+
+    def __init__(self) -> None:
+        self.local = LocalCounter()
+        self.shared: Any = None  # a process pool's counter, from `counter(shared=True)`
         self.settled = 0
         self._report: Callable[[int, int], None] | None = None
         self._total = 0
         self._shown = -1
         self._lock = threading.Lock()
 
+    def counter(self, shared: bool = False) -> Any:
+        """What workers add to: in this process a plain counter; for a process pool one in
+        shared memory (multiprocessing.Value), made on first use and held until `release` —
+        its named semaphore keeps multiprocessing's resource tracker busy until then."""
+        if not shared:
+            return self.local
+        if self.shared is None:
+            self.shared = multiprocessing.get_context("spawn").Value("q", self.local.value)
+        return self.shared
+
+    def release(self) -> None:
+        """The workers are done: the shared counter's figure is kept, the counter (and its
+        semaphore) let go."""
+        if self.shared is not None:
+            self.local.value = max(self.local.value, int(self.shared.value))
+            self.shared = None
+
+    @property
+    def counted(self) -> int:
+        """The records the workers counted."""
+        shared = self.shared
+        return max(self.local.value, int(shared.value) if shared is not None else 0)
+
     @property
     def value(self) -> int:
-        return max(int(self.shared.value), self.settled)
+        return max(self.counted, self.settled)
 
     def settle(self, done: int) -> None:
         self.settled = done

@@ -1,6 +1,7 @@
 """The conversion bar between chunks: LiveCount hands the records counted inside chunks to the
 display at every look (REFRESHES_PER_SECOND looks a second, here on a fake clock), never goes
-back, and ends on the records of the run; workers of a process pool share its counter."""
+back, and ends on the records of the run; workers of a process pool share its counter, which is
+let go when the run ends."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ def test_every_look_shows_what_the_workers_counted_and_never_goes_back():
         if step is None:
             finished.set()
             return True  # the phase ends
-        with live.shared.get_lock():
-            live.shared.value += step
+        with live.counter().get_lock():
+            live.counter().value += step
         return False
 
     with live.shown(lambda done, total: shown.append((done, total)), 4_000, wait=clock):
@@ -52,4 +53,19 @@ def test_pool_workers_count_into_the_runs_counter(tmp_path, juki_mapping):
     pipeline = Pipeline(RunOptions(juki_mapping, data, tmp_path / "o", db_url="none",
                                    chunk_bytes=432 * 500, workers=2))
     result = pipeline.run()
-    assert pipeline.converted.shared.value == result.ledger.data_read == 2_000
+    assert pipeline.converted.counted == result.ledger.data_read == 2_000
+    assert pipeline.converted.shared is None  # let go, with its semaphore, when the run ended
+
+
+def test_one_process_counts_without_a_shared_counter(tmp_path, juki_mapping):
+    """--workers 1: no multiprocessing.Value, so no resource tracker is started for it."""
+    from migrate.run.pipeline import Pipeline, RunOptions
+    from migrate.synth.generate import generate
+
+    data = tmp_path / "x.dat"
+    generate(juki_mapping, data, 1_000, seed=4)
+    pipeline = Pipeline(RunOptions(juki_mapping, data, tmp_path / "o", db_url="none",
+                                   chunk_bytes=432 * 500, workers=1))
+    pipeline.run()
+    assert pipeline.converted.shared is None
+    assert pipeline.converted.counted == 1_000
