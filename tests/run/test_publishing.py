@@ -37,25 +37,39 @@ def _files(folder: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
+@pytest.mark.parametrize("cause", ["max_rejects", "trailer_count", "control_total"])
 @pytest.mark.parametrize("external", [False, True])
 def test_a_run_that_does_not_reconcile_changes_neither_out_nor_the_database(
-        tmp_path, juki_mapping, external):
-    """--max-rejects exceeded (exit 1): OUT and the table stay byte for byte as they were."""
+        tmp_path, juki_mapping, external, cause):
+    """Exit 1 — --max-rejects exceeded, a trailer count or a control total that disagrees:
+    OUT and the table stay byte for byte as they were; the evidence is in OUT.failed-…"""
     old, new = tmp_path / "old.dat", tmp_path / "new.dat"
     generate(juki_mapping, old, 300, seed=1)
-    generate(juki_mapping, new, 400, seed=2, defects=20)
+    generate(juki_mapping, new, 400, seed=2, defects=20 if cause == "max_rejects" else 0)
+    if cause != "max_rejects":  # the trailer (record 401): its count, or its hash total
+        raw = bytearray(new.read_bytes())
+        at = 401 * juki_mapping.source.stride + (1 if cause == "trailer_count" else 10)
+        raw[at:at + 1] = b"1" if raw[at:at + 1] != b"1" else b"2"
+        new.write_bytes(bytes(raw))
     out = tmp_path / "out"
     db = tmp_path / "town.db" if external else out / "migrate.db"
     url = f"sqlite:///{db}" if external else None
     assert run(RunOptions(juki_mapping, old, out, db_url=url, workers=1)).exit_code == 0
     before, rows = _files(out), _rows(db)
-    result = run(RunOptions(juki_mapping, new, out, db_url=url, max_rejects=1, workers=1))
+    result = run(RunOptions(juki_mapping, new, out, db_url=url, workers=1,
+                            max_rejects=1 if cause == "max_rejects" else None))
     assert result.exit_code == 1
     assert _files(out) == before and _rows(db) == rows == 300
     assert _tables(db) == {"juki"}  # the staging table is gone
     evidence = result.run_json.parent
     assert evidence.parent == tmp_path and evidence.name.startswith("out.failed-")
-    assert json.loads(result.run_json.read_text())["max_rejects_exceeded"] is True
+    document = json.loads(result.run_json.read_text())
+    failed = {i["name"] for i in document["reconciliation"]["invariants"] if not i["ok"]}
+    if cause == "max_rejects":
+        assert document["max_rejects_exceeded"] is True
+    else:
+        assert failed == {"trailer_count" if cause == "trailer_count"
+                          else "control_total_source:atena_no"}
     assert (evidence / "rejects.csv").is_file() and not (evidence / "juki.csv").exists()
 
 
