@@ -1,19 +1,21 @@
 """`migrate diff A B --key …`: compare two standardized datasets by key (old and new system side
 by side during 並行稼働): rows only in A, rows only in B, changed rows counted per column.
 
-Memory stays bounded, whatever the number of rows: first each side is reduced, streaming, to its
-key and one hash of the compared columns (as canonical text: the layout's types, then text, so a
-Parquet file and a CSV file of the same data are equal), spilled to disk in buckets by the key
-(migrate.export.spill); the two sides are joined bucket by bucket. Only the rows whose hashes
-differ are then read in full, in batches of keys, to say which columns changed (numeric columns
-with --tolerance compare as numbers). Samples are keys only,
-masked by the key column's `pii` kind; no other value is ever shown.
+Memory stays bounded, whatever the number of rows: first each side is reduced, batch by batch,
+to its key and one hash of the compared columns (as canonical text: the layout's types, then
+text, so a Parquet file and a CSV file of the same data are equal), spilled to disk in buckets
+by the key (migrate.export.spill); the two sides are joined bucket by bucket. Only the rows
+whose hashes differ are then read in full (each file read again, batch by batch, once per
+KEY_BATCH keys) to say which columns changed (numeric columns with --tolerance compare as
+numbers). Samples are keys only, masked by the key column's `pii` kind; no other value is ever
+shown.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,12 +27,12 @@ import pyarrow.parquet as pq
 from migrate.errors import UsageError
 from migrate.export.source import Dataset, batches, find_datasets, readable
 from migrate.export.spill import Spill, bucket_count
-from migrate.export.tables import cast_expr, parquet_batches, utf8_copy
+from migrate.export.tables import cast_expr, csv_header, parquet_batches, text_batches, utf8_copy
 from migrate.layouts import Schema, load_schema
 from migrate.pii import mask
 
 SAMPLE = 10
-KEY_BATCH = 200_000
+KEY_BATCH = 100_000  # changed rows read in full at a time (each side re-read once per batch)
 HASH = "__row_hash"
 NUMERIC = ("int", "decimal", "flag")
 
@@ -65,30 +67,61 @@ def _side(path: Path | str, layout: str | None) -> Dataset:
     return found[0]
 
 
-def _lazy(dataset: Dataset, stack: ExitStack, scratch: Path) -> pl.LazyFrame:
-    """The dataset as canonical text columns (typed by its layout first, when known)."""
-    readable(dataset)
-    if dataset.format == "database":  # spooled to Parquet: scanned twice, never held whole
-        spool = scratch / f"{dataset.name}-{id(dataset)}.parquet"
-        writer = None
-        for batch in batches(dataset):
+class _Side:
+    """One dataset as batches of canonical text columns (typed by its layout first, when
+    known), read as often as needed: the key/hash pass, then once per batch of changed keys.
+    Every pass is a loop over batches of at most BATCH_ROWS rows that keeps nothing of the
+    batch it has finished with, so memory does not grow with the file (polars' streaming
+    engine, used before, held a growing working set and built a semi-join on the whole file:
+    2.9 GB at 5×10^6 rows)."""
+
+    def __init__(self, dataset: Dataset, stack: ExitStack, scratch: Path):
+        readable(dataset)
+        if dataset.format == "database":  # spooled to Parquet: read twice, never held whole
+            spool = scratch / f"{dataset.name}-{id(dataset)}.parquet"
+            writer = None
+            for batch in batches(dataset):
+                if writer is None:
+                    writer = pq.ParquetWriter(spool, batch.to_arrow().schema)
+                writer.write_table(batch.to_arrow())
             if writer is None:
-                writer = pq.ParquetWriter(spool, batch.to_arrow().schema)
-            writer.write_table(batch.to_arrow())
-        if writer is None:
-            raise UsageError("the table {table} is empty", {"table": dataset.name})
-        writer.close()
-        dataset = replace(dataset, path=spool, format="parquet")
-    if dataset.format == "parquet":
-        frame = pl.scan_parquet(dataset.path)
-    else:
-        path = stack.enter_context(utf8_copy(dataset.path, dataset.encoding, scratch))
-        frame = pl.scan_csv(path, infer_schema=False)
-    names = frame.collect_schema().names()
-    specs = {c.name: c for c in dataset.schema.columns} if dataset.schema else {}
-    return frame.select([
-        cast_expr(pl.col(n).cast(pl.Utf8), specs[n]).cast(pl.Utf8).alias(n) if n in specs
-        and dataset.format != "parquet" else pl.col(n).cast(pl.Utf8) for n in names])
+                raise UsageError("the table {table} is empty", {"table": dataset.name})
+            writer.close()
+            dataset = replace(dataset, path=spool, format="parquet")
+        self.typed = dataset.format == "parquet"
+        if self.typed:
+            self.path = dataset.path
+            self.names = list(pl.read_parquet_schema(self.path))
+        else:
+            self.path = stack.enter_context(utf8_copy(dataset.path, dataset.encoding, scratch))
+            self.names = csv_header(self.path)
+        specs = {c.name: c for c in dataset.schema.columns} if dataset.schema else {}
+        self.text = [cast_expr(pl.col(n).cast(pl.Utf8), specs[n]).cast(pl.Utf8).alias(n)
+                     if n in specs and not self.typed else pl.col(n).cast(pl.Utf8)
+                     for n in self.names]
+
+    def _raw(self) -> Iterator[pl.DataFrame]:
+        return parquet_batches(self.path) if self.typed else text_batches(self.path)
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        for frame in self._raw():
+            yield frame.select(self.text)
+
+    def rows(self, wanted: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+        """The rows whose keys are wanted (at most KEY_BATCH keys), batch by batch: the keys
+        made canonical first, the other columns only in the rows that match."""
+        by_name = dict(zip(self.names, self.text, strict=True))
+        found = []
+        for frame in self._raw():
+            rows = frame.with_columns(by_name[k] for k in keys).join(
+                wanted, on=keys, how="semi", nulls_equal=True)
+            if rows.height:  # copied out: polars' strings are views that would keep the
+                # whole batch alive (every batch of the file, by the end)
+                rows = rows.select(pl.col(k) if k in keys else by_name[k] for k in self.names)
+                found.append(pl.from_arrow(rows.to_arrow(compat_level=pl.CompatLevel.oldest())))
+        if not found:
+            return pl.DataFrame(schema=dict.fromkeys(self.names, pl.Utf8))
+        return pl.concat(found)  # type: ignore[arg-type]
 
 
 def _key_text(frame: pl.DataFrame, keys: list[str], schema: Schema | None) -> list[str]:
@@ -143,19 +176,6 @@ def _differs(name: str, numeric: bool, tolerance: float) -> pl.Expr:
     return a.ne_missing(b)
 
 
-def _rows_of(frame: pl.LazyFrame, wanted: pl.DataFrame, keys: list[str], scratch: Path
-             ) -> pl.DataFrame:
-    """The rows of a side whose keys are wanted: a streaming semi-join sunk to a file (the
-    engine then reads no faster than it writes; collect_batches ran ahead of its consumer and
-    held the file's batches: 2 GB at 5×10^6 rows)."""
-    path = scratch / "rows.parquet"
-    frame.join(wanted.lazy(), on=keys, how="semi").sink_parquet(path)
-    try:
-        return pl.read_parquet(path)
-    finally:
-        path.unlink()
-
-
 def diff(options: DiffOptions) -> DiffResult:
     """Compare A and B; the result is diff.json's document."""
     started = time.perf_counter()
@@ -168,10 +188,9 @@ def diff(options: DiffOptions) -> DiffResult:
                               "--key atena_no.")
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="migrate-diff-")))
-        lazy_a = _lazy(side_a, stack, scratch)
-        lazy_b = _lazy(side_b, stack, scratch)
-        names_a = lazy_a.collect_schema().names()
-        names_b = lazy_b.collect_schema().names()
+        read_a = _Side(side_a, stack, scratch)
+        read_b = _Side(side_b, stack, scratch)
+        names_a, names_b = read_a.names, read_b.names
         for key in keys:
             if key not in names_a or key not in names_b:
                 raise UsageError("the key column {key} is not in both datasets", {"key": key},
@@ -189,14 +208,13 @@ def diff(options: DiffOptions) -> DiffResult:
         buckets = bucket_count(max(_estimate(side_a) or 0, _estimate(side_b) or 0) or None)
         spills = {side: Spill(scratch, side, keys, buckets) for side in ("a", "b")}
         rows = {}
-        for side, frame in (("a", lazy_a), ("b", lazy_b)):
-            hashed = scratch / f"hashes-{side}.parquet"  # sunk, then read back in batches
-            frame.select(*keys, pl.struct(compared).hash(seed=17).alias(HASH)) \
-                .sink_parquet(hashed)
-            spills[side].add(pl.read_parquet(hashed, n_rows=0))  # the columns, if no rows
-            for batch in parquet_batches(hashed):
-                spills[side].add(batch)
-            hashed.unlink()
+        row_hash = (pl.struct(compared).hash(seed=17) if compared
+                    else pl.lit(0, pl.UInt64)).alias(HASH)
+        for side, read in (("a", read_a), ("b", read_b)):
+            spills[side].add(pl.DataFrame(schema={**{k: pl.Utf8 for k in keys},
+                                                  HASH: pl.UInt64}))  # the columns, if no rows
+            for frame in read:
+                spills[side].add(frame.select(*keys, row_hash))
             rows[side] = spills[side].rows
         duplicates = {"a": 0, "b": 0}
         found = {group: _Found() for group in ("only_a", "only_b", "changed")}
@@ -206,9 +224,9 @@ def diff(options: DiffOptions) -> DiffResult:
         def compare_rows(candidates: pl.DataFrame) -> None:
             """Which columns changed in the candidate rows (hashes differ), as the files stream
             past once for the whole batch of keys."""
-            pair = _rows_of(lazy_a, candidates, keys, scratch).join(
-                _rows_of(lazy_b, candidates, keys, scratch), on=keys, how="inner", suffix="_b"
-            ).rename({c: f"{c}_a" for c in compared})
+            pair = read_a.rows(candidates, keys).join(
+                read_b.rows(candidates, keys), on=keys, how="inner", suffix="_b",
+                nulls_equal=True).rename({c: f"{c}_a" for c in compared})
             flags = pair.select(*keys, *[_differs(c, c in numeric, options.tolerance).alias(c)
                                          for c in compared])
             changed = flags.filter(pl.any_horizontal(compared)) if compared else flags.clear()

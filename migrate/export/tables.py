@@ -94,7 +94,7 @@ def csv_header(path: Path) -> list[str]:
 
 def parquet_batches(path: Path, size: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
     """A Parquet file as polars frames, one record batch at a time."""
-    reader = pq.ParquetFile(path)
+    reader = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering keeps every row group read
     for batch in reader.iter_batches(batch_size=size):
         yield pl.from_arrow(batch)  # type: ignore[misc]
 
