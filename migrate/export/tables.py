@@ -9,6 +9,7 @@ temporary UTF-8 copy, because the CSV reader only reads UTF-8.
 from __future__ import annotations
 
 import codecs
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from migrate.sinks.atomic import private_open
 from migrate.transform.mapper import polars_dtype
 
 BATCH_ROWS = 50_000
+BLOCK_BYTES = 16 << 20  # CSV bytes parsed at a time (about 30,000 rows of a layout)
 COPY_BYTES = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
 
@@ -81,10 +83,48 @@ def utf8_copy(path: Path, encoding: str, scratch: Path) -> Iterator[Path]:
         copy.unlink(missing_ok=True)
 
 
-def text_batches(path: Path, size: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
-    """A UTF-8 CSV file as frames of text columns, `size` rows at a time (empty cell = null)."""
-    frame = pl.scan_csv(path, infer_schema=False)
-    yield from frame.collect_batches(chunk_size=size)
+def _record_end(data: bytes, start: int = 0, last: bool = True) -> int:
+    """The index after the last (or first) line break of `data[start:]` that ends a record:
+    one with an even number of quotes before it (a quoted cell may hold line breaks; "" inside
+    quotes keeps the count even); 0 when there is none."""
+    end, begin = len(data), start
+    while True:
+        at = data.rfind(b"\n", start, end) if last else data.find(b"\n", begin)
+        if at < 0:
+            return 0
+        if data.count(b'"', start, at) % 2 == 0:
+            return at + 1
+        if last:
+            end = at
+        else:
+            begin = at + 1
+
+
+def text_batches(path: Path, block: int = BLOCK_BYTES) -> Iterator[pl.DataFrame]:
+    """A UTF-8 CSV file as frames of text columns (empty cell = null), about `block` bytes of
+    whole records at a time. Each block is cut after its last complete record and parsed on
+    its own, so memory is that of one block whatever the file's size (polars' streaming CSV
+    reader, used before, held some 300 MB of read-ahead, more as the file grew)."""
+    names = csv_header(path)
+    schema = dict.fromkeys(names, pl.Utf8)
+    with open(path, "rb") as handle:
+        carry, header = b"", True
+        while True:
+            chunk = handle.read(block)
+            data = carry + chunk
+            if header:  # the first record is the header line
+                end = _record_end(data, last=False)
+                if not end and chunk:
+                    carry = data
+                    continue
+                data, header = (data[end:] if end else b""), False
+            cut = _record_end(data) if chunk else len(data)
+            if cut and data[:cut].strip():
+                yield pl.read_csv(io.BytesIO(data[:cut]), has_header=False, new_columns=names,
+                                  schema=schema)
+            carry = data[cut:]
+            if not chunk:
+                return
 
 
 def csv_header(path: Path) -> list[str]:
@@ -105,7 +145,7 @@ def typed_batches(path: Path, fmt: str, schema: Schema | None,
     if fmt == "parquet":
         yield from parquet_batches(path, size)
         return
-    for frame in text_batches(path, size):
+    for frame in text_batches(path):
         yield cast_frame(frame, schema)[0] if schema is not None else frame
 
 
