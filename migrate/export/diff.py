@@ -27,7 +27,14 @@ import pyarrow.parquet as pq
 from migrate.errors import UsageError
 from migrate.export.source import Dataset, batches, find_datasets, readable
 from migrate.export.spill import Spill, bucket_count
-from migrate.export.tables import cast_expr, csv_header, parquet_batches, text_batches, utf8_copy
+from migrate.export.tables import (
+    cast_expr,
+    compact,
+    csv_header,
+    parquet_batches,
+    text_batches,
+    utf8_copy,
+)
 from migrate.layouts import Schema, load_schema
 from migrate.pii import mask
 
@@ -115,13 +122,12 @@ class _Side:
         for frame in self._raw():
             rows = frame.with_columns(by_name[k] for k in keys).join(
                 wanted, on=keys, how="semi", nulls_equal=True)
-            if rows.height:  # copied out: polars' strings are views that would keep the
-                # whole batch alive (every batch of the file, by the end)
-                rows = rows.select(pl.col(k) if k in keys else by_name[k] for k in self.names)
-                found.append(pl.from_arrow(rows.to_arrow(compat_level=pl.CompatLevel.oldest())))
+            if rows.height:  # copied out of the batch (compact), which it would keep alive
+                found.append(compact(rows.select(pl.col(k) if k in keys else by_name[k]
+                                                 for k in self.names)))
         if not found:
             return pl.DataFrame(schema=dict.fromkeys(self.names, pl.Utf8))
-        return pl.concat(found)  # type: ignore[arg-type]
+        return pl.concat(found)
 
 
 def _key_text(frame: pl.DataFrame, keys: list[str], schema: Schema | None) -> list[str]:

@@ -36,6 +36,8 @@ import numpy as np
 import polars as pl
 
 from migrate.errors import UsageError
+from migrate.export.source import Dataset, batches, find_datasets
+from migrate.export.tables import compact
 from migrate.layouts import ChildRecord, ColumnMapping, FieldSpec, Mapping
 from migrate.sinks.atomic import private_open
 from migrate.transform.encode import (
@@ -51,6 +53,7 @@ from migrate.transform.encode import (
 )
 
 SPACE = 0x20
+VALUE = "__value"
 FULL_SPACE = "\u3000"
 
 
@@ -133,10 +136,11 @@ def child_groups(mapping: Mapping) -> list[ChildGroup]:
 
 
 def unkept_fields(mapping: Mapping) -> list[str]:
-    """Data and child fields that feed no standard column: the way back writes them blank
-    (0 when packed, which has no blank form). Child key and `where` fields are rebuilt."""
+    """Data and child fields that feed no standard column and are not written back from another
+    layout (`write_back`): the way back writes them blank (0 when packed, which has no blank
+    form). Child key and `where` fields are rebuilt."""
     groups = child_groups(mapping)
-    fed = {cm.source for cm in mapping.columns if cm.kind == "field"}
+    fed = {cm.source for cm in mapping.columns if cm.kind == "field"} | set(mapping.write_back)
     fed |= {f"{g.child.name}.{name}" for g in groups
             for name in (*g.columns, *g.where, *(c for c, _ in g.child.key))}
     names = list(mapping.fields) + [f"{child.name}.{name}" for child in
@@ -168,9 +172,11 @@ def _ints(values: pl.Series, scale: int) -> tuple[np.ndarray, np.ndarray]:
 class FixedWriter:
     """Encodes frames of standard rows into records of one mapping."""
 
-    def __init__(self, mapping: Mapping, header_values: dict[str, Any] | None = None):
+    def __init__(self, mapping: Mapping, header_values: dict[str, Any] | None = None,
+                 write_back: dict[str, pl.DataFrame] | None = None):
         check_reversible(mapping)
         self.mapping = mapping
+        self.write_back = write_back or {}  # field → (its match columns, VALUE)
         self.source = mapping.source
         self.header_values = header_values or {}
         self.gaiji = {char: pua for pua, char in self.source.gaiji.items()}
@@ -201,7 +207,8 @@ class FixedWriter:
 
     # -- one field
 
-    def _texts(self, values: pl.Series, cm: Any) -> list[str | None]:
+    def _texts(self, values: pl.Series, cm: Any, missing: str | None = None
+               ) -> list[str | None]:
         texts = values.cast(pl.Utf8).to_list()
         if cm is not None and cm.column in self.reverse_codes:
             table = self.reverse_codes[cm.column]
@@ -209,22 +216,24 @@ class FixedWriter:
         if cm is not None and cm.kana == "fullwidth":
             texts = [None if v is None else jaconv.z2h(v, kana=True, ascii=False, digit=False)
                      for v in texts]
-        if self.gaiji:
-            texts = [None if v is None else "".join(self._char(c) for c in v) for v in texts]
+        if self.gaiji or missing:
+            texts = [None if v is None else "".join(self._char(c, missing) for c in v)
+                     for v in texts]
         return texts
 
-    def _char(self, char: str) -> str:
+    def _char(self, char: str, missing: str | None = None) -> str:
         try:
             char.encode(self.source.encoding)
             return char
         except UnicodeEncodeError:
-            return self.gaiji.get(char, char)
+            return self.gaiji.get(char, missing or char)
 
-    def encode(self, spec: FieldSpec, values: pl.Series, cm: Any = None) -> np.ndarray:
+    def encode(self, spec: FieldSpec, values: pl.Series, cm: Any = None,
+               missing: str | None = None) -> np.ndarray:
         if spec.type == "digits" and values.dtype.is_integer():  # a count: zero-padded
             return encode_digits(values.fill_null(0).to_numpy(), spec.length)
         if spec.type in ("text", "digits"):
-            texts = self._texts(values, cm)
+            texts = self._texts(values, cm, missing)
             if spec.type == "digits":
                 return encode_text(texts, spec.length, encoding="ascii", pad="half")
             double = any(v is not None and len(v.encode(self.source.encoding, "replace"))
@@ -280,9 +289,9 @@ class FixedWriter:
         return records
 
     def _write_field(self, records: np.ndarray, spec: FieldSpec, values: pl.Series,
-                     cm: ColumnMapping | None, name: str) -> None:
+                     cm: ColumnMapping | None, name: str, missing: str | None = None) -> None:
         try:
-            records[:, spec.offset:spec.end] = self.encode(spec, values, cm)
+            records[:, spec.offset:spec.end] = self.encode(spec, values, cm, missing)
         except ValueError as error:
             raise UsageError("column {column} cannot be written into field {field}: "
                              "{reason}", {"column": values.name, "field": name,
@@ -294,6 +303,13 @@ class FixedWriter:
         records = self._frame(frame.height, rt.data if rt else None)
         for name, spec in self.mapping.fields.items():
             cm = self.field_column.get(name)
+            if cm is None and name in self.write_back:
+                wb = self.mapping.write_back[name]
+                mine = [m for m, _ in (wb.through[1] if wb.through else wb.match)]
+                values = frame.select(mine).join(self.write_back[name], on=mine, how="left",
+                                                 maintain_order="left")[VALUE]
+                self._write_field(records, spec, values, None, name, wb.missing)
+                continue
             if cm is None or cm.column not in frame.columns:
                 continue
             self._write_field(records, spec, frame[cm.column], cm, name)
@@ -390,10 +406,43 @@ class FixedWriter:
         return record.tobytes()
 
 
+def _columns(dataset: Dataset, columns: list[str], keys: list[str]) -> pl.DataFrame:
+    """Some columns of a dataset, one row per key (the first)."""
+    parts = [compact(frame.select(columns)) for frame in batches(dataset)]
+    table = pl.concat(parts) if parts else pl.DataFrame(schema=dict.fromkeys(columns, pl.Utf8))
+    return table.drop_nulls(keys).unique(subset=keys, keep="first", maintain_order=True)
+
+
+def write_back_tables(mapping: Mapping, source: Path | str) -> dict[str, pl.DataFrame]:
+    """For each `write_back` field whose layouts the source holds: the values to write, by the
+    columns of the mapping's layout they match (the field's column of the other layout, two
+    columns of it when it goes `through` a third). A field whose layouts the source does not
+    hold is left out (written blank). Held in memory: one key and one value per row of that
+    layout."""
+    tables = {}
+    for name, wb in mapping.write_back.items():
+        try:
+            found = {d.layout: d for d in find_datasets(source, wb.layouts)}
+        except UsageError:
+            continue
+        theirs = [t for _, t in wb.match]
+        table = _columns(found[wb.layout], [*theirs, wb.column], theirs).select(
+            *(pl.col(t).alias(m) for m, t in wb.match), pl.col(wb.column).alias(VALUE))
+        if wb.through is not None:
+            layout, pairs = wb.through
+            middle = _columns(found[layout], list(dict.fromkeys(
+                [*(t for _, t in pairs), *(m for m, _ in wb.match)])), [t for _, t in pairs])
+            table = middle.join(table, on=[m for m, _ in wb.match], how="left").select(
+                *(pl.col(t).alias(m) for m, t in pairs), VALUE)
+        tables[name] = table
+    return tables
+
+
 def write_fixed(frames: Iterator[pl.DataFrame], mapping: Mapping, target: Path,
-                header_values: dict[str, Any] | None = None) -> tuple[int, int, str]:
+                header_values: dict[str, Any] | None = None,
+                write_back: dict[str, pl.DataFrame] | None = None) -> tuple[int, int, str]:
     """Write the legacy file; returns (data records, bytes, sha256)."""
-    writer = FixedWriter(mapping, header_values)
+    writer = FixedWriter(mapping, header_values, write_back)
     digest = hashlib.sha256()
     size = 0
     first: pl.DataFrame | None = None

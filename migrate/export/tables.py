@@ -127,6 +127,13 @@ def text_batches(path: Path, block: int = BLOCK_BYTES) -> Iterator[pl.DataFrame]
                 return
 
 
+def compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy holding only its own values: polars' strings are views into the buffers of the
+    frame they were selected or filtered from, so a few rows kept from each batch would keep
+    every batch alive."""
+    return pl.DataFrame(pl.from_arrow(frame.to_arrow(compat_level=pl.CompatLevel.oldest())))
+
+
 def csv_header(path: Path) -> list[str]:
     """The column names on the first line of a UTF-8 CSV file."""
     return pl.scan_csv(path, infer_schema=False, n_rows=0).collect_schema().names()

@@ -39,6 +39,7 @@ from migrate.layouts.source import (
     _Slots,
     ascii_code,
 )
+from migrate.layouts.writeback import WRITE_BACKS, WriteBack, load_write_back
 from migrate.layouts.yamlpos import LocatedDict
 
 # The keys of a mapping file (shapes.py: the loaders' unknown-key check and the JSON Schema).
@@ -71,6 +72,7 @@ MAPPING = Obj("A legacy → standard mapping (migrate).", {
     "records": Named("Child record types (複数レコード).", item=CHILD_RECORD),
     "columns": Named("Standard column → how it is produced.",
                      item=AnyOf(options=(Value("A field name."), COLUMN))),
+    "write_back": WRITE_BACKS,
 }, required=("mapping", "target", "source", "fields", "columns"))
 
 
@@ -103,6 +105,7 @@ class Mapping:
     columns: tuple[ColumnMapping, ...]
     path: Path
     children: dict[str, ChildRecord] = field(default_factory=dict)
+    write_back: dict[str, WriteBack] = field(default_factory=dict)  # export --format fixed
 
     def field_spec(self, name: str) -> FieldSpec:
         """A data field by name, or a child record's field as `record.field`."""
@@ -285,6 +288,12 @@ def load_mapping(ref: str | Path, problems: list[MigrateError] | None = None) ->
                                 "Map its fields with from: {record}.field (and where:), or its "
                                 "records would be counted but their values lost.",
                                 record=child.name))
+    write_back: dict[str, WriteBack] = {}
+    if target is not None:
+        with ctx.attempt(data, "write_back"):
+            write_back = load_write_back(ctx, data, target, fields,
+                                         {name for cm in columns for name in cm.fed_by},
+                                         source.encoding, base)
     mapping_id = ctx.identifier(data, "mapping", ctx.require(data, "mapping", "the mapping"),
                                 "mapping id", MAPPING_ID)
     if target is None:  # collecting, and the target could not be loaded: noted already
@@ -293,7 +302,7 @@ def load_mapping(ref: str | Path, problems: list[MigrateError] | None = None) ->
     title_ja, title_en = ctx.titles(data, mapping_id)
     version = ctx.integer(data, "version", "the mapping", minimum=1) if "version" in data else 1
     return Mapping(mapping_id, version, title_ja, title_en, target, source, header, trailer, fields,
-                   tuple(columns), path, children)
+                   tuple(columns), path, children, write_back)
 
 
 def _check_md_years(ctx: _Ctx, data: LocatedDict, header: dict[str, FieldSpec],
