@@ -22,6 +22,7 @@ from migrate.sinks.atomic import private_open
 from migrate.transform.mapper import polars_dtype
 
 BATCH_ROWS = 50_000
+ROW_GROUP_ROWS = 300_000  # a row group this large or smaller is read whole
 BLOCK_BYTES = 16 << 20  # CSV bytes parsed at a time (about 30,000 rows of a layout)
 COPY_BYTES = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
@@ -140,8 +141,19 @@ def csv_header(path: Path) -> list[str]:
 
 
 def parquet_batches(path: Path, size: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
-    """A Parquet file as polars frames, one record batch at a time."""
-    reader = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering keeps every row group read
+    """A Parquet file as polars frames of at most `size` rows, none across a row group: read
+    by polars (faster than pyarrow) when no row group is larger than ROW_GROUP_ROWS, else by
+    pyarrow, without pre-buffering (which keeps every row group it has read)."""
+    reader = pq.ParquetFile(path, pre_buffer=False)
+    meta = reader.metadata
+    groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    if groups and max(groups) <= ROW_GROUP_ROWS:
+        scan, start = pl.scan_parquet(path), 0
+        for rows in groups:
+            for offset in range(0, rows, size):
+                yield scan.slice(start + offset, min(size, rows - offset)).collect()
+            start += rows
+        return
     for batch in reader.iter_batches(batch_size=size):
         yield pl.from_arrow(batch)  # type: ignore[misc]
 
