@@ -31,3 +31,18 @@ def test_csv_blocks_read_as_polars_reads_the_file(tmp_path: Path, data: bytes, b
     got = pl.concat(frames) if frames else expected.clear()
     assert got.equals(expected)
     assert all(frame.height for frame in frames)
+
+
+@pytest.mark.parametrize("largest", [1000, 10], ids=["polars-slices", "pyarrow"])
+def test_parquet_batches_give_every_row_once_in_order(tmp_path: Path, monkeypatch, largest):
+    """Read by polars in slices within row groups, or by pyarrow when a row group is larger
+    than ROW_GROUP_ROWS (here 10 rows)."""
+    from migrate.export import tables
+
+    monkeypatch.setattr(tables, "ROW_GROUP_ROWS", largest)
+    frame = pl.DataFrame({"k": [f"{i:05d}" for i in range(257)], "n": list(range(257))})
+    path = tmp_path / "t.parquet"
+    frame.write_parquet(path, row_group_size=100)
+    batches = list(tables.parquet_batches(path, size=30))
+    assert pl.concat(batches).equals(frame)
+    assert max(b.height for b in batches) <= 30 and all(b.height for b in batches)
