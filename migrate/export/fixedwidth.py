@@ -361,6 +361,9 @@ class FixedWriter:
             elif parent_field is not None and parent_field in self.field_column:
                 cm = self.field_column[parent_field]
                 values = frame[cm.column]
+            elif (same := self._equal_field(group, qualified)) is not None:
+                cm = same
+                values = frame[cm.column]
             elif spec.type == "packed":  # no blank form: an amount not kept is 0
                 values = pl.Series(name, [0] * frame.height, pl.Int64)
             else:
@@ -369,6 +372,13 @@ class FixedWriter:
             if qualified in self.totals:
                 self.totals[qualified] += int(_ints(values, spec.scale)[0].sum())
         return records
+
+    def _equal_field(self, group: ChildGroup, qualified: str) -> ColumnMapping | None:
+        """The column of the field a child field equals in this group (`write_back: same_as`)."""
+        wb = self.mapping.write_back.get(qualified)
+        if wb is None or wb.same_as is None or dict(wb.where) != group.where:
+            return None
+        return group.columns.get(wb.same_as)
 
     def _same_as(self, parent_field: str, spec: FieldSpec) -> FieldSpec:
         """The child key field as the parent field would be if it had the same bytes."""
@@ -421,6 +431,8 @@ def write_back_tables(mapping: Mapping, source: Path | str) -> dict[str, pl.Data
     layout."""
     tables = {}
     for name, wb in mapping.write_back.items():
+        if wb.same_as is not None:  # a child field: written from its own record's group
+            continue
         try:
             found = {d.layout: d for d in find_datasets(source, wb.layouts)}
         except UsageError:

@@ -14,6 +14,12 @@ layout's column when the export's source holds that layout, instead of leaving i
 `match` pairs a column of the mapping's layout (of `through`'s layout when given) with a column
 of the `from` layout; `through.match` pairs a column of the mapping's layout with one of the
 `through` layout.
+
+A child record's field that equals another of its fields by rule, in the records of one `where`
+group, is written from the column that other field feeds:
+
+    write_back:
+      income.shunyu: {same_as: amount, where: {category: "06"}}  # 利子: 収入金額 = 所得金額
 """
 
 from __future__ import annotations
@@ -40,7 +46,11 @@ WRITE_BACK = Obj("A field no column keeps, written by migrate export --format fi
                      "missing": Value("The character written for one the file's encoding "
                                       "lacks (e.g. 〓); without it such a name stops the "
                                       "export."),
-                 }, required=("from", "match"))
+                     "same_as": Value("record.field only: the field of the same child record "
+                                      "it equals (in the records `where` selects)."),
+                     "where": Named("record.field only: the child records it holds in.",
+                                    item=Value()),
+                 })
 WRITE_BACKS = Named("Fields no column keeps, written back from another layout by migrate "
                     "export --format fixed.", item=WRITE_BACK)
 
@@ -57,10 +67,14 @@ class WriteBack:
     match: Pairs
     through: tuple[str, Pairs] | None = None
     missing: str | None = None
+    same_as: str | None = None  # a child field: written from the column this field feeds
+    where: Pairs = ()  # … in the child records of this `where` group
 
     @property
     def layouts(self) -> list[str]:
         """The layouts the export reads for it, `through`'s first."""
+        if self.same_as:
+            return []
         return [*([self.through[0]] if self.through else []), self.layout]
 
 
@@ -86,8 +100,40 @@ def _layout(ctx: _Ctx, node: LocatedDict, key: str, ref: str, base: Path) -> Sch
         raise ctx.fail(node, key, "unknown layout '{layout}'", layout=ref) from None
 
 
+def _child_field(ctx: _Ctx, node: LocatedDict, name: str, item: LocatedDict,
+                 children: dict[str, Any], columns: tuple[Any, ...]) -> WriteBack:
+    """`record.field: {same_as: field, where: {…}}`: the where group must keep `same_as` in a
+    column and not keep this field."""
+    record, _, child_field = name.partition(".")
+    child = children.get(record)
+    if child is None or child_field not in child.fields:
+        raise ctx.fail(node, name, "write_back names {field}, which is not a data field",
+                       field=name)
+    same = str(ctx.require(item, "same_as", "a write_back child field"))
+    where_node = ctx.mapping(ctx.require(item, "where", "a write_back child field"), "where",
+                             item)
+    where = tuple((str(k), str(v)) for k, v in where_node.items())
+    for field_name in (same, *(k for k, _ in where)):
+        if field_name not in child.fields:
+            raise ctx.fail(item, "same_as", "write_back names {field}, which is not a data "
+                           "field", field=f"{record}.{field_name}")
+    group = [cm for cm in columns if cm.kind == "child" and cm.record == record
+             and tuple((k, v[0]) for k, v in cm.where if len(v) == 1) == where]
+    if child_field in {cm.source for cm in group}:
+        raise ctx.fail(node, name, "the field {field} feeds a column; it is written back from "
+                       "that column", field=name)
+    if same not in {cm.source for cm in group}:
+        raise ctx.fail(item, "same_as", "no column keeps {field} of the records where selects",
+                       field=f"{record}.{same}")
+    if child.fields[same].type != child.fields[child_field].type:
+        raise ctx.fail(item, "same_as", "{field} and {other} are not of the same type",
+                       field=name, other=f"{record}.{same}")
+    return WriteBack(name, "", "", (), same_as=same, where=where)
+
+
 def load_write_back(ctx: _Ctx, data: LocatedDict, target: Schema, fields: dict[str, Any],
-                    fed: set[str], encoding: str, base: Path) -> dict[str, WriteBack]:
+                    fed: set[str], encoding: str, base: Path, children: dict[str, Any],
+                    columns: tuple[Any, ...]) -> dict[str, WriteBack]:
     if not data.get("write_back"):
         return {}
     node = ctx.mapping(data["write_back"], "write_back", data)
@@ -97,6 +143,13 @@ def load_write_back(ctx: _Ctx, data: LocatedDict, target: Schema, fields: dict[s
         with ctx.attempt(node, name):
             item = ctx.mapping(raw, name, node)
             ctx.only_keys(item, WRITE_BACK, "a write_back field")
+            if "." in name:
+                out[name] = _child_field(ctx, node, name, item, children, columns)
+                continue
+            for key in ("same_as", "where"):
+                if key in item:
+                    raise ctx.fail(item, key, "'{key}' is for a child record's field "
+                                   "(record.field)", key=key)
             if name not in fields:
                 raise ctx.fail(node, name, "write_back names {field}, which is not a data field",
                                field=name)

@@ -86,10 +86,10 @@ def test_round_trip_is_byte_identical_in_every_field_the_standard_data_keeps(
     # names no column of the file's own layout keeps come back from juki/v1 (write_back)
     assert set(mapping.write_back) == {"juki": set(), "kokuho_setai": {"setai_nushi_name"},
                                        "kokuho_fuka": {"setai_nushi_name"},
-                                       "zeimu": {"shimei"}}[name]
+                                       "zeimu": {"shimei", "income.shunyu"}}[name]
     groups = {(g.child.code, tuple(g.where.items())): g for g in child_groups(mapping)}
     encoding, gaiji = mapping.source.encoding, mapping.source.gaiji
-    merged = identical = jutogai_names = 0
+    merged = identical = jutogai_names = interest = 0
     for (before, children_before), (after, children_after) in zip(original[1:-1],
                                                                    written[1:-1], strict=True):
         for field_name in _differing(before, after, mapping.fields):
@@ -112,11 +112,16 @@ def test_round_trip_is_byte_identical_in_every_field_the_standard_data_keeps(
             group = next(g for (code, where), g in groups.items() if code == child.code and all(
                 child_before[child.fields[k].offset:child.fields[k].end] == v.encode()
                 for k, v in where))
+            by_rule = {n.split(".", 1)[1] for n, wb in mapping.write_back.items()
+                       if wb.same_as and dict(wb.where) == group.where}
+            interest += bool(by_rule)
             for field_name in _differing(child_before, child_after, child.fields):
-                assert field_name not in group.columns, (child.name, field_name)
+                assert field_name not in group.columns and field_name not in by_rule, (
+                    child.name, field_name)
     if name == "zeimu":
         assert merged > 0  # the generated file has taxpayers with two employers
         assert jutogai_names > 0  # and 住登外 taxpayers, whose names cannot come back
+        assert interest > 0  # 利子 records: 収入金額 = 所得金額 (write_back same_as)
         count = mapping.trailer.count
         trailer_before, trailer_after = original[-1][0], written[-1][0]
         assert int(trailer_before[count.offset:count.end]) - merged == \
@@ -234,7 +239,11 @@ def test_names_stay_blank_when_the_source_holds_no_juki(clean_set, tmp_path):
     ("nai: {from: juki/v1.shimei, match: {atena_no: atena_no}}", "not a data field"),
     ("shimei: {from: juki/v1.shimei, match: {atena_no: atena_no}, missing: 𠮷}",
      "cannot be written in cp932"),
-], ids=["column", "match", "fed", "field", "missing"])
+    ("income.shunyu: {same_as: amount, where: {category: \"01\"}}", "feeds a column"),
+    ("income.shunyu: {same_as: shunyu, where: {category: \"11\"}}", "no column keeps"),
+    ("shimei: {from: juki/v1.shimei, match: {atena_no: atena_no}, same_as: x}",
+     "is for a child record's field"),
+], ids=["column", "match", "fed", "field", "missing", "child-fed", "child-unkept", "same-as"])
 def test_write_back_is_checked_when_the_mapping_loads(tmp_path, write_back, message):
     from migrate.errors import LayoutError
 
@@ -242,7 +251,8 @@ def test_write_back_is_checked_when_the_mapping_loads(tmp_path, write_back, mess
     folder = tmp_path / "m"
     shutil.copytree(source.parent, folder)
     text = (folder / source.name).read_text(encoding="utf-8")
-    line = "  shimei: {from: juki/v1.shimei, match: {atena_no: atena_no}}"
+    line = ("  shimei: {from: juki/v1.shimei, match: {atena_no: atena_no}}\n"
+            "  income.shunyu: {same_as: amount, where: {category: \"06\"}}")
     assert line in text
     (folder / source.name).write_text(text.replace(line, "  " + write_back), encoding="utf-8")
     with pytest.raises(LayoutError, match=message):
