@@ -12,10 +12,13 @@ record, one child record per `where` group the row has a value in, in the order 
 declared, with the key fields copied from the parent and the `where` values written back. Two
 records of one group (two employers' salaries) come back as one holding their sum.
 
-What the standard data no longer knows is not invented: a field that feeds no column is written
-as spaces (a packed one as 0: packed has no blank form), a text field is padded with full-width
-spaces when the batch's values of that field hold double-byte characters and with spaces
-otherwise. A mapping that cannot be reversed (a child count, a `where` of several values, a
+A field no column of the layout keeps but another layout does (the mapping's `write_back`:
+zeimu's 氏名 from juki/v1) is written from that layout when the export's source holds it, and a
+child field equal by rule to another of its record (利子: 収入金額 = 所得金額) from that field's
+column. What the standard data no longer knows is not invented: any other field that feeds no
+column is written as spaces (a packed one as 0: packed has no blank form). A text field is
+padded with full-width spaces when the batch's values of that field hold double-byte
+characters, else with spaces. A mapping that cannot be reversed (a child count, a `where` of several values, a
 delimited source) is refused with the reason.
 
 The generator (migrate.synth) has a record writer too, but it sits on the same layer as this
