@@ -93,7 +93,7 @@ _NOT_PERSONAL_BY_SOURCE = {
                                     "ops", "part", "pii", "quote", "ref", "reference", "table",
                                     "constant", "match",
                                     "target", "type", "what", "width", "expect", "of",
-                                    "figure", "order", "condition", "role"),
+                                    "figure", "order", "condition", "role", "other"),
     "the command line and files": ("address", "engine", "file", "files", "folder", "input",
                                    "module", "out", "output", "outputs", "pair", "path",
                                    "plan", "report", "run", "sink", "title",
@@ -116,6 +116,8 @@ MASKERS = frozenset({"mask", "mask_url", "mask_secrets", "safe_url", "_key_displ
                      "masked_totals"})
 # (file, function) → why the values it puts into MASKED placeholders are already masked
 MASKED_UPSTREAM = {
+    ("migrate/layouts/writeback.py", "load_write_back"):
+        "char is the mapping's own `missing:` replacement character, not a value of the data",
     ("migrate/report/reconciliation.py", "describe"):
         "keys come from RowDiff, built with _key_display",
     ("migrate/report/reconciliation.py", "check_line"):
