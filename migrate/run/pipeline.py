@@ -7,15 +7,13 @@ went through and reconciles; an input error mid-way leaves nothing that looks co
 
 from __future__ import annotations
 
-import itertools
 import json
-import multiprocessing
 import os
 import shutil
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -42,8 +40,6 @@ from migrate.run.chunkwork import (
     ChunkWorker,
     group_partials_in_worker,
     group_rejections,
-    init_worker,
-    process_in_worker,
     stop_resource_tracker,
 )
 from migrate.run.journal import ChunkJournal, ResumeRefused, run_identity
@@ -55,6 +51,7 @@ from migrate.run.parts import (
     Piece,
     new_parts_folder,
 )
+from migrate.run.pool import WorkerPool
 from migrate.run.problemfiles import ProblemWriter, rule_messages
 from migrate.run.progress import LiveCount
 from migrate.run.publishing import PublishPoint, output_error
@@ -104,7 +101,7 @@ class Pipeline:
         self.file_index = self.cross.add_file(options.input.name, self.schema.id)
         self.keys = self.cross.tracker(self.schema)
         self.failing_groups: list = []
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: WorkerPool | None = None
         self.converted = LiveCount()  # data records converted, counted inside chunks too
         self.ledger = Ledger()
         self.defaults: Counter = Counter()  # column → records that got the mapping's default
@@ -157,44 +154,33 @@ class Pipeline:
 
             yield from engine_outcomes(self.options, self.context, self.reader, todo)
             return
-        if self._pool(len(todo)) is None:
+        pool = self._pool(len(todo))
+        if pool is None:
             worker = ChunkWorker(self.context, self.converted.counter())
             for index, task in todo:
                 yield worker.process(*task, part=index)
             return
         try:
-            tasks, pool = iter(todo), self.pool
-            assert pool is not None
-            window: deque[Future[ChunkOutcome]] = deque(
-                pool.submit(process_in_worker, *task, part=index)
-                for index, task in itertools.islice(tasks, pool._max_workers * 2))
-            while window:
-                outcome = window.popleft().result()
-                following = next(tasks, None)
-                if following is not None:
-                    index, task = following
-                    window.append(pool.submit(process_in_worker, *task, part=index))
-                yield outcome
-        finally:
+            yield from pool.outcomes(todo)
+        except BaseException:
             pool = None  # an error's traceback keeps this frame: the pool must not stay in it
             self._close_pool()
+            raise
 
-    def _pool(self, chunks: int) -> ProcessPoolExecutor | None:
+    def _pool(self, chunks: int) -> WorkerPool | None:
         """The process pool of the per-chunk work (None when one process is enough); built
-        once per run, shared by the group checks' first pass and the main pass."""
+        once per run, when it is set up, and shared by the group checks' first pass and the
+        main pass (migrate.run.pool)."""
         workers = max(1, min(self.options.workers or default_workers(), chunks))
-        if workers == 1:
+        if workers == 1 or self.options.engine != "local":
             return None
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_worker,
-                initargs=(self.context, self.converted.counter(shared=True)))
+            self.pool = WorkerPool(self.context, self.converted.counter(shared=True), workers)
         return self.pool
 
     def _close_pool(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.close()
             self.pool = None
 
     def _cross_checks(self, outcome: ChunkOutcome
@@ -358,6 +344,8 @@ class Pipeline:
         staged = [*sinks, rejects, warnings_out]
         chunks = self._outcomes(plan)
         try:
+            first_pass = self.schema.group_checks or self.lookup_dir
+            self._pool(len(plan) if first_pass else len(plan) - reused)  # workers start now
             if db_url != "none":
                 sinks.append(BackgroundSink(PartFrameSink(SqlSink(
                     db_url, self.schema,
@@ -394,12 +382,13 @@ class Pipeline:
                 shutil.rmtree(self.parts_dir, ignore_errors=True)  # never published
             self.cross.layouts_done.add(self.schema.id)
         except BaseException:
+            self._close_pool()
             for item in staged:
                 item.abort()
             raise
         finally:
             chunks.close()  # the workers end (a pool, a Dask cluster), then the resource tracker
-            self._close_pool()
+            self._close_pool()  # a pool whose work is done has been ending in the background
             self.converted.release()
             stop_resource_tracker()
             self.journal.close()
@@ -440,7 +429,7 @@ class Pipeline:
         if not self.schema.group_checks and self.lookup_dir is None:
             return []
         plan = self.reader.plan()
-        pool = self._pool(len(plan)) if self.options.engine == "local" else None
+        pool = self._pool(len(plan))
         spill = self.work_dir
         if pool is None:
             chunks = (self.reader.read_chunk(*task) for task in plan)
