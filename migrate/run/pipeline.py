@@ -38,7 +38,6 @@ from migrate.run.chunkwork import (
     ChunkContext,
     ChunkOutcome,
     ChunkWorker,
-    group_partials_in_worker,
     group_rejections,
     stop_resource_tracker,
 )
@@ -161,7 +160,8 @@ class Pipeline:
                 yield worker.process(*task, part=index)
             return
         try:
-            yield from pool.outcomes(todo)
+            yield from pool.outcomes(
+                todo, lambda: ChunkWorker(self.context, self.converted.counter(shared=True)))
         except BaseException:
             pool = None  # an error's traceback keeps this frame: the pool must not stay in it
             self._close_pool()
@@ -174,8 +174,9 @@ class Pipeline:
         workers = max(1, min(self.options.workers or default_workers(), chunks))
         if workers == 1 or self.options.engine != "local":
             return None
-        if self.pool is None:
-            self.pool = WorkerPool(self.context, self.converted.counter(shared=True), workers)
+        if self.pool is None:  # this process is one of the workers (migrate.run.pool)
+            self.pool = WorkerPool(self.context, self.converted.counter(shared=True),
+                                   workers - 1)
         return self.pool
 
     def _close_pool(self) -> None:
@@ -435,7 +436,7 @@ class Pipeline:
             chunks = (self.reader.read_chunk(*task) for task in plan)
             return find_failing_groups(self.mapping, self.header, chunks, spill, self.lookup_dir)
         try:
-            parts = pool.map(group_partials_in_worker, *zip(*plan, strict=True))
+            parts = pool.group_partials(plan, self.mapping, self.header, self.reader)
             return merge_partials(self.mapping, parts, spill, self.lookup_dir)
         except BaseException:
             self._close_pool()

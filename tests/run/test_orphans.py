@@ -55,9 +55,11 @@ def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:
 @pytest.mark.parametrize("engine", ["local", "dask"])
 def test_workers_end_when_the_run_is_killed(tmp_path, big_input, engine):
     env = {**os.environ, "LANG": "C.UTF-8"}
+    # the local engine's main process is a worker too: --workers 3 spawns two processes
+    workers = "3" if engine == "local" else "2"
     command = [sys.executable, "-m", "migrate.cli", "run", str(big_input), "-m", "vendor_a/juki",
-               "-o", str(tmp_path / "out"), "--db", "none", "--chunk-mb", "1", "--workers", "2",
-               "--engine", engine]
+               "-o", str(tmp_path / "out"), "--db", "none", "--chunk-mb", "1", "--workers",
+               workers, "--engine", engine]
     parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     me = psutil.Process(parent.pid)
