@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from migrate.layouts import ColumnSpec
-from migrate.layouts.characters import SELECTORS
+from migrate.layouts.characters import SELECTOR_RANGES, SELECTORS
 
 
 def integer_decimal(spec: ColumnSpec) -> bool:
@@ -46,7 +46,8 @@ def length_check(spec: ColumnSpec, dialect: str | None) -> Any | None:
     # 16 unassigned code points U+E01F0…E01FF, which SQLite thus lets pass as selectors too;
     # the pipeline counts them as characters and rejects before anything is loaded.)
     stripped: Any = col
-    for selector in range(0xFE00, 0xFE10):
+    first, last = SELECTOR_RANGES[0]  # U+FE00…FE0F, one by one
+    for selector in range(first, last + 1):
         stripped = sa.func.replace(stripped, chr(selector), "")
     for third in (0x84, 0x85, 0x86, 0x87):
         stripped = sa.func.replace(stripped, sa.literal_column(f"CAST(x'F3A0{third:02X}' AS TEXT)"),
