@@ -1,4 +1,4 @@
-"""The JSON Schema of each YAML kind (mapping, schema, plan), generated from the declarations
+"""The JSON Schema of each YAML kind (mapping, schema, plan, batch), generated from the declarations
 the loaders check keys against (layouts.shapes), so an editor (VS Code's YAML extension via
 `# yaml-language-server: $schema=…`) completes and flags exactly the keys `migrate run` accepts.
 The generated files ship in schemas/; a test proves they are current.
@@ -10,12 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from migrate.layouts.batch import BATCH
 from migrate.layouts.mapping import MAPPING
 from migrate.layouts.plan import PLAN
 from migrate.layouts.schema import SCHEMA
 from migrate.layouts.shapes import AnyOf, ListOf, Named, Obj, Shape, Switch, Value
 
-KINDS: dict[str, Obj] = {"mapping": MAPPING, "schema": SCHEMA, "plan": PLAN}
+KINDS: dict[str, Obj] = {"mapping": MAPPING, "schema": SCHEMA, "plan": PLAN, "batch": BATCH}
 SHIPPED = Path(__file__).resolve().parent / "schemas"
 DRAFT = "http://json-schema.org/draft-07/schema#"
 

@@ -19,6 +19,19 @@ from pathlib import Path
 from migrate.layouts.loading import _Ctx, _read_yaml
 from migrate.layouts.mapping import load_mapping
 from migrate.layouts.plan import load_plan
+from migrate.layouts.shapes import ListOf, Obj, Value
+
+# The keys of a batch file (shapes.py: the loaders' unknown-key check and the JSON Schema).
+BATCH_RUN = Obj("One migration of the batch: a plan, or one file and its mapping.", {
+    "name": Value("The run's folder under --out."),
+    "plan": Value("A migration plan, relative to the batch file."),
+    "mapping": Value("A mapping: a path relative to the batch file or a bundled id."),
+    "input": Value("The legacy file, relative to the batch file."),
+    "db": Value("The database URL; without it the run folder's own migrate.db.")},
+    required=("name",))
+BATCH = Obj("A batch of migrations (migrate batch).", {
+    "batch": Value("The batch's title."), "runs": ListOf(item=BATCH_RUN)},
+    required=("runs",))
 
 
 @dataclass(frozen=True)
@@ -46,7 +59,7 @@ def load_batch(path: Path) -> Batch:
     """Read a batch file; every plan and mapping it names is loaded (and so checked)."""
     ctx = _Ctx(path)
     data = _read_yaml(path)
-    ctx.only_keys(data, ("batch", "runs"), "a batch")
+    ctx.only_keys(data, BATCH, "a batch")
     raw = ctx.require(data, "runs", "the batch")
     if not isinstance(raw, list) or not raw:
         raise ctx.fail(data, "runs", "'runs' must be a non-empty list of runs, each with a name "
@@ -54,7 +67,7 @@ def load_batch(path: Path) -> Batch:
     runs: list[BatchRun] = []
     for item in raw:
         node = ctx.mapping(item, "runs", data)
-        ctx.only_keys(node, ("name", "plan", "mapping", "input", "db"), "a run of the batch")
+        ctx.only_keys(node, BATCH_RUN, "a run of the batch")
         name = ctx.identifier(node, "name", ctx.require(node, "name", "a run of the batch"),
                               "the run name")
         if any(run.name == name for run in runs):

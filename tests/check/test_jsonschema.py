@@ -34,3 +34,14 @@ def test_a_key_the_loader_refuses_the_schema_refuses():
     validator = jsonschema.Draft7Validator(json_schema("plan"))
     assert not validator.is_valid({"inputs": [{"mapping": "m", "input": "a", "inptu": 1}]})
     assert validator.is_valid({"inputs": [{"mapping": "m", "input": "a"}]})
+
+
+def test_the_readme_batch_file_validates_and_a_misspelt_run_key_does_not():
+    validator = jsonschema.Draft7Validator(json_schema("batch"))
+    batch = {"batch": "2026 rehearsal", "runs": [
+        {"name": "nagai", "plan": "nagai/migration.yaml"},
+        {"name": "sakata", "plan": "sakata/migration.yaml", "db": "postgresql+psycopg://m@db/s"},
+        {"name": "tsuruoka_juki", "mapping": "vendor_a/juki", "input": "tsuruoka/juki.dat"}]}
+    assert validator.is_valid(batch)
+    batch["runs"][0]["town"] = "x"  # the loader refuses it too (tests/run/test_batch.py)
+    assert not validator.is_valid(batch)
