@@ -7,10 +7,12 @@ dates with 00 for unknown parts, packed and zoned decimals, digits as text. Reco
 `src_record` order between a header (its mapped columns from the rows, the others from the
 run's run.json when there is one) and a trailer whose count and control totals are recomputed.
 
-Child records (multi-record files) are rebuilt from the columns they fed: after each parent
+Child records (multi-record files) come back from the layout that keeps them one row each when
+the source holds it (`write_back` with `records`: migrate.export.childrows), byte for byte and
+in the file's order. Otherwise they are rebuilt from the columns they fed: after each parent
 record, one child record per `where` group the row has a value in, in the order the columns are
-declared, with the key fields copied from the parent and the `where` values written back. Two
-records of one group (two employers' salaries) come back as one holding their sum.
+declared, with the key fields copied from the parent and the `where` values written back; two
+records of one group (two employers' salaries) then come back as one holding their sum.
 
 A field no column of the layout keeps but another layout does (the mapping's `write_back`:
 zeimu's 氏名 from juki/v1) is written from that layout when the export's source holds it, and a
@@ -39,6 +41,8 @@ import numpy as np
 import polars as pl
 
 from migrate.errors import UsageError
+from migrate.export.cells import dates_of, integers_of
+from migrate.export.childrows import ChildRows
 from migrate.export.source import Dataset, batches, find_datasets
 from migrate.export.tables import compact
 from migrate.layouts import ChildRecord, ColumnMapping, FieldSpec, Mapping
@@ -151,32 +155,12 @@ def unkept_fields(mapping: Mapping) -> list[str]:
     return [name for name in names if name not in fed]
 
 
-def _dates(values: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Year, month, day of dates or partial dates (YYYY[-MM[-DD]]); 0 = unknown or none."""
-    text = values.cast(pl.Utf8).fill_null("")
-    parts = text.str.split_exact("-", 2).struct.unnest()
-    as_int = [parts[name].cast(pl.Int64, strict=False).fill_null(0).to_numpy()
-              for name in parts.columns]
-    return as_int[0], as_int[1], as_int[2]
-
-
-def _ints(values: pl.Series, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integers (decimals times 10^scale) and where a value is present."""
-    present = values.is_not_null().to_numpy()
-    if values.dtype == pl.Utf8:
-        numbers = values.str.strip_chars().cast(pl.Int64, strict=False)
-    elif isinstance(values.dtype, pl.Decimal):
-        numbers = (values.cast(pl.Float64) * 10**scale).round(0).cast(pl.Int64)
-    else:
-        numbers = values.cast(pl.Int64)
-    return numbers.fill_null(0).to_numpy(), present
-
-
 class FixedWriter:
     """Encodes frames of standard rows into records of one mapping."""
 
     def __init__(self, mapping: Mapping, header_values: dict[str, Any] | None = None,
-                 write_back: dict[str, pl.DataFrame] | None = None):
+                 write_back: dict[str, pl.DataFrame] | None = None,
+                 records: dict[str, Iterator[pl.DataFrame]] | None = None):
         check_reversible(mapping)
         self.mapping = mapping
         self.write_back = write_back or {}  # field → (its match columns, VALUE)
@@ -195,7 +179,8 @@ class FixedWriter:
                 self.header_column.setdefault(cm.source, cm.column)
         self.record_column = next((cm.column for cm in mapping.columns
                                    if cm.kind == "record_number"), None)
-        self.groups = child_groups(mapping)
+        # the child groups rebuilt from the parent's columns (not those written from rows)
+        self.groups = [g for g in child_groups(mapping) if g.child.name not in (records or {})]
         self.reverse_codes = {}
         for cm in [*self.field_column.values(),
                    *(c for g in self.groups for c in g.columns.values())]:
@@ -207,6 +192,9 @@ class FixedWriter:
         self.count = 0
         self.totals = dict.fromkeys(mapping.trailer.control_totals, 0) if mapping.trailer \
             else {}
+        self.rows = {name: ChildRows(self, FixedWriter(mapping.write_back[name].records),
+                                     mapping.write_back[name], frames)
+                     for name, frames in (records or {}).items()}
 
     # -- one field
 
@@ -249,7 +237,7 @@ class FixedWriter:
                         cells[row] = self._ibm_cell(text, spec.length, pad)
             return cells
         if spec.type in ("wareki", "ymd", "ym", "md"):
-            y, m, d = _dates(values)
+            y, m, d = dates_of(values)
             if spec.type == "wareki":
                 return encode_wareki(y, m, d, eras=self.source.eras)
             if spec.type == "ym":
@@ -257,7 +245,7 @@ class FixedWriter:
             if spec.type == "md":  # the year is the header's or the run date's, not written
                 return encode_md(m, d)
             return encode_ymd(y, m, d)
-        numbers, present = _ints(values, spec.scale)
+        numbers, present = integers_of(values, spec.scale)
         if spec.type == "packed":
             return encode_packed(numbers, spec.length)
         if spec.type == "binary":
@@ -317,11 +305,38 @@ class FixedWriter:
                 continue
             self._write_field(records, spec, frame[cm.column], cm, name)
             if name in self.totals:
-                self.totals[name] += int(_ints(frame[cm.column], spec.scale)[0].sum())
+                self.totals[name] += int(integers_of(frame[cm.column], spec.scale)[0].sum())
         self.count += frame.height
         if self.groups and frame.height:
             records = self._with_children(frame, records)
+        if self.rows and frame.height:
+            records = self._with_rows(frame, records)
         return records.tobytes()
+
+    def _with_rows(self, frame: pl.DataFrame, parents: np.ndarray) -> np.ndarray:
+        """The records written from other rows (`ChildRows`) put among the parents in the
+        order of their source record numbers: each after the parent it followed."""
+        if self.record_column is None or self.record_column not in frame.columns:
+            raise UsageError("the rows of {layout} have no source record number; the records "
+                             "written from other rows cannot be put after their parents",
+                             {"layout": self.mapping.target.id}, file=self.mapping.path)
+        if frame.height == 0:
+            return parents
+        order = frame[self.record_column].cast(pl.Int64).to_numpy()
+        parts, numbers = [parents], [order]
+        for rows in self.rows.values():
+            records, at = rows.before(frame, order, int(order[-1]))
+            parts.append(records)
+            numbers.append(at)
+        merged = np.concatenate(numbers)
+        sequence = np.argsort(merged, kind="stable")
+        return np.concatenate(parts)[sequence]
+
+    def finish(self) -> bytes:
+        """The records written from other rows that follow the last parent (before the
+        trailer)."""
+        blocks = [rows.rest() for rows in self.rows.values()]
+        return b"".join(block.tobytes() for block in blocks)
 
     def _with_children(self, frame: pl.DataFrame, parents: np.ndarray) -> np.ndarray:
         """Each parent record followed by its child records, one per group it has a value in,
@@ -373,7 +388,7 @@ class FixedWriter:
                 continue
             self._write_field(records, spec, values, cm, qualified)
             if qualified in self.totals:
-                self.totals[qualified] += int(_ints(values, spec.scale)[0].sum())
+                self.totals[qualified] += int(integers_of(values, spec.scale)[0].sum())
         return records
 
     def _equal_field(self, group: ChildGroup, qualified: str) -> ColumnMapping | None:
@@ -434,7 +449,7 @@ def write_back_tables(mapping: Mapping, source: Path | str) -> dict[str, pl.Data
     layout."""
     tables = {}
     for name, wb in mapping.write_back.items():
-        if wb.same_as is not None:  # a child field: written from its own record's group
+        if wb.same_as is not None or wb.records is not None:  # not from a table of values
             continue
         try:
             found = {d.layout: d for d in find_datasets(source, wb.layouts)}
@@ -453,11 +468,30 @@ def write_back_tables(mapping: Mapping, source: Path | str) -> dict[str, pl.Data
     return tables
 
 
+def write_back_records(mapping: Mapping, source: Path | str) -> dict[str, Iterator[pl.DataFrame]]:
+    """For each child record type written from another mapping's rows (`write_back` with
+    `records`) whose layout the source holds: those rows, in batches. A record type whose
+    layout the source does not hold is rebuilt from the parent's columns instead."""
+    out = {}
+    for name, wb in mapping.write_back.items():
+        if wb.records is None:
+            continue
+        try:
+            found = find_datasets(source, [wb.layout])
+        except UsageError:
+            continue
+        if found:
+            out[name] = batches(found[0])
+    return out
+
+
 def write_fixed(frames: Iterator[pl.DataFrame], mapping: Mapping, target: Path,
                 header_values: dict[str, Any] | None = None,
-                write_back: dict[str, pl.DataFrame] | None = None) -> tuple[int, int, str]:
+                write_back: dict[str, pl.DataFrame] | None = None,
+                records: dict[str, Iterator[pl.DataFrame]] | None = None
+                ) -> tuple[int, int, str]:
     """Write the legacy file; returns (data records, bytes, sha256)."""
-    writer = FixedWriter(mapping, header_values, write_back)
+    writer = FixedWriter(mapping, header_values, write_back, records)
     digest = hashlib.sha256()
     size = 0
     first: pl.DataFrame | None = None
@@ -478,6 +512,7 @@ def write_fixed(frames: Iterator[pl.DataFrame], mapping: Mapping, target: Path,
             pending = []
         if first is None:
             pending.append(writer.header(None))
+        pending.append(writer.finish())
         pending.append(writer.trailer())
         for block in pending:
             handle.write(block)

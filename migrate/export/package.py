@@ -34,7 +34,12 @@ import pyarrow.parquet as pq
 
 from migrate import __version__
 from migrate.errors import UsageError
-from migrate.export.fixedwidth import check_reversible, write_back_tables, write_fixed
+from migrate.export.fixedwidth import (
+    check_reversible,
+    write_back_records,
+    write_back_tables,
+    write_fixed,
+)
 from migrate.export.seal import SUFFIX, recipients, seal
 from migrate.export.source import PACKAGE_DESCRIPTOR, Dataset, batches, find_datasets
 from migrate.export.tables import UTF8_BOM
@@ -384,7 +389,8 @@ def export(options: ExportOptions, progress: Callable[[str], None] | None = None
                 name = f"{dataset.name}.dat"
                 rows, size, sha = write_fixed(batches(dataset), mapping, staging / name,
                                               dataset.header,
-                                              write_back_tables(mapping, options.source))
+                                              write_back_tables(mapping, options.source),
+                                              write_back_records(mapping, options.source))
             else:
                 name = f"{dataset.name}.{options.format}"
                 write = _write_csv if options.format == "csv" else _write_parquet

@@ -78,9 +78,9 @@ def table_schema(schema: Schema, resource_of: dict[str, str]) -> dict[str, Any]:
         ref = spec.references
         if ref is None or ref.unless or ref.layout not in resource_of:
             continue
-        foreign.append({"fields": [spec.name],
+        foreign.append({"fields": list(ref.columns),
                         "reference": {"resource": resource_of[ref.layout],
-                                      "fields": [ref.column]}})
+                                      "fields": list(ref.target_columns)}})
     if foreign:
         descriptor["foreignKeys"] = foreign
     return descriptor

@@ -164,10 +164,10 @@ class _Table:
     sha256: str = ""
     keys: Spill | None = None  # primary key, row
     refs: dict[str, Spill] = field(default_factory=dict)  # referencing column → (value, row)
-    known: dict[str, Spill] = field(default_factory=dict)  # referenced column → (value)
+    known: dict[tuple[str, ...], Spill] = field(default_factory=dict)  # referenced key → value
     groups: dict[str, Spill] = field(default_factory=dict)  # group check → (group, n, row)
 
-    def spill(self, folder: Path, buckets: int, referenced: set[str]) -> None:
+    def spill(self, folder: Path, buckets: int, referenced: set[tuple[str, ...]]) -> None:
         """Where the keys, references and group counts of this file go while it is read (file
         names by position: names from a YAML never become file names)."""
         schema = self.schema
@@ -194,22 +194,28 @@ def _where(condition: dict[str, tuple[str, ...]]) -> pl.Expr:
                                              for c, v in condition.items())]).fill_null(False)
 
 
+def _key_value(columns: tuple[str, ...]) -> pl.Expr:
+    """A key (one column or several) as one text to join on; null when a part is."""
+    parts = [pl.col(c).cast(pl.Utf8) for c in columns]
+    value = parts[0] if len(parts) == 1 else pl.concat_str(parts, separator="\x1f")
+    return value.alias("value")
+
+
 def _collect(table: _Table, frame: pl.DataFrame) -> None:
     """Keep the keys, referencing values and group counts of one batch."""
     schema = table.schema
     if table.keys is not None:
         table.keys.add(frame.select([*schema.primary_key, RECORD_COL]))
-    for column, spill in table.known.items():
-        spill.add(frame.select(pl.col(column).cast(pl.Utf8).alias("value")).drop_nulls()
-                  .unique())
+    for columns, spill in table.known.items():
+        spill.add(frame.select(_key_value(columns)).drop_nulls().unique())
     for spec in schema.columns:
         ref = spec.references
         if ref is None:
             continue
         exempt = _where(ref.unless) if ref.unless else pl.lit(False)
         table.refs[spec.name].add(
-            frame.filter(~exempt & pl.col(spec.name).is_not_null())
-            .select(pl.col(spec.name).cast(pl.Utf8).alias("value"), RECORD_COL))
+            frame.filter(~exempt & pl.all_horizontal(pl.col(list(ref.columns)).is_not_null()))
+            .select(_key_value(ref.columns), RECORD_COL))
     for check in schema.group_checks:
         member = _where(check.among) & pl.all_horizontal(
             [pl.col(c).is_not_null() for c in check.group_by])
@@ -384,7 +390,7 @@ def _check_references(tables: list[_Table], findings: list[Finding]) -> None:
             ref = table.schema.column(column).references
             assert ref is not None
             target = by_layout.get(ref.layout)
-            known = target.known.get(ref.column) if target is not None else None
+            known = target.known.get(ref.target_columns) if target is not None else None
             if known is None or not known.rows or not values.seen:
                 continue  # the other layout is not in the package: nothing to check against
             count, rows = 0, []
@@ -393,7 +399,7 @@ def _check_references(tables: list[_Table], findings: list[Finding]) -> None:
                                                      how="anti")
                 count += orphans.height
                 rows = first_rows(rows, orphans[RECORD_COL], SHOWN_ROWS)
-            what = f"{column} → {ref.layout}.{ref.column}"
+            what = f"{', '.join(ref.columns)} → {ref.layout}.{', '.join(ref.target_columns)}"
             if count:
                 findings.append(Finding("references", table.name, False, t(
                     "{count} rows refer to a key that is not there ({reference}): {rows}",
@@ -482,11 +488,12 @@ def _verify(package: Path, progress: Callable[[str], None] | None) -> VerifyResu
     _extra_files(data, doc, findings)
     stated = [r.get("rows") for r in doc.get("resources") or []]
     buckets = bucket_count(max((n for n in stated if isinstance(n, int)), default=None))
-    referenced: dict[str, set[str]] = {}
+    referenced: dict[str, set[tuple[str, ...]]] = {}
     for table in tables:
         for spec in table.schema.columns:
             if spec.references is not None:
-                referenced.setdefault(spec.references.layout, set()).add(spec.references.column)
+                referenced.setdefault(spec.references.layout, set()).add(
+                    spec.references.target_columns)
     with tempfile.TemporaryDirectory(prefix=".verify-", dir=package.parent) as scratch:
         for table in tables:
             if progress is not None:

@@ -293,7 +293,8 @@ def load_mapping(ref: str | Path, problems: list[MigrateError] | None = None) ->
         with ctx.attempt(data, "write_back"):
             write_back = load_write_back(ctx, data, target, fields,
                                          {name for cm in columns for name in cm.fed_by},
-                                         source.encoding, base, children, tuple(columns))
+                                         source, base, children, tuple(columns),
+                                         load_mapping)
     mapping_id = ctx.identifier(data, "mapping", ctx.require(data, "mapping", "the mapping"),
                                 "mapping id", MAPPING_ID)
     if target is None:  # collecting, and the target could not be loaded: noted already

@@ -98,7 +98,11 @@ class CheckSpec:
 @dataclass(frozen=True)
 class Reference:
     """`references: {layout: juki/v1, column: atena_no}`: every value of the column must exist
-    in that column (the primary key) of that layout; the database gets a foreign key."""
+    in that column (the primary key) of that layout; the database gets a foreign key.
+
+    When the other layout's primary key has several columns (zeimu/v1: tax_year, atena_no),
+    `column` names one of them and the others are matched by this layout's columns of the same
+    name: an income record of zeimu_shotoku/v1 refers to the taxpayer of its own tax year."""
 
     layout: str
     column: str
@@ -107,6 +111,20 @@ class Reference:
     # an exempt row whose key IS in the other layout (the same person in both files):
     found: str = "warning"  # warning | error
     col: int = 0  # the column of `line`
+    # the other layout's primary key, and this layout's columns matched with it (same order);
+    # set when the layout is loaded
+    target_key: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """This layout's columns that must be found together in the other layout."""
+        return self.key
+
+    @property
+    def target_columns(self) -> tuple[str, ...]:
+        """The other layout's columns they are looked up in (its primary key)."""
+        return self.target_key or (self.column,)
 
 
 @dataclass(frozen=True)
@@ -345,14 +363,20 @@ def _check_reference(ctx: _Ctx, layout_id: str, spec: ColumnSpec,
                               if isinstance(c, dict)] if isinstance(other_columns, list) \
                 else []
             target_pk = tuple(str(k) for k in _as_list(other.get("primary_key") or []))
-        if ref.column not in target_columns or target_pk != (ref.column,):
+        own = {c.name for c in columns}
+        if ref.column not in target_columns or ref.column not in target_pk or any(
+                key != ref.column and key not in own for key in target_pk):
             raise LayoutError(
                 "column {column} refers to {layout}.{target}, which is not the primary key "
                 "of that layout", {"column": spec.name, "layout": ref.layout,
                                    "target": ref.column},
                 file=ctx.path, line=ref.line,
-                hint="A reference must name the one primary-key column of the other layout.")
-        spec = replace(spec, references=replace(ref, layout=target_id))
+                hint="A reference must name a primary-key column of the other layout; the "
+                     "other columns of that key are matched by columns of the same name, "
+                     "which this layout must have.")
+        key = tuple(spec.name if k == ref.column else k for k in target_pk)
+        spec = replace(spec, references=replace(ref, layout=target_id, target_key=target_pk,
+                                                key=key))
     return spec
 
 def load_schema(ref: str | Path, relative_to: Path | None = None,

@@ -20,10 +20,22 @@ group, is written from the column that other field feeds:
 
     write_back:
       income.shunyu: {same_as: amount, where: {category: "06"}}  # 利子: 収入金額 = 所得金額
+
+A child record type whose records another mapping of the same file keeps one row each (zeimu's
+income records in zeimu_shotoku/v1, by vendor_a/zeimu_shotoku) is written from those rows, each
+after its parent in the order of `src_record`, instead of being rebuilt from the parent's columns
+(which hold sums per `where` group):
+
+    write_back:
+      income: {records: zeimu_shotoku.yaml, match: {tax_year: tax_year, atena_no: atena_no}}
+
+`match` pairs columns of the mapping's layout with columns of the other mapping's layout: a
+record must match the parent it follows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +62,9 @@ WRITE_BACK = Obj("A field no column keeps, written by migrate export --format fi
                                       "it equals (in the records `where` selects)."),
                      "where": Named("record.field only: the child records it holds in.",
                                     item=Value()),
+                     "records": Value("A child record type only: the mapping (of the same "
+                                      "file) whose layout keeps one row per record of this "
+                                      "type; the records are written from those rows."),
                  })
 WRITE_BACKS = Named("Fields no column keeps, written back from another layout by migrate "
                     "export --format fixed.", item=WRITE_BACK)
@@ -69,6 +84,7 @@ class WriteBack:
     missing: str | None = None
     same_as: str | None = None  # a child field: written from the column this field feeds
     where: Pairs = ()  # … in the child records of this `where` group
+    records: Any = None  # a child record type: the Mapping whose rows are its records
 
     @property
     def layouts(self) -> list[str]:
@@ -131,9 +147,46 @@ def _child_field(ctx: _Ctx, node: LocatedDict, name: str, item: LocatedDict,
     return WriteBack(name, "", "", (), same_as=same, where=where)
 
 
+def _child_records(ctx: _Ctx, name: str, item: LocatedDict, target: Schema, source: Any,
+                   child: Any, base: Path, load_mapping: Callable[[Path | str], Any]
+                   ) -> WriteBack:
+    """`record: {records: other mapping, match: {…}}`: the other mapping reads this record type
+    as its data records, with the same bytes for every field of the record."""
+    for key in ("from", "through", "missing", "same_as", "where"):
+        if key in item:
+            raise ctx.fail(item, key, "'{key}' is not for a child record type written from "
+                           "another mapping's rows", key=key)
+    ref = str(ctx.require(item, "records", "a write_back record type"))
+    path = base / ref
+    try:
+        other = load_mapping(path if path.is_file() else ref)
+    except Exception:
+        raise ctx.fail(item, "records", "unknown mapping '{ref}'", ref=ref) from None
+    rt = other.source.record_types
+    if (other.source.format != source.format or other.source.encoding != source.encoding
+            or other.source.stride != source.stride or rt is None or rt.data != child.code
+            or other.children):
+        raise ctx.fail(item, "records", "{mapping} does not read the records {record} of this "
+                       "file as its data records", "Its source must have the same encoding and "
+                       "record length, no child records, and record_type data: \"{code}\".",
+                       mapping=other.id, record=name, code=child.code)
+    for field_name, spec in child.fields.items():
+        theirs = other.fields.get(field_name)
+        if theirs is None or (theirs.offset, theirs.length, theirs.type) != (
+                spec.offset, spec.length, spec.type):
+            raise ctx.fail(item, "records", "{mapping} does not read the field {field} where "
+                           "this mapping does", mapping=other.id, field=f"{name}.{field_name}")
+    match = _pairs(ctx, item, "match", target, other.target)
+    return WriteBack(name, other.target.id, "", match, records=other)
+
+
 def load_write_back(ctx: _Ctx, data: LocatedDict, target: Schema, fields: dict[str, Any],
-                    fed: set[str], encoding: str, base: Path, children: dict[str, Any],
-                    columns: tuple[Any, ...]) -> dict[str, WriteBack]:
+                    fed: set[str], file_source: Any, base: Path, children: dict[str, Any],
+                    columns: tuple[Any, ...], load_mapping: Callable[[Path | str], Any]
+                    ) -> dict[str, WriteBack]:
+    """The mapping's `write_back:` (`load_mapping` loads the mapping a `records` names: the
+    mapping loader passes itself, since it imports this module)."""
+    encoding = file_source.encoding
     if not data.get("write_back"):
         return {}
     node = ctx.mapping(data["write_back"], "write_back", data)
@@ -146,6 +199,12 @@ def load_write_back(ctx: _Ctx, data: LocatedDict, target: Schema, fields: dict[s
             if "." in name:
                 out[name] = _child_field(ctx, node, name, item, children, columns)
                 continue
+            if name in children and "records" in item:
+                out[name] = _child_records(ctx, name, item, target, file_source,
+                                           children[name], base, load_mapping)
+                continue
+            if "records" in item:
+                raise ctx.fail(item, "records", "'{key}' is for a child record type", key="records")
             for key in ("same_as", "where"):
                 if key in item:
                     raise ctx.fail(item, key, "'{key}' is for a child record's field "

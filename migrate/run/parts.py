@@ -72,7 +72,7 @@ def settle_columns(schema: Schema) -> list[str]:
     needed = set(schema.primary_key)
     for spec in schema.columns:
         if spec.references is not None:
-            needed.add(spec.name)
+            needed.update(spec.references.columns)
             needed.update(spec.references.unless)
     for check in schema.group_checks:
         needed.update((*check.group_by, *check.count_where, *check.among))

@@ -102,10 +102,13 @@ def table_for(schema: Schema, metadata: sa.MetaData, name: str | None = None, *,
             target = table_name_of(ref.layout)
             if target == schema.name:  # a reference inside the layout follows the rename
                 target = name
-            elif target not in metadata.tables:  # SQLAlchemy needs the target's column type
-                sa.Table(target, metadata, sa.Column(ref.column, sql_type(spec)))
+            elif target not in metadata.tables:  # SQLAlchemy needs the target's column types
+                sa.Table(target, metadata, *(sa.Column(there, sql_type(schema.column(here)))
+                                             for here, there in zip(ref.columns,
+                                                                    ref.target_columns, strict=True)))
             constraints.append(sa.ForeignKeyConstraint(
-                [spec.name], [f"{target}.{ref.column}"], name=f"{prefix}_{spec.name}_fkey"))
+                list(ref.columns), [f"{target}.{c}" for c in ref.target_columns],
+                name=f"{prefix}_{spec.name}_fkey"))
     return sa.Table(name, metadata, *columns, *constraints, comment=schema.title_ja)
 
 

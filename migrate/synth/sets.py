@@ -8,7 +8,8 @@
 - `kokuho.csv`        国保被保険者 (vendor_a/kokuho, delimited);
 - `kokuho_fuka.dat`   国保税 賦課 (vendor_a/kokuho_fuka, cp932 + LF, signed zoned amounts): one
                       levy row per NHI household, computed from the incomes of the tax file;
-- `migration.yaml`    the plan that runs the five (docs/issue5-contract.md §3);
+- `migration.yaml`    the plan that runs the five, the tax file twice (its income records
+                      one row each by vendor_a/zeimu_shotoku; docs/issue5-contract.md §3);
 - `defects.json`      every planted cross-file defect with the reason a run must report.
 
 The tax and NHI rows are derived from the resident generator's own people: the same blocks of
@@ -1327,6 +1328,8 @@ class _SetGenerator:
 
     def plan(self) -> str:
         inputs = [{"mapping": f"vendor_a/{key}", "input": name} for key, name in FILES.items()]
+        # the tax file a second time, for its income records one row each (zeimu_shotoku/v1)
+        inputs.append({"mapping": "vendor_a/zeimu_shotoku", "input": FILES["zeimu"]})
         doc = {"migration": PLAN_NAME, "inputs": inputs}
         head = (f"# Synthetic migration set: {self.rows} residents, seed {self.seed}, as of "
                 f"{self.as_of.isoformat()} (migrate.synth.sets). Run with:\n"

@@ -84,11 +84,13 @@ def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,
         tracker = cross.trackers.get(ref.layout)
         if tracker is None:
             continue
-        present = rows[spec.name].is_not_null().to_numpy()
+        key = list(ref.columns)  # the column, and the others of a several-column key
+        present = rows.select(pl.all_horizontal(pl.col(key).is_not_null())).to_series() \
+            .to_numpy()
         found = np.full(rows.height, -1, np.int64)
         idx = np.flatnonzero(present)
         if len(idx):
-            found[idx] = tracker.lookup(rows.select(pl.col(spec.name).gather(idx)))
+            found[idx] = tracker.lookup(rows.select(pl.col(key).gather(idx)))
         exempt = np.zeros(rows.height, bool)
         if ref.unless:
             exempt = rows.select(pl.all_horizontal([
@@ -100,7 +102,7 @@ def check_references(rows: pl.DataFrame, schema: Schema, cross: CrossFile,
         rejected_keys = cross.rejected.get(ref.layout)
         if orphan.any() and rejected_keys is not None:
             idx = np.flatnonzero(orphan)
-            was_rejected[idx] = rejected_keys.lookup(rows.select(pl.col(spec.name).gather(idx)))
+            was_rejected[idx] = rejected_keys.lookup(rows.select(pl.col(key).gather(idx)))
         for kind, picked in (("orphan_reference", orphan & (was_rejected < 0)),
                              ("reference_rejected", orphan & (was_rejected >= 0)),
                              ("jutogai_but_resident", present & (found >= 0) & exempt)):

@@ -53,8 +53,10 @@ def _plan(folder: Path) -> list[dict[str, str]]:
 def _cases() -> list[str]:
     cases = []
     for ref in list_bundled_mappings():
-        cases.append(ref)
         source = load_mapping(ref).source
+        if source.record_types is not None and source.record_types.has_role("ignore"):
+            continue  # reads some record types of a file another mapping describes whole
+        cases.append(ref)
         if not source.delimited and source.newline:
             cases.append(f"{ref}:none")
     return cases

@@ -16,7 +16,7 @@ from migrate.export.verify import verify
 
 @pytest.fixture
 def pg_out(pg_url, tmp_path) -> tuple[str, Path]:
-    """A five-file vendor_a set converted into a fresh PostgreSQL database (and its files)."""
+    """A vendor_a set (five files, six layouts) converted into a fresh PostgreSQL database (and its files)."""
     from migrate.layouts.plan import load_plan
     from migrate.run.plan import run_plan
     from migrate.synth.sets import generate_set
@@ -31,7 +31,7 @@ def test_export_from_postgresql_equals_the_export_from_the_files(pg_out, tmp_pat
     url, out = pg_out
     from_db = export(ExportOptions(url, tmp_path / "db"))
     from_files = export(ExportOptions(out, tmp_path / "files"))
-    assert len(from_db.files) == 5
+    assert len(from_db.files) == 6
     assert {f.path: f.sha256 for f in from_db.files} == \
         {f.path: f.sha256 for f in from_files.files}
     assert verify(tmp_path / "db").ok

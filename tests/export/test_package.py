@@ -28,7 +28,7 @@ def test_the_package_is_a_valid_bag_with_every_layout(package):
     assert bag.info["External-Identifier"] == "R7-契約-001"
     assert "migrate" in bag.info["Bag-Software-Agent"]
     names = {r["name"] for r in _descriptor(package)["resources"]}
-    assert names == {"juki", "zeimu", "kokuho_setai", "kokuho", "kokuho_fuka"}
+    assert names == {"juki", "zeimu", "zeimu_shotoku", "kokuho_setai", "kokuho", "kokuho_fuka"}
     done = subprocess.run(["sha256sum", "-c", "--quiet", "manifest-sha256.txt"], cwd=package,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

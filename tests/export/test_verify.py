@@ -204,7 +204,9 @@ def test_a_broken_reference_and_a_broken_group_are_named(copy, monkeypatch, buck
     _edit_csv(copy / "data" / "juki.csv", demote_first_head)
     _reseal(copy)
     failed = {(f.check, f.file) for f in verify(copy).findings if not f.ok}
-    assert failed == {("groups", "juki.csv"), ("references", "zeimu.csv")}
+    # the taxpayer's income records (zeimu_shotoku/v1, by tax_year and atena_no) lost it too
+    assert failed == {("groups", "juki.csv"), ("references", "zeimu.csv"),
+                      ("references", "zeimu_shotoku.csv")}
 
 
 def test_cli_exit_codes_and_verify_json(runner, package, copy, tmp_path):

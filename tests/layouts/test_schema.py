@@ -4,6 +4,7 @@ complete code tables and references, and validates hand-made clean and broken ro
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,17 +30,19 @@ def schema(request) -> Schema:
 
 
 def test_the_expected_layouts_are_bundled():
-    assert {"juki/v1", "zeimu/v1", "kokuho/v1", "kokuho_setai/v1", "kokuho_fuka/v1"} <= set(IDS)
+    assert {"juki/v1", "zeimu/v1", "zeimu_shotoku/v1", "kokuho/v1", "kokuho_setai/v1",
+            "kokuho_fuka/v1"} <= set(IDS)
 
 
 # Which layouts declare what the per-column checks below look at, written by hand: each such
 # check runs only on these layouts and asserts that it found something to check there.
 HAVING = {
-    "code": {"juki/v1", "kokuho/v1", "kokuho_fuka/v1", "zeimu/v1"},
-    "references": {"kokuho/v1", "kokuho_fuka/v1", "kokuho_setai/v1", "zeimu/v1"},
+    "code": {"juki/v1", "kokuho/v1", "kokuho_fuka/v1", "zeimu/v1", "zeimu_shotoku/v1"},
+    "references": {"kokuho/v1", "kokuho_fuka/v1", "kokuho_setai/v1", "zeimu/v1",
+                   "zeimu_shotoku/v1"},
     "coded_rule": {"juki/v1", "kokuho/v1", "kokuho_fuka/v1", "zeimu/v1"},
     "flag": {"kokuho/v1", "kokuho_fuka/v1", "kokuho_setai/v1", "zeimu/v1"},
-    "decimal": {"kokuho_fuka/v1", "zeimu/v1"},
+    "decimal": {"kokuho_fuka/v1", "zeimu/v1", "zeimu_shotoku/v1"},
     "my_number": {"juki/v1", "zeimu/v1"},
 }
 
@@ -150,10 +153,32 @@ def test_references_point_at_an_existing_key(schema):
         target = load_schema(ref.layout)
         assert target.id == ref.layout
         assert ref.column in target.column_names
-        assert target.primary_key == (ref.column,)
-        assert target.column(ref.column).dtype == spec.dtype
-        assert target.column(ref.column).max_length == spec.max_length
+        # the whole key: the column, and the others of a several-column key by name
+        assert target.primary_key == ref.target_columns and ref.column in ref.target_columns
+        assert ref.columns == tuple(spec.name if c == ref.column else c
+                                    for c in ref.target_columns)
+        for here, there in zip(ref.columns, ref.target_columns, strict=True):
+            assert target.column(there).dtype == schema.column(here).dtype
+            assert target.column(there).max_length == schema.column(here).max_length
     assert checked
+
+
+def test_a_reference_into_a_key_of_several_columns_needs_the_others_by_name(tmp_path):
+    """zeimu/v1's key is (tax_year, atena_no): a layout referring to its atena_no must have a
+    tax_year column too, which is matched with it."""
+    from migrate.errors import LayoutError
+
+    shotoku = load_schema("zeimu_shotoku/v1")
+    ref = shotoku.column("atena_no").references
+    assert ref.columns == ("tax_year", "atena_no") == ref.target_columns
+    text = (SCHEMA_DIR / "zeimu_shotoku" / "v1.yaml").read_text(encoding="utf-8")
+    folder = tmp_path / "zeimu_shotoku"
+    shutil.copytree(SCHEMA_DIR / "zeimu_shotoku", folder)
+    (folder / "v1.yaml").write_text(text.replace("name: tax_year", "name: nendo").replace(
+        "primary_key: [tax_year, atena_no, src_record]", "primary_key: [nendo, atena_no, "
+        "src_record]"), encoding="utf-8")
+    with pytest.raises(LayoutError, match="not the primary key of that layout"):
+        load_schema(folder / "v1.yaml")
 
 
 @having("coded_rule")

@@ -109,7 +109,8 @@ def test_a_killed_plan_resumes_to_the_same_files_and_rows(tmp_path, plan_set, da
     assert (_files(out), _rows(url or f"sqlite:///{out / 'migrate.db'}")) == expected
     doc = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert {f["name"]: f["resumed"]["chunks_reused"] for f in doc["files"]} == {
-        "juki": 3, "zeimu": 2, "kokuho_setai": 0, "kokuho": 0, "kokuho_fuka": 0}
+        "juki": 3, "zeimu": 2, "kokuho_setai": 0, "kokuho": 0, "kokuho_fuka": 0,
+        "zeimu_shotoku": 0}
     assert not list(tmp_path.glob(".out.staging-*"))
     assert not list(out.rglob(".parts")) and not list(out.rglob("part-*"))
     checked = subprocess.run([sys.executable, "-m", "migrate.cli", "reconcile", str(out),

@@ -60,3 +60,23 @@ def test_references_match_a_set_under_forced_collisions(tmp_path, buckets):
                                 t("not in {layout} ({files})", layout=juki.id, files="juki.dat"))
     assert got == expected
     assert 50 < len(expected) < 250  # both kinds of finding, and found references, were made
+
+
+def test_a_reference_into_a_key_of_several_columns_matches_them_all(tmp_path):
+    """An income record of zeimu_shotoku/v1 refers to the taxpayer of zeimu/v1 with its own
+    tax year and 宛名番号 (zeimu/v1's key): the right person in another year is an orphan."""
+    zeimu, shotoku = load_schema("zeimu/v1"), load_schema("zeimu_shotoku/v1")
+    cross = CrossFile(tmp_path)
+    cross.add_file("zeimu.dat", zeimu.id)
+    keys = pl.DataFrame({"tax_year": [2025, 2025, 2024], "atena_no": ["1", "2", "3"]})
+    cross.tracker(zeimu).duplicates(keys, cross.encode(0, np.arange(1, 4)))
+    cross.layouts_done.add(zeimu.id)
+    cross.add_file("zeimu.dat", shotoku.id)
+    rows = pl.DataFrame({"tax_year": [2025, 2024, 2025, 2024],
+                         "atena_no": ["1", "1", "3", "3"],
+                         "__record": [10, 11, 12, 13], "__offset": [0, 0, 0, 0]})
+    errors, warnings = check_references(rows, shotoku, cross, "__record", "__offset", {})
+    cross.close()
+    assert warnings.is_empty()
+    assert dict(zip(errors["record"].to_list(), errors["reason"].to_list(), strict=True)) == {
+        11: "orphan_reference", 12: "orphan_reference"}

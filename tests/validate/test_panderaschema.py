@@ -79,7 +79,8 @@ def test_the_same_problems_as_the_pandera_schema(inputs, mapping_id):
         assert errors.rows() == reference.validate(frame)[0].rows()
         assert warnings.rows() == reference.validate(frame)[1].rows()
     assert errors.height > rows.height // 10  # the broken rows were found too
-    assert errors["reason"].n_unique() >= 5
+    # several kinds of problem (zeimu_shotoku/v1 has six columns: fewer kinds to break)
+    assert errors["reason"].n_unique() >= min(5, len(mapping.target.columns) - 2)
 
 
 def test_the_worker_path_does_not_import_pandera_or_pandas():
