@@ -1,6 +1,6 @@
 """Converting vendor_a stays byte for byte what it was: committed inputs (a generated set of all
-five files, and a resident file with one defect of every kind the generator makes), converted,
-and every output compared with the committed result.
+five files, zeimu.dat read twice, and a resident file with one defect of every kind the
+generator makes), converted, and every output compared with the committed result.
 
 The rows (CSV, and the Parquet file's content and types) are compared by SHA-256 in
 golden/vendor_a/outputs.json; rejects.csv and warnings.csv are committed as text, so a
@@ -28,7 +28,7 @@ from migrate.run.plan import run_plan
 
 GOLDEN = Path(__file__).parent / "golden" / "vendor_a"
 UPDATE = os.environ.get("MIGRATE_UPDATE_GOLDEN") == "1"
-LAYOUTS = ("juki", "zeimu", "kokuho_setai", "kokuho", "kokuho_fuka")
+LAYOUTS = ("juki", "zeimu", "kokuho_setai", "kokuho", "kokuho_fuka", "zeimu_shotoku")
 
 
 def _unpack(folder: Path) -> None:
