@@ -324,12 +324,22 @@ def _descriptor(datasets: list[Dataset], files: list[ExportedFile],
     return descriptor
 
 
-def _copy_mapping(mapping: Mapping, staging: Path) -> str:
-    """The mapping YAML with its code and 外字 tables into data/mappings/; its path there."""
+def _mapping_files(mapping: Mapping) -> list[Path]:
+    """The mapping YAML, its code and 外字 tables, and those of the mappings its `write_back`
+    takes child records from (they are loaded with it)."""
     files = [Path(os.path.realpath(p)) for p in (
         mapping.path, *(cm.codes.path for cm in mapping.columns if cm.codes is not None),
         *((mapping.source.gaiji_file,) if mapping.source.gaiji_file else ()))]
-    files = list(dict.fromkeys(files))
+    for wb in mapping.write_back.values():
+        if wb.records is not None:
+            files += _mapping_files(wb.records)
+    return files
+
+
+def _copy_mapping(mapping: Mapping, staging: Path) -> str:
+    """The mapping YAML with its code and 外字 tables (and the mappings it writes child records
+    from) into data/mappings/; its path there."""
+    files = list(dict.fromkeys(_mapping_files(mapping)))
     root = _copy_tree(files, staging, MAPPINGS_DIR)
     return (Path(MAPPINGS_DIR) / files[0].relative_to(root)).as_posix()
 

@@ -282,8 +282,9 @@ def _check_rows(table: _Table, scratch: Path, findings: list[Finding]) -> None:
 
 
 def _count_fixed(table: _Table, data: Path) -> int:
-    """Data records of a fixed-width file, by the record type its mapping (in the package)
-    declares; every record when the mapping has no record types."""
+    """Data records of a fixed-width file with their child records (zeimu's income records, as
+    its trailer counts them), by the record types its mapping (in the package) declares; every
+    record when the mapping has no record types."""
     from migrate.layouts import load_mapping
 
     mapping = load_mapping(data / str(table.resource["legacy_mapping"]["mapping"]))
@@ -294,8 +295,11 @@ def _count_fixed(table: _Table, data: Path) -> int:
     kinds = source.record_types
     if kinds is None:
         return int(rows.shape[0])
-    code = np.frombuffer(kinds.data.encode("ascii"), np.uint8)
-    return int((rows[:, kinds.offset:kinds.offset + kinds.length] == code).all(axis=1).sum())
+    codes = {code for code, role in kinds.code_roles() if role == "data"}
+    codes |= {code for code, _ in kinds.children}
+    found = rows[:, kinds.offset:kinds.offset + kinds.length]
+    return int(sum((found == np.frombuffer(code.encode("ascii"), np.uint8)).all(axis=1).sum()
+                   for code in codes))
 
 
 def _check_file(table: _Table, scratch: Path, findings: list[Finding]) -> None:

@@ -203,6 +203,19 @@ def test_round_trip_gives_the_same_standard_rows(clean_set, tmp_path, name):
         assert document["equal"] is True, document
 
 
+def test_a_fixed_package_of_the_multi_record_tax_file_verifies(clean_set, tmp_path):
+    """Its rows are the data records with their income records, as its trailer counts them;
+    the mapping it writes income records by travels with it."""
+    done = export(ExportOptions(clean_set, tmp_path / "p", format="fixed",
+                                mapping="vendor_a/zeimu"))
+    result = verify(tmp_path / "p")
+    assert result.ok, [f for f in result.findings if not f.ok]
+    assert (tmp_path / "p" / "data" / "mappings" / "zeimu_shotoku.yaml").is_file()
+    persons = pl.read_parquet(clean_set / "zeimu" / "zeimu.parquet").height
+    incomes = pl.read_parquet(clean_set / "zeimu_shotoku" / "zeimu_shotoku.parquet").height
+    assert done.files[0].rows == persons + incomes
+
+
 def test_a_fixed_package_verifies_and_a_flipped_byte_is_found(clean_set, tmp_path):
     export(ExportOptions(clean_set, tmp_path / "p", format="fixed",
                          mapping="vendor_a/kokuho_setai"))
