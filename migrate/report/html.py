@@ -16,7 +16,9 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from migrate.errors import MigrateError
 from migrate.i18n import language, t
+from migrate.layouts import load_schema
 from migrate.read.fixed import file_sha256
 from migrate.reconcile.reasons import REASONS, fix_side_label
 from migrate.sinks.atomic import write_text_atomic
@@ -514,11 +516,30 @@ def _context(document: dict[str, Any], examples: dict[str, list[dict]],
     }
 
 
+# Short names of the bundled layouts for the chart; any other layout (a town's own) is named
+# by its title.
 AREA_NAMES = {"ja": {"juki/v1": "住民記録", "zeimu/v1": "個人住民税", "kokuho_setai/v1": "国保（世帯）",
-                     "kokuho/v1": "国保（被保険者）", "kokuho_fuka/v1": "国保（賦課）"},
+                     "kokuho/v1": "国保（被保険者）", "kokuho_fuka/v1": "国保（賦課）",
+                     "zeimu_shotoku/v1": "住民税（所得明細）"},
               "en": {"juki/v1": "Resident records", "zeimu/v1": "Individual resident tax",
                      "kokuho_setai/v1": "NHI households", "kokuho/v1": "NHI insured persons",
-                     "kokuho_fuka/v1": "NHI levy"}}
+                     "kokuho_fuka/v1": "NHI levy", "zeimu_shotoku/v1": "Tax income records"}}
+
+
+def _area_names(document: dict[str, Any], lang: str) -> dict[str, str]:
+    """Each file's layout → the name the plan report gives its area."""
+    short = AREA_NAMES.get(lang, AREA_NAMES["en"])
+    names = {}
+    for f in document.get("files", []):
+        layout = str(f.get("layout", ""))
+        if layout in short or layout in names:
+            continue
+        try:
+            schema = load_schema(layout)
+            names[layout] = schema.title_ja if lang == "ja" else schema.title_en
+        except MigrateError:
+            names[layout] = layout
+    return {**short, **names}
 
 
 def _rows_notes(document: dict[str, Any], lang: str) -> list[str]:
@@ -546,6 +567,7 @@ def _area_chart(document: dict[str, Any], lang: str) -> dict[str, Any]:
     largest file."""
     files = [f for f in document.get("files", []) if f.get("status") != "error"]
     largest = max([int(f.get("data_records_read") or 0) for f in files] + [1])
+    names = _area_names(document, lang)
     bars = []
     for index, f in enumerate(files):
         accepted, rejected = int(f.get("accepted") or 0), int(f.get("rejected") or 0)
@@ -553,8 +575,7 @@ def _area_chart(document: dict[str, Any], lang: str) -> dict[str, Any]:
         width_r = CHART_BAR_AREA * rejected / largest
         y = CHART_TOP + index * CHART_ROW
         bars.append({"layout": f["layout"], "accepted": accepted, "rejected": rejected,
-                     "label": AREA_NAMES.get(lang, AREA_NAMES["en"]).get(f["layout"],
-                                                                         f["layout"]),
+                     "label": names.get(f["layout"], f["layout"]),
                      "y": y, "text_y": y + CHART_BAR / 2, "width_a": round(width_a, 2),
                      "width_r": round(max(width_r, 2 if rejected else 0), 2),
                      "value_x": CHART_LABEL_WIDTH + width_a + width_r + 8})
@@ -585,7 +606,7 @@ def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None 
              "primary_key": t("unique primary key", lang)}
     html = _templates().get_template("plan_report.html.j2").render(
         document=document, L=labels, lang=lang, check_names=names,
-        area_names=AREA_NAMES.get(lang, AREA_NAMES["en"]),
+        area_names=_area_names(document, lang),
         rows_notes=_rows_notes(document, lang), chart=_area_chart(document, lang))
     path = Path(out_dir) / "report.html"
     write_text_atomic(path, html)

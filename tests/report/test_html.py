@@ -500,3 +500,15 @@ def test_plan_report_explains_records_against_rows(tmp_path):
     assert [n["text"] for n in notes] == [
         "zeimu/v1: 912 records accepted make 379 rows: its income records are columns of the "
         "row of the person they belong to."]
+
+
+def test_the_plan_report_names_an_area_it_has_no_short_name_for_by_its_title(monkeypatch):
+    """A town's own layout is named by the title its YAML gives it; an unknown one by its id."""
+    from migrate.report import html
+
+    monkeypatch.setitem(html.AREA_NAMES, "en", {"juki/v1": "Resident records"})
+    document = {"files": [{"layout": "juki/v1"}, {"layout": "zeimu_shotoku/v1"},
+                          {"layout": "nai/v1"}]}
+    assert html._area_names(document, "en") == {
+        "juki/v1": "Resident records",
+        "zeimu_shotoku/v1": "Individual resident tax (income records)", "nai/v1": "nai/v1"}
