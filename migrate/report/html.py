@@ -16,9 +16,7 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from migrate.errors import MigrateError
 from migrate.i18n import language, t
-from migrate.layouts import load_schema
 from migrate.read.fixed import file_sha256
 from migrate.reconcile.reasons import REASONS, fix_side_label
 from migrate.sinks.atomic import write_text_atomic
@@ -54,11 +52,11 @@ def write_report(document: dict[str, Any], out_dir: Path, *, rejects_csv: Path |
     return path
 
 
-def _templates() -> Environment:
+def templates() -> Environment:
     """The report templates, with the number filter they use."""
     env = Environment(loader=PackageLoader("migrate.report", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = _num
+    env.filters["num"] = number_text
     env.filters["localtime"] = local_time
     return env
 
@@ -67,7 +65,7 @@ def render_report(document: dict[str, Any], *, examples: dict[str, list[dict]] |
                   run_json: dict[str, Any] | None = None, lang: str | None = None) -> str:
     """The HTML text of the report (no file access)."""
     lang = lang or language()
-    template = _templates().get_template("report.html.j2")
+    template = templates().get_template("report.html.j2")
     return template.render(**_context(document, examples or {}, run_json, lang))
 
 
@@ -117,13 +115,14 @@ def value_lines(value: Any, lang: str) -> list[str]:
     if isinstance(value, dict):
         labels = {"non_null": t("values", lang), "sum": t("sum", lang),
                   "min": t("earliest", lang), "max": t("latest", lang)}
-        return [f"{labels.get(str(k), str(k))} {_num(v)}" for k, v in value.items()]
+        return [f"{labels.get(str(k), str(k))} {number_text(v)}" for k, v in value.items()]
     if isinstance(value, list | tuple):
-        return [t(", ", lang).join(_num(v) for v in value)]
-    return [_num(value)]
+        return [t(", ", lang).join(number_text(v) for v in value)]
+    return [number_text(value)]
 
 
-def _num(value: Any) -> str:
+def number_text(value: Any) -> str:
+    """A figure as the reports show it: thousands separated, — for none."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -337,7 +336,7 @@ def _invariants(document: dict[str, Any], rec: dict[str, Any], lang: str) -> lis
     if limit is not None:
         rows.append({"name": "max_rejects", "ok": not document.get("max_rejects_exceeded"),
                      "description": t("records rejected ≤ the limit --max-rejects", lang),
-                     "expected": [f"≤ {_num(limit)}"],
+                     "expected": [f"≤ {number_text(limit)}"],
                      "actual": value_lines(rec.get("rejected"), lang)})
     return rows
 
@@ -454,8 +453,8 @@ def _outputs(document: dict[str, Any], run_json: dict[str, Any] | None,
 
 
 def _failures(document: dict[str, Any], invariants: list[dict], lang: str) -> list[str]:
-    failures = [f"{inv['description']} ({t('expected', lang)} {_num(inv['expected'])}, "
-                f"{t('actual', lang)} {_num(inv['actual'])})"
+    failures = [f"{inv['description']} ({t('expected', lang)} {number_text(inv['expected'])}, "
+                f"{t('actual', lang)} {number_text(inv['actual'])})"
                 for inv in invariants if not inv["ok"] and inv["name"] != "max_rejects"]
     verdict = document.get("verdict")
     if verdict:
@@ -463,8 +462,8 @@ def _failures(document: dict[str, Any], invariants: list[dict], lang: str) -> li
     if document.get("max_rejects_exceeded"):
         failures.append(t("{rejected} records were rejected, more than --max-rejects "
                           "allows ({limit}).", lang,
-                          rejected=_num(document["reconciliation"].get("rejected")),
-                          limit=_num(document.get("max_rejects"))))
+                          rejected=number_text(document["reconciliation"].get("rejected")),
+                          limit=number_text(document.get("max_rejects"))))
     return failures
 
 
@@ -475,7 +474,7 @@ def _verdict_text(verdict: dict[str, Any], lang: str) -> str:
     return t("Probable mapping error: {reason} at field {field} rejects {share} of the data "
              "records ({records} of {read}).", lang, reason=verdict["reason"],
              field=verdict["field"], share=f"{verdict['share']:.0%}",
-             records=_num(verdict["records"]), read=_num(verdict["read"])) + " " + \
+             records=number_text(verdict["records"]), read=number_text(verdict["read"])) + " " + \
         t(verdict.get("fix_id") or "", lang, **(verdict.get("fix_params") or {}))
 
 
@@ -514,100 +513,3 @@ def _context(document: dict[str, Any], examples: dict[str, list[dict]],
         "invariants": invariants,
         "outputs": _outputs(document, run_json, lang),
     }
-
-
-# Short names of the bundled layouts for the chart; any other layout (a town's own) is named
-# by its title.
-AREA_NAMES = {"ja": {"juki/v1": "住民記録", "zeimu/v1": "個人住民税", "kokuho_setai/v1": "国保（世帯）",
-                     "kokuho/v1": "国保（被保険者）", "kokuho_fuka/v1": "国保（賦課）",
-                     "zeimu_shotoku/v1": "住民税（所得明細）"},
-              "en": {"juki/v1": "Resident records", "zeimu/v1": "Individual resident tax",
-                     "kokuho_setai/v1": "NHI households", "kokuho/v1": "NHI insured persons",
-                     "kokuho_fuka/v1": "NHI levy", "zeimu_shotoku/v1": "Tax income records"}}
-
-
-def _area_names(document: dict[str, Any], lang: str) -> dict[str, str]:
-    """Each file's layout → the name the plan report gives its area."""
-    short = AREA_NAMES.get(lang, AREA_NAMES["en"])
-    names = {}
-    for f in document.get("files", []):
-        layout = str(f.get("layout", ""))
-        if layout in short or layout in names:
-            continue
-        try:
-            schema = load_schema(layout)
-            names[layout] = schema.title_ja if lang == "ja" else schema.title_en
-        except MigrateError:
-            names[layout] = layout
-    return {**short, **names}
-
-
-def _rows_notes(document: dict[str, Any], lang: str) -> list[str]:
-    """Why a file's records are not one row each (the tax file's income records become
-    columns of the person's row): the same sentence as on screen."""
-    notes = []
-    for f in document.get("files", []):
-        if f.get("status") == "error" or f.get("rows") == f.get("accepted"):
-            continue
-        kinds = [k for k in (f.get("records_by_type") or {})
-                 if k not in ("data", "header", "trailer", "unknown", "end", "ignore")]
-        notes.append(t("{layout}: {accepted} records accepted make {rows} rows: its {names} "
-                       "records are columns of the row of the person they belong to.", lang,
-                       layout=f["layout"], accepted=_num(f.get("accepted")),
-                       rows=_num(f.get("rows")), names=t(", ", lang).join(kinds)))
-    return notes
-
-
-PLAN_ACCEPTED = "#2b8a3e"  # the plan chart's colours (the screenshot test looks for them)
-PLAN_REJECTED = "#c92a2a"
-
-
-def _area_chart(document: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Records by area and outcome: one bar per file, accepted then rejected, scaled to the
-    largest file."""
-    files = [f for f in document.get("files", []) if f.get("status") != "error"]
-    largest = max([int(f.get("data_records_read") or 0) for f in files] + [1])
-    names = _area_names(document, lang)
-    bars = []
-    for index, f in enumerate(files):
-        accepted, rejected = int(f.get("accepted") or 0), int(f.get("rejected") or 0)
-        width_a = CHART_BAR_AREA * accepted / largest
-        width_r = CHART_BAR_AREA * rejected / largest
-        y = CHART_TOP + index * CHART_ROW
-        bars.append({"layout": f["layout"], "accepted": accepted, "rejected": rejected,
-                     "label": names.get(f["layout"], f["layout"]),
-                     "y": y, "text_y": y + CHART_BAR / 2, "width_a": round(width_a, 2),
-                     "width_r": round(max(width_r, 2 if rejected else 0), 2),
-                     "value_x": CHART_LABEL_WIDTH + width_a + width_r + 8})
-    return {"bars": bars, "label_width": CHART_LABEL_WIDTH, "bar_height": CHART_BAR,
-            "width": CHART_LABEL_WIDTH + CHART_BAR_AREA + CHART_VALUE_WIDTH + 120,
-            "height": CHART_TOP * 2 + CHART_ROW * len(bars),
-            "accepted": PLAN_ACCEPTED, "rejected": PLAN_REJECTED}
-
-
-def write_plan_report(document: dict[str, Any], out_dir: Path, lang: str | None = None) -> Path:
-    """OUT/report.html of a migration plan: each area's figures (linking to its own report)
-    and the cross-file checks."""
-    lang = lang or language()
-    labels = {
-        "title": t("Migration report", lang), "order": t("order", lang),
-        "ok": t("Reconciled", lang), "failed": t("NOT reconciled", lang),
-        "areas": t("Business areas", lang), "area": t("area", lang),
-        "layout": t("layout", lang), "input": t("input", lang), "read": t("read", lang),
-        "accepted": t("accepted", lang), "rejected": t("rejected", lang),
-        "rows": t("rows", lang), "status": t("status", lang), "error": t("error", lang),
-        "cross": t("Cross-file checks", lang), "check": t("check", lang),
-        "what": t("what", lang), "records": t("records", lang), "unless": t("except", lang),
-        "not_checked": t("not checked (layout not in this run)", lang),
-        "warnings": t("warnings", lang),
-        "chart": t("Records by area: accepted and rejected", lang),
-        "ledger_note": t("every figure above, per file and per check", lang)}
-    names = {"reference": t("reference", lang), "group": t("group check", lang),
-             "primary_key": t("unique primary key", lang)}
-    html = _templates().get_template("plan_report.html.j2").render(
-        document=document, L=labels, lang=lang, check_names=names,
-        area_names=_area_names(document, lang),
-        rows_notes=_rows_notes(document, lang), chart=_area_chart(document, lang))
-    path = Path(out_dir) / "report.html"
-    write_text_atomic(path, html)
-    return path

@@ -120,7 +120,7 @@ def run_plan(plan: Plan, out_dir: Path, *, db_url: str | None = None,
                                                    time.perf_counter() - clock)
         write_text_atomic(stage.path / "run.json",
                           json.dumps(document, ensure_ascii=False, indent=2))
-        from migrate.report.html import write_plan_report
+        from migrate.report.planreport import write_plan_report
 
         write_plan_report(document, stage.path)
     except ResumeRefused:

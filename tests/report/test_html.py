@@ -342,7 +342,8 @@ def test_plan_report_lists_every_area_in_a_browser(tmp_path, monkeypatch, lang):
     import json
 
     from migrate.layouts.plan import load_plan
-    from migrate.report.html import CHART_BAR_AREA, PLAN_ACCEPTED
+    from migrate.report.html import CHART_BAR_AREA
+    from migrate.report.planreport import PLAN_ACCEPTED
     from migrate.run.plan import run_plan
     from migrate.synth.sets import generate_set
 
@@ -479,7 +480,7 @@ def test_report_shows_the_start_in_local_time(reported, tmp_path, monkeypatch):
 
 
 def test_plan_report_explains_records_against_rows(tmp_path):
-    from migrate.report.html import write_plan_report
+    from migrate.report.planreport import write_plan_report
 
     files = [{"name": "zeimu", "layout": "zeimu/v1", "status": "reconciled", "reconciled": True,
               "data_records_read": 912, "accepted": 912, "rejected": 0, "rows": 379,
@@ -504,11 +505,11 @@ def test_plan_report_explains_records_against_rows(tmp_path):
 
 def test_the_plan_report_names_an_area_it_has_no_short_name_for_by_its_title(monkeypatch):
     """A town's own layout is named by the title its YAML gives it; an unknown one by its id."""
-    from migrate.report import html
+    from migrate.report import planreport
 
-    monkeypatch.setitem(html.AREA_NAMES, "en", {"juki/v1": "Resident records"})
+    monkeypatch.setitem(planreport.AREA_NAMES, "en", {"juki/v1": "Resident records"})
     document = {"files": [{"layout": "juki/v1"}, {"layout": "zeimu_shotoku/v1"},
                           {"layout": "nai/v1"}]}
-    assert html._area_names(document, "en") == {
+    assert planreport._area_names(document, "en") == {
         "juki/v1": "Resident records",
         "zeimu_shotoku/v1": "Individual resident tax (income records)", "nai/v1": "nai/v1"}
