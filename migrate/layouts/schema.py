@@ -126,6 +126,12 @@ class Reference:
         """The other layout's columns they are looked up in (its primary key)."""
         return self.target_key or (self.column,)
 
+    def describe(self) -> str:
+        """juki/v1.atena_no; with a key of several columns the others too: zeimu/v1.atena_no
+        (+ tax_year)."""
+        others = [c for c in self.target_columns if c != self.column]
+        return f"{self.layout}.{self.column}" + (f" (+ {', '.join(others)})" if others else "")
+
 
 @dataclass(frozen=True)
 class ColumnSpec:

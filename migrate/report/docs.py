@@ -97,14 +97,6 @@ def _checks(spec: ColumnSpec) -> list[str]:
     return found
 
 
-def _reference(ref: Any) -> str:
-    """juki/v1.atena_no; with a key of several columns, the others too (matched by name)."""
-    if ref is None:
-        return ""
-    others = [c for c in ref.target_columns if c != ref.column]
-    return f"{ref.layout}.{ref.column}" + (f" (+ {', '.join(others)})" if others else "")
-
-
 def schema_facts(schema: Schema, lang: str) -> dict[str, Any]:
     """What the schema part of the page shows."""
     columns = []
@@ -116,7 +108,7 @@ def schema_facts(schema: Schema, lang: str) -> dict[str, Any]:
             "key": spec.name in schema.primary_key, "pii": spec.pii or "",
             "codes": _codes(spec, lang) if spec.dtype == "code" else [],
             "checks": _checks(spec),
-            "references": _reference(ref),
+            "references": ref.describe() if ref else "",
             "unless": ", ".join(f"{k} = {'|'.join(v)}" for k, v in ref.unless.items())
             if ref else ""})
     rules = [{"name": r.name, "text": (r.ja if lang == "ja" else r.en) or r.name}

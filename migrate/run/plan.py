@@ -208,7 +208,7 @@ def cross_file_checks(plan: Plan, result: PlanResult, ran: dict[str, dict[str, A
             entry: dict[str, Any] = {
                 "check": "reference", "layout": schema.id, "file": item.name,
                 "column": column.name,
-                "references": f"{ref.layout}.{ref.column}", "checked": checked,
+                "references": ref.describe(), "checked": checked,
                 "unless": {k: list(v) for k, v in ref.unless.items()} or None}
             if not checked:
                 entry["why"] = ("file not converted" if rec is None else
