@@ -197,3 +197,17 @@ def test_series_slice_reads_its_own_rows() -> None:
     values = pl.Series(["123456789018", "12345678901x", None, "983205673214", "123456789010"])
     assert is_valid_my_number(values.slice(2, 3)).to_list() == [None, True, False]
     assert is_valid_my_number(values.slice(3, 1)).to_list() == [True]
+
+
+def test_checking_a_column_with_nulls_does_not_import_pandas():
+    """pyarrow's non-zero-copy to_numpy imports pandas (half a second of every worker's CPU
+    before this was found with py-spy): the null mask comes from polars."""
+    import subprocess
+    import sys
+
+    code = ("import sys, polars as pl; from migrate.validate.checkdigits import "
+            "is_valid_my_number; s = pl.Series(['123456789018', None, '12']); "
+            "print(is_valid_my_number(s).to_list(), 'pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[True, None, False] False"
