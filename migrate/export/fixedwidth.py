@@ -84,11 +84,23 @@ def _ibm_forms(encoding: str) -> dict[str, bytes]:
     return forms
 
 
-def check_reversible(mapping: Mapping) -> None:
+def check_reversible(mapping: Mapping, *, whole: bool = True) -> None:
+    """Refuse a mapping whose file cannot be written back (the reason in the error). `whole`:
+    the mapping writes the whole file (not the child records of another mapping's file, which
+    may skip record types)."""
     if mapping.source.delimited or mapping.source.format != "fixed":
         raise UsageError("the mapping {mapping} does not describe a fixed-width file",
                          {"mapping": mapping.id},
                          hint="--format fixed writes the layout of a fixed-width mapping.")
+    rt = mapping.source.record_types
+    skipped = [code for code, role in (rt.code_roles() if rt else ()) if role == "ignore"]
+    if skipped and whole:
+        raise UsageError(
+            "the mapping {mapping} cannot be reversed: it skips the records of type {codes}, "
+            "so the file cannot be written back from its rows alone",
+            {"mapping": mapping.id, "codes": ", ".join(skipped)},
+            hint="Write the file with the mapping that reads those records; it may take this "
+                 "mapping's rows as its child records (write_back with records:).")
     for cm in mapping.columns:
         if cm.split:
             raise UsageError(
@@ -160,8 +172,9 @@ class FixedWriter:
 
     def __init__(self, mapping: Mapping, header_values: dict[str, Any] | None = None,
                  write_back: dict[str, pl.DataFrame] | None = None,
-                 records: dict[str, Iterator[pl.DataFrame]] | None = None):
-        check_reversible(mapping)
+                 records: dict[str, Iterator[pl.DataFrame]] | None = None, *,
+                 whole: bool = True):
+        check_reversible(mapping, whole=whole)
         self.mapping = mapping
         self.write_back = write_back or {}  # field → (its match columns, VALUE)
         self.source = mapping.source
@@ -192,7 +205,8 @@ class FixedWriter:
         self.count = 0
         self.totals = dict.fromkeys(mapping.trailer.control_totals, 0) if mapping.trailer \
             else {}
-        self.rows = {name: ChildRows(self, FixedWriter(mapping.write_back[name].records),
+        self.rows = {name: ChildRows(self, FixedWriter(mapping.write_back[name].records,
+                                                       whole=False),
                                      mapping.write_back[name], frames)
                      for name, frames in (records or {}).items()}
 

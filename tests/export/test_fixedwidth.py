@@ -252,6 +252,15 @@ def test_child_columns_that_cannot_be_reversed_are_refused(clean_set, tmp_path, 
     assert not (tmp_path / "z").exists()
 
 
+def test_a_mapping_that_skips_record_types_is_refused(clean_set, tmp_path):
+    """vendor_a/zeimu_shotoku reads only the income records of zeimu.dat: the file cannot be
+    written back from it; vendor_a/zeimu writes them from its rows."""
+    with pytest.raises(UsageError, match="skips the records of type 2"):
+        export(ExportOptions(clean_set, tmp_path / "s", format="fixed",
+                             mapping="vendor_a/zeimu_shotoku"))
+    assert not (tmp_path / "s").exists()
+
+
 def test_a_delimited_mapping_is_refused(clean_set, tmp_path):
     with pytest.raises(UsageError, match="fixed-width"):
         export(ExportOptions(clean_set, tmp_path / "k", format="fixed",
