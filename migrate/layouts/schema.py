@@ -111,20 +111,10 @@ class Reference:
     # an exempt row whose key IS in the other layout (the same person in both files):
     found: str = "warning"  # warning | error
     col: int = 0  # the column of `line`
-    # the other layout's primary key, and this layout's columns matched with it (same order);
-    # set when the layout is loaded
-    target_key: tuple[str, ...] = ()
-    key: tuple[str, ...] = ()
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """This layout's columns that must be found together in the other layout."""
-        return self.key
-
-    @property
-    def target_columns(self) -> tuple[str, ...]:
-        """The other layout's columns they are looked up in (its primary key)."""
-        return self.target_key or (self.column,)
+    # set when the layout is loaded: this layout's columns that must be found together in the
+    # other layout, and the other layout's primary key they are looked up in (same order)
+    columns: tuple[str, ...] = ()
+    target_columns: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """juki/v1.atena_no; with a key of several columns the others too: zeimu/v1.atena_no
@@ -380,9 +370,9 @@ def _check_reference(ctx: _Ctx, layout_id: str, spec: ColumnSpec,
                 hint="A reference must name a primary-key column of the other layout; the "
                      "other columns of that key are matched by columns of the same name, "
                      "which this layout must have.")
-        key = tuple(spec.name if k == ref.column else k for k in target_pk)
-        spec = replace(spec, references=replace(ref, layout=target_id, target_key=target_pk,
-                                                key=key))
+        matched = tuple(spec.name if k == ref.column else k for k in target_pk)
+        spec = replace(spec, references=replace(ref, layout=target_id, columns=matched,
+                                                target_columns=target_pk))
     return spec
 
 def load_schema(ref: str | Path, relative_to: Path | None = None,
