@@ -43,7 +43,9 @@ from migrate.export.spill import Spill, bucket_count, first_rows
 from migrate.export.tables import cast_frame, csv_header, parquet_batches, text_batches, utf8_copy
 from migrate.i18n import t
 from migrate.layouts import Schema, load_schema
+from migrate.read.fixed import CHILD, DATA, kind_of_code
 from migrate.transform.mapper import OFFSET_COL, RECORD_COL
+from migrate.validate.keytext import row_texts
 from migrate.validate.rows import Validator
 
 SHOWN_ROWS = 5
@@ -194,11 +196,10 @@ def _where(condition: dict[str, tuple[str, ...]]) -> pl.Expr:
                                              for c, v in condition.items())]).fill_null(False)
 
 
-def _key_value(columns: tuple[str, ...]) -> pl.Expr:
-    """A key (one column or several) as one text to join on; null when a part is."""
-    parts = [pl.col(c).cast(pl.Utf8) for c in columns]
-    value = parts[0] if len(parts) == 1 else pl.concat_str(parts, separator="\x1f")
-    return value.alias("value")
+def _key_values(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.Series:
+    """Each row's key (one column or several) as one text to join on (the key index's exact
+    text: several columns length-prefixed, so no two keys share one)."""
+    return row_texts(frame.select(columns)).alias("value")
 
 
 def _collect(table: _Table, frame: pl.DataFrame) -> None:
@@ -207,15 +208,17 @@ def _collect(table: _Table, frame: pl.DataFrame) -> None:
     if table.keys is not None:
         table.keys.add(frame.select([*schema.primary_key, RECORD_COL]))
     for columns, spill in table.known.items():
-        spill.add(frame.select(_key_value(columns)).drop_nulls().unique())
+        known = frame.filter(pl.all_horizontal(pl.col(list(columns)).is_not_null()))
+        spill.add(_key_values(known, columns).to_frame().unique())
     for spec in schema.columns:
         ref = spec.references
         if ref is None:
             continue
         exempt = _where(ref.unless) if ref.unless else pl.lit(False)
-        table.refs[spec.name].add(
-            frame.filter(~exempt & pl.all_horizontal(pl.col(list(ref.columns)).is_not_null()))
-            .select(_key_value(ref.columns), RECORD_COL))
+        referring = frame.filter(
+            ~exempt & pl.all_horizontal(pl.col(list(ref.columns)).is_not_null()))
+        table.refs[spec.name].add(referring.select(_key_values(referring, ref.columns),
+                                                   RECORD_COL))
     for check in schema.group_checks:
         member = _where(check.among) & pl.all_horizontal(
             [pl.col(c).is_not_null() for c in check.group_by])
@@ -295,8 +298,7 @@ def _count_fixed(table: _Table, data: Path) -> int:
     kinds = source.record_types
     if kinds is None:
         return int(rows.shape[0])
-    codes = {code for code, role in kinds.code_roles() if role == "data"}
-    codes |= {code for code, _ in kinds.children}
+    codes = [code for code, kind in kind_of_code(source).items() if kind == DATA or kind >= CHILD]
     found = rows[:, kinds.offset:kinds.offset + kinds.length]
     return int(sum((found == np.frombuffer(code.encode("ascii"), np.uint8)).all(axis=1).sum()
                    for code in codes))
