@@ -13,6 +13,7 @@ import polars as pl
 
 from migrate.errors import UsageError
 from migrate.export.cells import integers_of
+from migrate.layouts.writeback import WriteBack
 
 
 class ChildRows:
@@ -22,10 +23,11 @@ class ChildRows:
     and must match it (`match`), or the export stops: rows from another run or another file
     would otherwise be written under the wrong taxpayer."""
 
-    def __init__(self, parent: Any, writer: Any, wb: Any, frames: Iterator[pl.DataFrame]):
-        self.parent = parent  # the FixedWriter of the parent records
+    def __init__(self, parent: Any, writer: Any, wb: WriteBack,
+                 frames: Iterator[pl.DataFrame]):  # FixedWriters: that module imports this
+        self.parent = parent  # writes the parent records
         self.wb = wb
-        self.writer = writer  # a FixedWriter of the other mapping
+        self.writer = writer  # writes the rows as the other mapping's data records
         self.frames = frames
         self.record_column = self.writer.record_column
         if self.record_column is None:
@@ -34,10 +36,10 @@ class ChildRows:
                              {"mapping": wb.records.id}, file=wb.records.path)
         self.buffer = pl.DataFrame()
         self.exhausted = False
-        self.last_parent: dict[str, Any] | None = None  # match values of the last parent
-        child = parent.mapping.children[wb.field]
+        self.last_parent: dict[str, str | None] | None = None  # its match values, as text
+        # the parent's control totals over these records (income.amount): their field's column
         self.totals = {name: self.writer.field_column.get(name.partition(".")[2])
-                       for name in parent.totals if name.partition(".")[0] == child.name}
+                       for name in parent.totals if name.partition(".")[0] == wb.field}
 
     def _pull(self, upto: int | None) -> pl.DataFrame:
         """The buffered rows with a source record number below `upto` (all when None)."""
@@ -65,15 +67,17 @@ class ChildRows:
                ) -> None:
         """Each row matches the parent it follows (`owner`: its row in `parents`, -1 for the
         last parent before them)."""
+        follows_last = pl.Series(owner < 0)
+        at = pl.Series(np.maximum(owner, 0))
         for mine, theirs in self.wb.match:
             previous = None if self.last_parent is None else self.last_parent[mine]
-            column = [] if parents is None else parents[mine].cast(pl.Utf8).to_list()
-            values = rows[theirs].cast(pl.Utf8).to_list()
-            bad = next((i for i, (value, at) in enumerate(zip(values, owner.tolist(), strict=True))
-                        if (wanted := previous if at < 0 else column[at]) is None
-                        or value != wanted), None)
-            if bad is not None:
-                record = int(rows[self.record_column][bad])
+            wanted = pl.repeat(previous, rows.height, dtype=pl.Utf8, eager=True)
+            if parents is not None:
+                own = parents[mine].cast(pl.Utf8).gather(at)
+                wanted = pl.select(pl.when(follows_last).then(wanted).otherwise(own)).to_series()
+            bad = (rows[theirs].cast(pl.Utf8) != wanted).fill_null(True)  # no parent: bad
+            if bad.any():
+                record = int(rows[self.record_column][int(bad.arg_true()[0])])
                 raise UsageError(
                     "the {layout} row of source record {record} does not follow a parent "
                     "record with the same {column}", {"layout": self.wb.layout, "record": record,
@@ -96,15 +100,14 @@ class ChildRows:
         """The records of the rows that come before the frame's last parent, and their
         source record numbers; remembers the last parent for the rows after it."""
         rows = self._pull(last)
-        owner = np.searchsorted(order, rows[self.record_column].cast(pl.Int64).to_numpy()) - 1 \
-            if rows.height else np.zeros(0, np.int64)
+        numbers = rows[self.record_column].cast(pl.Int64).to_numpy()
         if rows.height:
-            self._check(rows, parents, owner)
+            self._check(rows, parents, np.searchsorted(order, numbers) - 1)
         last_row = parents.select(pl.col(m).cast(pl.Utf8) for m, _ in self.wb.match).row(-1)
         self.last_parent = dict(zip((m for m, _ in self.wb.match), last_row, strict=True))
         if not rows.height:
-            return np.zeros((0, self.parent.source.stride), np.uint8), np.zeros(0, np.int64)
-        return self._encode(rows), rows[self.record_column].cast(pl.Int64).to_numpy()
+            return np.zeros((0, self.parent.source.stride), np.uint8), numbers
+        return self._encode(rows), numbers
 
     def rest(self) -> np.ndarray:
         """The records of the rows after the last parent."""

@@ -334,8 +334,6 @@ class FixedWriter:
             raise UsageError("the rows of {layout} have no source record number; the records "
                              "written from other rows cannot be put after their parents",
                              {"layout": self.mapping.target.id}, file=self.mapping.path)
-        if frame.height == 0:
-            return parents
         order = frame[self.record_column].cast(pl.Int64).to_numpy()
         parts, numbers = [parents], [order]
         for rows in self.rows.values():
