@@ -133,9 +133,16 @@ class Piece:
         data = (self.folder / self.parts.csv.name).read_bytes()
         if self.keep is None:
             return data
-        lines = data.split(b"\n")[:-1]
-        return b"".join(line + b"\n" for line, kept in zip(lines, self.keep, strict=True)
-                        if kept)
+        ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n")) + 1
+        if len(ends) != len(self.keep):
+            raise RuntimeError(f"{self.parts.csv.name}: {len(ends)} lines for "
+                               f"{len(self.keep)} rows")
+        starts = np.concatenate(([0], ends[:-1]))
+        # the kept lines as runs of consecutive lines: one slice per run, not per line
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], self.keep, [False])).astype(
+            np.int8)))
+        return b"".join(data[starts[a]:ends[b - 1]]
+                        for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 class PartCsvSink(CsvSink):

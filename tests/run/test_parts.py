@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migrate.run.chunkwork import ChunkContext, ChunkWorker
 from migrate.run.parts import Piece, settle_columns, write_parts
@@ -61,6 +63,19 @@ def test_rows_rejected_later_are_dropped_from_both_parts(tmp_path, juki_mapping)
     piece = Piece(tmp_path, parts, keep)
     assert piece.frame()["name"].to_list() == ["a", "c", "d"]
     assert piece.csv_lines() == b"a,0\nc,2\nd,3\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="ab,名\"", max_size=4), st.booleans()), max_size=40))
+def test_the_kept_csv_lines_are_exactly_those_of_the_kept_rows(tmp_path_factory, rows):
+    folder = tmp_path_factory.mktemp("keep")
+    frame = pl.DataFrame({"name": [name for name, _ in rows], RECORD_COL: range(len(rows))},
+                         schema={"name": pl.Utf8, RECORD_COL: pl.Int64})
+    parts = write_parts(folder, 0, frame, ["name", RECORD_COL])
+    keep = np.array([kept for _, kept in rows], dtype=bool)
+    lines = (folder / parts.csv.name).read_bytes().splitlines(keepends=True)
+    assert Piece(folder, parts, keep).csv_lines() == b"".join(
+        line for line, kept in zip(lines, keep, strict=True) if kept)
 
 
 def test_outputs_are_byte_identical_whatever_the_workers_and_the_engine(
