@@ -481,10 +481,12 @@ class Pipeline:
             and ledger.rejected / ledger.data_read > rate)
         diagnosis = diagnose(self.mapping, ledger.data_read, ledger.accepted, self.rejects_at,
                              self._reject_samples(), rate)
-        outputs = {}
+        outputs, digests = {}, {}
         for sink in sinks:
             for path in sink.outputs():
                 outputs[sink.name] = path
+            if getattr(sink, "sha256", None):  # the CSV, hashed as its recount read it
+                digests[sink.path] = sink.sha256
         outputs["rejects"] = out / "rejects.csv"
         outputs["warnings"] = out / "warnings.csv"
         outputs["rejects_xlsx"] = out / "rejects.xlsx"
@@ -500,7 +502,7 @@ class Pipeline:
         document = run_document(
             self, result, outputs, started, seconds,
             trailer={"count": count, "control_totals": totals}, figures=figures,
-            exceeded=exceeded, diagnosis=diagnosis)
+            exceeded=exceeded, diagnosis=diagnosis, digests=digests)
         if self.options.resume:
             document["resumed"] = {"chunks_reused": self.reused, "chunks": self.chunks}
         result.document = document

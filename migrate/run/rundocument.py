@@ -18,9 +18,12 @@ from migrate.transform.mapper import RUN_DATE, gaiji_replaced, supplied_columns
 
 def run_document(pipeline: Any, result: RunResult, outputs: dict[str, Path], started: datetime,
                  seconds: float, *, trailer: dict[str, Any], figures: list[dict[str, Any]],
-                 exceeded: bool, diagnosis: Any) -> dict[str, Any]:
+                 exceeded: bool, diagnosis: Any, digests: dict[Path, str] | None = None
+                 ) -> dict[str, Any]:
     """The run.json document of a finished `Pipeline` (its options, reader, mapping, ledger and
-    counters) and its result; `outputs` are the files in the staging folder."""
+    counters) and its result; `outputs` are the files in the staging folder, `digests` the
+    SHA-256 of those a sink already read back whole (the CSV's recount)."""
+    digests = digests or {}
     options, mapping, ledger = pipeline.options, pipeline.mapping, pipeline.ledger
     out = options.out_dir
     db_label = final_url(options, pipeline.db_url)
@@ -52,7 +55,7 @@ def run_document(pipeline: Any, result: RunResult, outputs: dict[str, Path], sta
         "verdict": diagnosis.as_dict() if diagnosis else None,
         "reconciliation": ledger.as_dict(),
         "outputs": {
-            key: {"path": str(result.outputs[key]), "sha256": file_sha256(path),
+            key: {"path": str(result.outputs[key]), "sha256": digests.get(path) or file_sha256(path),
                   "bytes": path.stat().st_size}
             if key != "database" or (options.private_db and path.parent == out)
             # a database others write too (another run's, or the plan's other areas):

@@ -8,6 +8,7 @@ read both kinds alike.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class CsvSink:
         # columns whose totals reconciliation asks for: re-read with the row count, in one pass
         self.sum_columns = list(sum_columns)
         self._recounted: tuple[int, dict[str, int]] | None = None
+        self.sha256: str | None = None  # of the committed file, taken by the recount's read
         self.temp = temp_path(path)
         self.handle = private_open(self.temp, "wb")
         if bom:  # for Excel: see the module's docstring
@@ -59,11 +61,15 @@ class CsvSink:
     def _committed_counts(self) -> tuple[int, dict[str, int]]:
         """Rows and the sums of sum_columns, read once from the committed file."""
         if self._recounted is None:
-            self._recounted = self.recount(self.sum_columns)
+            digest = hashlib.sha256()
+            self._recounted = self.recount(self.sum_columns, digest)
+            self.sha256 = digest.hexdigest()
         return self._recounted
 
-    def recount(self, sum_columns: list[str]) -> tuple[int, dict[str, int]]:
-        """Rows and column sums re-read from the committed file, block by block.
+    def recount(self, sum_columns: list[str], digest: hashlib._Hash | None = None
+                ) -> tuple[int, dict[str, int]]:
+        """Rows and column sums re-read from the committed file, block by block (and its bytes
+        hashed into `digest`, so run.json does not read the file a second time).
 
         Memory stays bounded by the block size whatever the file size (a whole-file scan maps
         the file and grows the peak RSS with the output). No value holds a line break: control
@@ -82,9 +88,13 @@ class CsvSink:
                 sums[column] += int(values.cast(pl.Int128).sum() or 0)  # no wrap past 2^63
 
         with open(self.path, "rb") as handle:
-            handle.readline()  # the header line (after the BOM, if any)
+            header = handle.readline()  # the header line (after the BOM, if any)
+            if digest is not None:
+                digest.update(header)
             rest = b""
             while block := handle.read(RECOUNT_BLOCK):
+                if digest is not None:
+                    digest.update(block)
                 block = rest + block
                 cut = block.rfind(b"\n") + 1
                 rest = block[cut:]

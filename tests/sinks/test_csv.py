@@ -4,6 +4,7 @@ warnings.csv) with one, and every reader of the repository reads both alike."""
 from __future__ import annotations
 
 import csv
+import hashlib
 
 import polars as pl
 import pytest
@@ -30,3 +31,12 @@ def test_bom_only_when_asked_and_the_file_reads_the_same(tmp_path, bom):
         assert [row["record"] for row in csv.DictReader(handle)] == ["2", "5"]
     # what Excel on Japanese Windows needs: UTF-8 announced by the BOM, not cp932
     assert data.decode("utf-8-sig").splitlines()[2].startswith("5,重複,")
+
+
+def test_the_recount_hashes_the_committed_file_it_reads(tmp_path):
+    sink = CsvSink(tmp_path / "out.csv", ["a", "b"], ("b",))
+    sink.write(pl.DataFrame({"a": ["x", "名前"], "b": ["1", "2"]}))
+    sink.commit()
+    assert sink.sha256 is None  # nothing read back yet
+    assert sink.count() == 2 and sink.column_sum("b") == 3
+    assert sink.sha256 == hashlib.sha256((tmp_path / "out.csv").read_bytes()).hexdigest()
