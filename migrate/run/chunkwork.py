@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import pickle
 import select
 import signal
 import sys
@@ -30,7 +31,14 @@ from migrate.problems import concat_problems, empty_problems, problems_frame
 from migrate.read import open_reader
 from migrate.read.fixed import CHILD, DATA, RecordChunk, kind_names
 from migrate.run.allocator import keep_freed_buffers
-from migrate.run.parts import ChunkParts, settle_columns, write_parts
+from migrate.run.parts import (
+    ChunkParts,
+    PartFile,
+    part_name,
+    settle_columns,
+    write_part,
+    write_parts,
+)
 from migrate.transform.framing import ChunkFraming, chunk_framing
 from migrate.transform.mapper import RECORD_COL, ChunkMapper, field_offsets
 
@@ -70,11 +78,15 @@ class ChunkOutcome:
     records: int = 0              # records in the chunk, of every kind
     framing: ChunkFraming | None = None  # its header, trailer, end and ignored records
     figure_values: dict[str, pl.DataFrame] | None = None  # trailer figure → (record, value)
+    # the outcome's own pickle in the parts folder, written by the worker (the journal's
+    # file: see migrate.run.journal); not part of the pickle itself
+    stored: PartFile | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """Frames travel between processes as Arrow tables (pyarrow pickles their buffers as
         they are): polars' own pickling, through its serialize format, took twice as long."""
-        return {name: _as_arrow(value) for name, value in self.__dict__.items()}
+        return {name: _as_arrow(value) for name, value in self.__dict__.items()
+                if name != "stored"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update({name: _as_polars(value) for name, value in state.items()})
@@ -174,7 +186,7 @@ class ChunkWorker:
             target = self.context.mapping.target
             parts = write_parts(self.context.parts_dir, part, candidates, target.column_names)
             candidates = candidates.select(settle_columns(target))
-        return ChunkOutcome(
+        outcome = ChunkOutcome(
             first_record=first_record, candidates=candidates, errors=errors,
             warnings=concat_problems([mapped.warnings, v_warnings]), kinds=kinds,
             data_read=data_read, rejected_records=rejected,
@@ -183,6 +195,12 @@ class ChunkWorker:
             parts=parts, records=len(chunk.kinds),
             framing=chunk_framing(self.context.mapping, chunk, self.context.header),
             figure_values=mapped.figure_values)
+        if parts is not None:
+            # pickled once, here: the journal's file, and what a pool worker hands back
+            assert self.context.parts_dir is not None
+            outcome.stored = write_part(self.context.parts_dir, part_name(parts.index, "outcome"),
+                                        pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+        return outcome
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
         """Delimited sources: validation located a problem by the synthetic row; point its
@@ -334,8 +352,26 @@ def stop_resource_tracker() -> None:
         stop()
 
 
+@dataclass(frozen=True)
+class StoredOutcome:
+    """A chunk outcome a worker wrote to the parts folder: what it sends back instead of
+    pickling the outcome a second time for the pipe (`load` reads it in the main process)."""
+
+    folder: Path
+    file: PartFile
+
+    def load(self) -> ChunkOutcome:
+        outcome = pickle.loads((self.folder / self.file.name).read_bytes())  # noqa: S301 - ours
+        assert isinstance(outcome, ChunkOutcome)
+        outcome.stored = self.file
+        return outcome
+
+
 def process_in_worker(first_record: int, n: int, *where: int, part: int | None = None
-                      ) -> ChunkOutcome:
+                      ) -> ChunkOutcome | StoredOutcome:
     """Process-pool task (module-level so it pickles by reference)."""
     assert _WORKER is not None, "init_worker was not called"
-    return _WORKER.process(first_record, n, *where, part=part)
+    outcome = _WORKER.process(first_record, n, *where, part=part)
+    if outcome.stored is not None and _WORKER.context.parts_dir is not None:
+        return StoredOutcome(_WORKER.context.parts_dir, outcome.stored)
+    return outcome

@@ -6,7 +6,7 @@ It lives in the run's parts folder (migrate.run.parts), inside the staging folde
                                and its tables, the chunk size, the version); then one line per
                                chunk, in input order, once its parts and outcome are on disk
     .parts/part-000042.outcome what the main process settles the chunk from (keys, problems,
-                               counts, control values), as the workers sent it
+                               counts, control values), as the worker wrote it
 
 Every file is fsynced before its journal line is, and the line after it, so a line names only
 complete files; each file's size and SHA-256 are in its line and are checked again on resume.
@@ -34,7 +34,7 @@ from migrate.i18n import t
 from migrate.layouts import Mapping
 from migrate.read.fixed import file_sha256
 from migrate.run.chunkwork import ChunkOutcome
-from migrate.run.parts import PartFile, part_intact, part_name, private_write
+from migrate.run.parts import PartFile, part_intact, part_name, write_part
 from migrate.sinks.atomic import private_open
 from migrate.sinks.publish import JOURNAL
 
@@ -137,13 +137,13 @@ class ChunkJournal:
         assert parts is not None and parts.index == index
         if self.handle is None:
             self._open()
-        name = part_name(index, "outcome")
-        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        private_write(self.folder / name, data)
+        stored = outcome.stored  # the worker wrote it (ChunkWorker.process)
+        if stored is None:
+            stored = write_part(self.folder, part_name(index, "outcome"),
+                                pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
         self._append({"index": index, "task": list(task), "rows": parts.rows,
                       "parts": {"csv": asdict(parts.csv), "arrow": asdict(parts.arrow)},
-                      "outcome": asdict(PartFile(name, len(data),
-                                                 hashlib.sha256(data).hexdigest()))})
+                      "outcome": asdict(stored)})
 
     def _append(self, entry: dict[str, Any]) -> None:
         self.handle.write(json.dumps(entry, ensure_ascii=True).encode("ascii") + b"\n")

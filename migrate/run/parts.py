@@ -79,7 +79,8 @@ def settle_columns(schema: Schema) -> list[str]:
     return [c for c in schema.column_names if c in needed] + [RECORD_COL, OFFSET_COL]
 
 
-def _write_part(folder: Path, name: str, data: bytes) -> PartFile:
+def write_part(folder: Path, name: str, data: bytes) -> PartFile:
+    """One file of the parts folder, owner-only and fsynced, with its size and SHA-256."""
     with private_open(folder / name, "wb") as handle:
         handle.write(data)
         handle.flush()
@@ -96,8 +97,8 @@ def write_parts(folder: Path, index: int, candidates: pl.DataFrame, columns: lis
     table = io.BytesIO()
     rows.write_ipc(table, compression="zstd")  # a fifth of the CSV part on disk
     return ChunkParts(index, rows.height,
-                      _write_part(folder, part_name(index, "csv"), text.getvalue()),
-                      _write_part(folder, part_name(index, "arrow"), table.getvalue()))
+                      write_part(folder, part_name(index, "csv"), text.getvalue()),
+                      write_part(folder, part_name(index, "arrow"), table.getvalue()))
 
 
 def part_intact(folder: Path, part: PartFile) -> bool:
@@ -172,10 +173,3 @@ def new_parts_folder(folder: Path) -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
-
-def private_write(path: Path, data: bytes) -> None:
-    """A small file of the journal, fsynced."""
-    with private_open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())

@@ -28,6 +28,7 @@ from migrate.run.chunkwork import (
     ChunkContext,
     ChunkOutcome,
     ChunkWorker,
+    StoredOutcome,
     group_partials_in_worker,
     init_worker,
     process_in_worker,
@@ -95,7 +96,8 @@ class WorkerPool:
                 worker.append(local())
             return worker[0].process(*task, part=index)
 
-        return self.ordered(todo, process_in_worker, here, last=True)
+        for result in self.ordered(todo, process_in_worker, here, last=True):
+            yield result.load() if isinstance(result, StoredOutcome) else result
 
     def group_partials(self, plan: list[tuple[int, ...]], mapping: Mapping,
                        header: dict[str, Any], reader: Any) -> Iterator[list[pl.DataFrame]]:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migrate.run.chunkwork import ChunkContext, ChunkWorker
+from migrate.run.chunkwork import ChunkContext, ChunkWorker, StoredOutcome
 from migrate.run.parts import Piece, settle_columns, write_parts
 from migrate.run.pipeline import RunOptions, run
 from migrate.synth.generate import generate
@@ -43,8 +43,14 @@ def test_a_worker_writes_the_rows_and_returns_only_what_the_main_process_settles
     assert outcome.parts is not None and outcome.parts.index == 7
     assert outcome.candidates.columns == settle_columns(juki_mapping.target)
     assert len(outcome.candidates.columns) < len(whole.candidates.columns)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["part-000007.arrow",
-                                                          "part-000007.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "part-000007.arrow", "part-000007.csv", "part-000007.outcome"]
+    # the outcome itself is written once, by the worker: what a pool worker sends back is
+    # where it is, and the main process reads the same outcome from there
+    assert outcome.stored is not None and outcome.stored.name == "part-000007.outcome"
+    loaded = StoredOutcome(tmp_path, outcome.stored).load()
+    assert loaded.candidates.equals(outcome.candidates) and loaded.parts == outcome.parts
+    assert loaded.errors.equals(outcome.errors) and loaded.stored == outcome.stored
     columns = juki_mapping.target.column_names
     piece = Piece(tmp_path, outcome.parts, None)
     assert piece.frame().equals(whole.candidates.select(columns))

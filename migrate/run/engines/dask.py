@@ -40,6 +40,7 @@ from migrate.run.chunkwork import (
     ChunkContext,
     ChunkOutcome,
     ChunkWorker,
+    StoredOutcome,
     guard_parent_death,
 )
 
@@ -132,13 +133,18 @@ def _state(job: ChunkJob) -> _WorkerState:
 
 
 def process_chunk(job: ChunkJob, first_record: int, n: int, *where: int,
-                  part: int | None = None) -> ChunkOutcome | ChunkFailed:
+                  part: int | None = None) -> ChunkOutcome | StoredOutcome | ChunkFailed:
     """The Dask task: ChunkWorker.process on this worker's state for the run; the worker
-    writes the chunk's output parts to the shared staging folder itself."""
+    writes the chunk's output parts and its outcome to the shared staging folder itself, and
+    sends back where the outcome is."""
     try:
         state = _state(job)
         with state.lock:
-            return state.worker.process(first_record, n, *where, part=part)
+            outcome = state.worker.process(first_record, n, *where, part=part)
+        folder = state.worker.context.parts_dir
+        if outcome.stored is not None and folder is not None:
+            return StoredOutcome(folder, outcome.stored)
+        return outcome
     except MigrateError as error:
         return ChunkFailed(error)
 
@@ -246,7 +252,7 @@ def dask_outcomes(context: ChunkContext, plan: list[tuple[int, tuple[int, ...]]]
             task = next(tasks, None)
             if task is not None:
                 window.append(submit(task))
-            yield outcome
+            yield outcome.load() if isinstance(outcome, StoredOutcome) else outcome
     finally:
         if window:
             client.cancel(list(window))
