@@ -85,8 +85,8 @@ class ChunkOutcome:
     def __getstate__(self) -> dict[str, Any]:
         """Frames travel between processes as Arrow tables (pyarrow pickles their buffers as
         they are): polars' own pickling, through its serialize format, took twice as long."""
-        return {name: _as_arrow(value) for name, value in self.__dict__.items()
-                if name != "stored"}
+        return {name: None if name == "stored" else _as_arrow(value)
+                for name, value in self.__dict__.items()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update({name: _as_polars(value) for name, value in state.items()})
@@ -184,7 +184,8 @@ class ChunkWorker:
         parts = None
         if part is not None and self.context.parts_dir is not None:
             target = self.context.mapping.target
-            parts = write_parts(self.context.parts_dir, part, candidates, target.column_names)
+            parts = write_parts(self.context.parts_dir, part, candidates, target.column_names,
+                                target)
             candidates = candidates.select(settle_columns(target))
         outcome = ChunkOutcome(
             first_record=first_record, candidates=candidates, errors=errors,

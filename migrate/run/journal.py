@@ -38,7 +38,7 @@ from migrate.run.parts import PartFile, part_intact, part_name, write_part
 from migrate.sinks.atomic import private_open
 from migrate.sinks.publish import JOURNAL
 
-FORMAT = 1
+FORMAT = 2  # 2: Parquet parts instead of Arrow IPC
 
 
 class ResumeRefused(UsageError):
@@ -101,7 +101,7 @@ class ChunkJournal:
     def _intact(self, entry: dict[str, Any]) -> bool:
         try:
             files = [PartFile(**entry["outcome"]),
-                     *(PartFile(**entry["parts"][kind]) for kind in ("csv", "arrow"))]
+                     *(PartFile(**entry["parts"][kind]) for kind in ("csv", "parquet"))]
         except (KeyError, TypeError):
             return False
         return all(part_intact(self.folder, f) for f in files)
@@ -142,7 +142,7 @@ class ChunkJournal:
             stored = write_part(self.folder, part_name(index, "outcome"),
                                 pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
         self._append({"index": index, "task": list(task), "rows": parts.rows,
-                      "parts": {"csv": asdict(parts.csv), "arrow": asdict(parts.arrow)},
+                      "parts": {"csv": asdict(parts.csv), "parquet": asdict(parts.parquet)},
                       "outcome": asdict(stored)})
 
     def _append(self, entry: dict[str, Any]) -> None:

@@ -4,20 +4,18 @@ A worker that converted a chunk writes its candidate rows (those without problem
 checks that need the whole file) into the run's staging folder as two parts, named by the
 chunk's place in the input:
 
-    .parts/part-000042.csv     the rows as lines of the standard CSV (no header), final bytes
-    .parts/part-000042.arrow   the same rows as an Arrow IPC file, for Parquet and the database
+    .parts/part-000042.csv      the rows as lines of the standard CSV (no header), final bytes
+    .parts/part-000042.parquet  the same rows as a standalone Parquet file, encoded with the
+                                standard Parquet's options (migrate.sinks.parquet.encode_part)
 
 and returns only what the main process needs to decide on them (keys, references, group
 columns, problems, counts, control values: `settle_columns`). The main process checks keys
 across chunks in input order, as before; a row it rejects there (a duplicate key, a reference,
 a failing group) is dropped from the chunk's parts as they are appended, in chunk order, to
-the one CSV file (a byte copy when nothing is dropped) and to the Parquet file and the database
-(from the memory-mapped Arrow part). The outputs are byte-identical whatever the number of
-workers or the engine: each part depends only on its chunk.
-
-Parquet parts are Arrow IPC, not Parquet: Parquet files cannot be joined into one file without
-rewriting their footers (no maintained library does that from Python), so the one Parquet file
-is still encoded by the main process, in its background sink thread, as before.
+the one CSV file (a byte copy when nothing is dropped) and to the one Parquet file (the part's
+pages copied under a new footer, migrate.sinks.parquetjoin; a part that lost rows is encoded
+again without them), and read into the database. The outputs are byte-identical whatever the
+number of workers or the engine: each part depends only on its chunk.
 """
 
 from __future__ import annotations
@@ -34,6 +32,7 @@ import polars as pl
 from migrate.layouts import Schema
 from migrate.sinks.atomic import private_open
 from migrate.sinks.csv import CsvSink
+from migrate.sinks.parquet import ParquetJoinSink, encode_part
 from migrate.sinks.publish import PARTS
 from migrate.transform.mapper import OFFSET_COL, RECORD_COL
 
@@ -51,15 +50,15 @@ class PartFile:
 
 @dataclass(frozen=True)
 class ChunkParts:
-    """The parts of one chunk: its candidate rows as CSV lines and as Arrow."""
+    """The parts of one chunk: its candidate rows as CSV lines and as Parquet."""
 
     index: int
     rows: int
     csv: PartFile
-    arrow: PartFile
+    parquet: PartFile
 
     def files(self) -> tuple[PartFile, PartFile]:
-        return self.csv, self.arrow
+        return self.csv, self.parquet
 
 
 def part_name(index: int, suffix: str) -> str:
@@ -88,17 +87,16 @@ def write_part(folder: Path, name: str, data: bytes) -> PartFile:
     return PartFile(name, len(data), hashlib.sha256(data).hexdigest())
 
 
-def write_parts(folder: Path, index: int, candidates: pl.DataFrame, columns: list[str]
-                ) -> ChunkParts:
-    """Write a chunk's candidate rows as its CSV and Arrow parts (in the worker), fsynced."""
+def write_parts(folder: Path, index: int, candidates: pl.DataFrame, columns: list[str],
+                schema: Schema | None = None) -> ChunkParts:
+    """Write a chunk's candidate rows as its CSV and Parquet parts (in the worker), fsynced;
+    `schema`: the standard layout, whose Parquet options the part is encoded with."""
     rows = candidates.select(columns)
     text = io.BytesIO()
     rows.write_csv(text, include_header=False)
-    table = io.BytesIO()
-    rows.write_ipc(table, compression="zstd")  # a fifth of the CSV part on disk
     return ChunkParts(index, rows.height,
                       write_part(folder, part_name(index, "csv"), text.getvalue()),
-                      write_part(folder, part_name(index, "arrow"), table.getvalue()))
+                      write_part(folder, part_name(index, "parquet"), encode_part(rows, schema)))
 
 
 def part_intact(folder: Path, part: PartFile) -> bool:
@@ -123,10 +121,16 @@ class Piece:
     keep: np.ndarray | None
 
     def frame(self) -> pl.DataFrame:
-        """The kept rows, read from the Arrow part."""
-        # polars reads its own IPC (string views, which pyarrow before 16 cannot wrap)
-        frame = pl.read_ipc(self.folder / self.parts.arrow.name)
+        """The kept rows, read from the Parquet part."""
+        frame = pl.read_parquet(self.folder / self.parts.parquet.name)
         return frame if self.keep is None else frame.filter(pl.Series(self.keep))
+
+    def parquet(self, schema: Schema | None) -> bytes:
+        """The kept rows as a Parquet part: the worker's, or encoded again without the rows
+        the main process dropped."""
+        if self.keep is None:
+            return (self.folder / self.parts.parquet.name).read_bytes()
+        return encode_part(self.frame(), schema)
 
     def csv_lines(self) -> bytes:
         """The kept rows as CSV lines: the part's bytes, less the lines of dropped rows (one
@@ -154,8 +158,8 @@ class PartCsvSink(CsvSink):
 
 
 class PartFrameSink:
-    """A frame sink (Parquet, the database) fed from the chunks' Arrow parts: the part is
-    read in the sink's own thread (see BackgroundSink)."""
+    """A frame sink (the database) fed from the chunks' Parquet parts: the part is read in
+    the sink's own thread (see BackgroundSink)."""
 
     def __init__(self, sink: object):
         self.sink = sink
@@ -168,8 +172,14 @@ class PartFrameSink:
         return getattr(self.sink, name)
 
 
+class PartParquetSink(ParquetJoinSink):
+    """The standard Parquet file, joined from the chunks' Parquet parts in chunk order."""
+
+    def write(self, piece: Piece) -> None:  # type: ignore[override]
+        super().write(piece.parquet(self.schema))
+
+
 def new_parts_folder(folder: Path) -> Path:
     """The parts folder of a run, owner-only."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
-

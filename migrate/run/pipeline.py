@@ -47,6 +47,7 @@ from migrate.run.parts import (
     PARTS_DIR,
     PartCsvSink,
     PartFrameSink,
+    PartParquetSink,
     Piece,
     new_parts_folder,
 )
@@ -57,7 +58,6 @@ from migrate.run.publishing import PublishPoint, output_error
 from migrate.run.rundocument import run_document
 from migrate.sinks import BackgroundSink
 from migrate.sinks.atomic import write_text_atomic
-from migrate.sinks.parquet import ParquetSink
 from migrate.sinks.publish import checkpoint
 from migrate.sinks.sql import SqlSink, default_sqlite_url
 from migrate.sinks.swap import publish_tables
@@ -336,8 +336,8 @@ class Pipeline:
         reused = self.reused = self._open_journal(input_sha)
         self.chunks = len(plan)
         sinks = [BackgroundSink(PartCsvSink(out / f"{name}.csv", columns, summed)),
-                 BackgroundSink(PartFrameSink(ParquetSink(
-                     out / f"{name}.parquet", empty.select(columns), self.schema)))]
+                 BackgroundSink(PartParquetSink(out / f"{name}.parquet", empty.select(columns),
+                                                self.schema))]
         db_url = self.db_url = options.db_url or default_sqlite_url(out)
         messages = rule_messages(self.mapping)
         rejects = ProblemWriter(out / "rejects.csv", messages, t("rejects"))

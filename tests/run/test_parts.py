@@ -44,7 +44,7 @@ def test_a_worker_writes_the_rows_and_returns_only_what_the_main_process_settles
     assert outcome.candidates.columns == settle_columns(juki_mapping.target)
     assert len(outcome.candidates.columns) < len(whole.candidates.columns)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "part-000007.arrow", "part-000007.csv", "part-000007.outcome"]
+        "part-000007.csv", "part-000007.outcome", "part-000007.parquet"]
     # the outcome itself is written once, by the worker: what a pool worker sends back is
     # where it is, and the main process reads the same outcome from there
     assert outcome.stored is not None and outcome.stored.name == "part-000007.outcome"
@@ -102,3 +102,4 @@ def test_outputs_are_byte_identical_whatever_the_workers_and_the_engine(
         assert not list(out.rglob("part-*")), "parts must never be published"
     assert digests["two"] == digests["one"]
     assert digests["dask"] == digests["one"]
+
