@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from migrate.i18n import t
 from migrate.layouts import Mapping
 from migrate.problems import concat_problems, empty_problems, problems_frame
 from migrate.read import open_reader
@@ -40,7 +41,7 @@ from migrate.run.parts import (
     write_parts,
 )
 from migrate.transform.framing import ChunkFraming, chunk_framing
-from migrate.transform.mapper import RECORD_COL, ChunkMapper, field_offsets
+from migrate.transform.mapper import OFFSET_COL, RECORD_COL, ChunkMapper, field_offsets
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,14 @@ class ChunkWorker:
         rejected = errors["record"].unique(maintain_order=True)
         is_rejected = pl.col(RECORD_COL).is_in(rejected.implode())
         candidates = rows.filter(~is_rejected)
+        repeated = self._repeated_keys(candidates)
+        if repeated.height:  # rejected here, so that the parts never hold them
+            errors = concat_problems([errors, repeated])
+            if mapped.groups is not None:
+                errors = concat_problems([errors, group_rejections(errors, mapped.groups)])
+            rejected = errors["record"].unique(maintain_order=True)
+            is_rejected = pl.col(RECORD_COL).is_in(rejected.implode())
+            candidates = rows.filter(~is_rejected)
         key = list(self.context.mapping.target.primary_key)
         rejected_keys = rows.filter(is_rejected).select(*key, RECORD_COL) if key else None
         names = kind_names(self.context.mapping.source)
@@ -202,6 +211,27 @@ class ChunkWorker:
             outcome.stored = write_part(self.context.parts_dir, part_name(parts.index, "outcome"),
                                         pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
         return outcome
+
+    def _repeated_keys(self, candidates: pl.DataFrame) -> pl.DataFrame:
+        """duplicate_key problems of the rows whose primary key an earlier row of the same
+        chunk has, as the main process would find them (it checks keys across chunks, in
+        input order): found here, the chunk's parts never hold these rows, so they are copied
+        into the outputs as they are instead of being encoded again without them."""
+        key = list(self.context.mapping.target.primary_key)
+        if not key or candidates.height < 2:
+            return empty_problems()
+        first = pl.col(RECORD_COL).first().over(key)
+        later = candidates.filter(pl.all_horizontal(pl.col(key).is_not_null())).with_columns(
+            first.alias("__first")).filter(pl.col(RECORD_COL) != pl.col("__first"))
+        if later.is_empty():
+            return empty_problems()
+        field, offset = field_offsets(self.context.mapping).get(key[0], (None, 0))
+        return problems_frame(
+            later[RECORD_COL].to_numpy(), later[OFFSET_COL].to_numpy() + offset, field=field,
+            column=",".join(key), reasons="duplicate_key",
+            values=later[key[0]].cast(pl.Utf8).to_list(),
+            detail=[t("same key as record {record}", record=int(r))
+                    for r in later["__first"].to_list()])
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
         """Delimited sources: validation located a problem by the synthetic row; point its

@@ -4,6 +4,7 @@ and counts only, and assembles the outputs byte-identically from the parts."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from migrate.run.chunkwork import ChunkContext, ChunkWorker, StoredOutcome
-from migrate.run.parts import Piece, settle_columns, write_parts
-from migrate.run.pipeline import RunOptions, run
+from migrate.run.parts import Piece, new_parts_folder, settle_columns, write_parts
+from migrate.run.pipeline import Pipeline, RunOptions, run
 from migrate.synth.generate import generate
 from migrate.transform.mapper import RECORD_COL
 
@@ -103,3 +104,26 @@ def test_outputs_are_byte_identical_whatever_the_workers_and_the_engine(
     assert digests["two"] == digests["one"]
     assert digests["dask"] == digests["one"]
 
+
+def test_a_key_repeated_inside_a_chunk_is_rejected_by_the_worker(tmp_path, juki_mapping,
+                                                                   generated):
+    """The generator repeats the 宛名番号 of the record before: the worker finds it in its own
+    chunk, so the chunk's parts hold only rows the main process keeps (copied, not encoded
+    again), with the reason and detail the main process gives a repeated key."""
+    defects = json.loads(generated.with_name(generated.name + ".defects.json").read_text())
+    repeated = sorted(d["record"] for d in defects["defects"] if d["kind"] == "duplicate_key")
+    assert repeated
+    context = Pipeline(RunOptions(juki_mapping, generated, tmp_path / "out",
+                                  chunk_bytes=1 << 30)).context  # with the header's values
+    folder = new_parts_folder(context.parts_dir)
+    worker = ChunkWorker(context)
+    (task,) = worker.reader.plan()
+    outcome = worker.process(*task, part=0)
+    found = outcome.errors.filter(pl.col("reason") == "duplicate_key").sort("record")
+    assert found["record"].to_list() == repeated
+    assert found["field"].to_list() == ["atena_no"] * len(repeated)
+    assert found["detail"].to_list() == [f"same key as record {r - 1}" for r in repeated]
+    assert outcome.candidates["atena_no"].is_unique().all()
+    assert not set(repeated) & set(outcome.candidates[RECORD_COL].to_list())
+    frame = Piece(folder, outcome.parts, None).frame()
+    assert frame.height == outcome.candidates.height and frame["atena_no"].is_unique().all()
