@@ -13,7 +13,7 @@ from oracle import frame_fingerprint, table_fingerprint
 from migrate.decode import to_fullwidth_kana
 from migrate.read.fixed import FixedWidthReader
 from migrate.sinks.csv import CsvSink
-from migrate.sinks.parquet import ParquetSink
+from migrate.sinks.parquet import ParquetJoinSink, encode_part
 from migrate.sinks.sql import SqlSink
 from migrate.sinks.swap import load_table
 from migrate.transform.mapper import RECORD_COL, ChunkMapper, decode_field, decode_header
@@ -118,8 +118,9 @@ def test_sink_parquet(benchmark, bench_mapping, mapper, mapped, tmp_path):
     columns = bench_mapping.target.column_names
 
     def write():
-        sink = ParquetSink(tmp_path / "juki.parquet", mapper.map_empty().select(columns))
-        sink.write(mapped.rows)
+        sink = ParquetJoinSink(tmp_path / "juki.parquet", mapper.map_empty().select(columns),
+                               bench_mapping.target)
+        sink.write(encode_part(mapped.rows.select(columns), bench_mapping.target))
         sink.commit()
         return sink.count()
 

@@ -1,5 +1,6 @@
-"""Standard-layout Parquet, written row group by row group (bounded memory), or joined from
-parts that workers encoded (`encode_part`, migrate.sinks.parquetjoin).
+"""Standard-layout Parquet: each chunk's rows encoded as a part of their own (`encode_part`,
+in the worker that converted them) and the parts joined into one file, page bytes copied
+(ParquetJoinSink, migrate.sinks.parquetjoin): memory stays bounded by the chunk size.
 
 Encodings follow the schema, not pyarrow's defaults: dictionary encoding only where values
 repeat (codes, places: not names, personal ids or per-record identifiers, where the dictionary
@@ -34,8 +35,7 @@ def encodings(schema: Schema, empty: pl.DataFrame) -> dict[str, list[str]]:
 
 def encode_part(frame: pl.DataFrame, schema: Schema | None = None) -> bytes:
     """A frame as a standalone Parquet file with the standard layout's writer options: the
-    same bytes as the row group ParquetSink would write for it, so that parts encoded in
-    workers join into the file the main process would have written (ParquetJoinSink)."""
+    part a worker writes, joined with the others by ParquetJoinSink."""
     table = frame.to_arrow()
     options = encodings(schema, frame.head(0)) if schema is not None else {}
     out = io.BytesIO()
@@ -43,40 +43,6 @@ def encode_part(frame: pl.DataFrame, schema: Schema | None = None) -> bytes:
         if frame.height:
             writer.write_table(table)
     return out.getvalue()
-
-
-class ParquetSink:
-    """Streams chunks into one Parquet file, renamed into place on commit."""
-
-    def __init__(self, path: Path, empty: pl.DataFrame, schema: Schema | None = None):
-        self.name = "parquet"
-        self.path = path
-        self.columns = empty.columns
-        self.temp = temp_path(path)
-        self.handle = private_open(self.temp, "wb")
-        options = encodings(schema, empty) if schema is not None else {}
-        self.writer = pq.ParquetWriter(self.handle, empty.to_arrow().schema, compression="zstd",
-                                       **options)
-
-    def write(self, frame: pl.DataFrame) -> None:
-        if frame.height:
-            self.writer.write_table(frame.select(self.columns).to_arrow())
-
-    def commit(self) -> None:
-        self.writer.close()
-        self.handle.close()
-        commit(self.temp, self.path)
-
-    def abort(self) -> None:
-        self.writer.close()
-        self.handle.close()
-        discard(self.temp)
-
-    def count(self) -> int:
-        return pq.ParquetFile(self.path).metadata.num_rows
-
-    def outputs(self) -> list[Path]:
-        return [self.path]
 
 
 class ParquetJoinSink:
