@@ -20,6 +20,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from migrate.decode import textcodec
 from migrate.decode.result import (
     GAIJI_UNMAPPED,
     INVALID_CHARACTER,
@@ -147,18 +148,52 @@ def decode_text(
     "none" nothing; leading spaces are always kept.  An empty result is null (no value).
     gaiji maps a user-defined-area character (U+E000–U+E757) to its replacement text.
     Errors: undecodable_bytes, split_character, gaiji_unmapped, invalid_character.
+
+    Shift_JIS-family columns go through the compiled one-pass decoder where it is built
+    (migrate.decode.textcodec); the cells it flags, and every other column, are decoded here
+    in Python, with the same results.
     """
     if strip not in _STRIP:
         raise ValueError(f"strip must be one of {sorted(_STRIP)}, got {strip!r}")
     encoding = supported_encoding(encoding)
-    cells = as_cells(cells, contiguous=False)  # copied into buf below
-    n, width = cells.shape
-    stride = width + 1
-    reasons = np.zeros(n, np.uint8)
+    cells = as_cells(cells, contiguous=False)  # copied below
+    n = cells.shape[0]
     if n == 0:
         empty = pl.Series("", [], dtype=pl.Utf8)
         return FieldResult(empty, null_reasons(0), null_reasons(0))
+    if textcodec.available(encoding):
+        values, reasons = _compiled_values(cells, encoding, gaiji, strip)
+    else:
+        values, reasons = _python_values(cells, encoding, gaiji, strip)
+    null = (reasons != 0) | (values.str.len_bytes() == 0).fill_null(True).to_numpy()
+    if null.any():
+        values = values.set(pl.Series(null), None)
+    return FieldResult(values, reason_series(reasons), null_reasons(n))
 
+
+def _compiled_values(cells: np.ndarray, encoding: str, gaiji: Mapping[str, str] | None,
+                     strip: str) -> tuple[pl.Series, np.ndarray]:
+    """The column through the compiled decoder; the cells it flags decoded in Python."""
+    n = cells.shape[0]
+    data, offsets, flags = textcodec.decode_column(np.ascontiguousarray(cells), encoding, strip)
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    values = pl.Series("", pl.from_arrow(arr)).cast(pl.Utf8)
+    reasons = np.zeros(n, np.uint8)
+    flagged = np.flatnonzero(flags)
+    if len(flagged):
+        exact, exact_reasons = _python_values(cells[flagged], encoding, gaiji, strip)
+        values = values.scatter(flagged, exact)
+        reasons[flagged] = exact_reasons
+    return values, reasons
+
+
+def _python_values(cells: np.ndarray, encoding: str, gaiji: Mapping[str, str] | None,
+                   strip: str) -> tuple[pl.Series, np.ndarray]:
+    """The column decoded with Python's codec, once for all its cells: (values before nulls
+    are set, reason code of each row)."""
+    n, width = cells.shape
+    stride = width + 1
+    reasons = np.zeros(n, np.uint8)
     buf = copy_rows(cells, np.empty((n, stride), np.uint8))
     buf[:, width] = _SEP
     text, bad_rows = _decode_rows(memoryview(buf).cast("B"), stride, n, encoding)
@@ -213,7 +248,4 @@ def decode_text(
                 reasons[row] = code_index(reason)
         values = values.scatter(suspect_rows, pl.Series(resolved, dtype=pl.Utf8))
 
-    null = (reasons != 0) | (values.str.len_bytes() == 0).fill_null(True).to_numpy()
-    if null.any():
-        values = values.set(pl.Series(null), None)
-    return FieldResult(values, reason_series(reasons), null_reasons(n))
+    return values, reasons
