@@ -47,6 +47,10 @@ _PACKED_SIGN = np.zeros(16, np.int8)
 _PACKED_SIGN[[0xA, 0xC, 0xE, 0xF]] = 1
 _PACKED_SIGN[[0xB, 0xD]] = -1
 
+# Packed decimal digit bytes: the two digits' value 0–99, or -1 when a nibble is above 9.
+_PACKED_PAIR = np.array([(b >> 4) * 10 + (b & 0x0F) if b >> 4 <= 9 and b & 0x0F <= 9 else -1
+                         for b in range(256)], np.int64)
+
 # Decimal text: the only bytes a valid cell can hold.
 _DECIMAL_BYTES = np.zeros(256, bool)
 _DECIMAL_BYTES[list(b" +-.0123456789")] = True
@@ -130,13 +134,17 @@ def decode_packed(cells: np.ndarray, *, scale: int = 0) -> FieldResult:
     if nbytes == 0:
         raise ValueError("a packed field needs at least one byte")
     _check_width(2 * nbytes - 1, f"a packed field of {nbytes} bytes")
-    nibbles = np.empty((n, 2 * nbytes), np.int64)
-    nibbles[:, 0::2] = cells >> 4
-    nibbles[:, 1::2] = cells & 0x0F
-    digits = nibbles[:, :-1]
-    sign = _PACKED_SIGN[nibbles[:, -1]]
-    ok = (digits <= 9).all(axis=1) & (sign != 0)
-    value = _horner(np.minimum(digits, 9)) * sign
+    # two digits a byte, read through a table (-1: a nibble above 9), then the last byte's
+    # digit and sign: half the arithmetic of nibble by nibble
+    pairs = _PACKED_PAIR[cells[:, :-1]]
+    last = cells[:, -1]
+    last_digit = (last >> 4).astype(np.int64)
+    sign = _PACKED_SIGN[last & 0x0F]
+    ok = (pairs >= 0).all(axis=1) & (last_digit <= 9) & (sign != 0)
+    value = np.zeros(n, np.int64)
+    for j in range(nbytes - 1):
+        value = value * 100 + np.maximum(pairs[:, j], 0)
+    value = (value * 10 + np.minimum(last_digit, 9)) * sign
     reasons = np.where(ok, 0, code_index(INVALID_PACKED)).astype(np.uint8)
     return FieldResult(int_series(value, ok, scale), reason_series(reasons), null_reasons(n))
 
