@@ -1,9 +1,9 @@
-"""Build hook: compile migrate/decode/_textcodec.c, the one-pass text decoder, when a wheel
-(or an editable install) is built.
+"""Build hook: compile migrate/decode/_native.c, the one-pass decoders of text and date
+columns (migrate.decode.native), when a wheel (or an editable install) is built.
 
 It is a plain C library loaded with ctypes (no Python headers needed). Where no C compiler
-works the build goes on without it and migrate decodes text in Python, with the same results
-(migrate.decode.textcodec.available() says which).
+works the build goes on without it and migrate decodes in Python, with the same results
+(migrate.decode.native.library() says which).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-SOURCE = Path("migrate/decode/_textcodec.c")
+SOURCE = Path("migrate/decode/_native.c")
 
 
 def library_name() -> str:
-    return "_textcodec" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
+    return "_native" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
 
 
 def compile_library(root: Path) -> Path | None:
@@ -35,8 +35,8 @@ def compile_library(root: Path) -> Path | None:
         subprocess.run(command, check=True, capture_output=True, text=True)
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
-        print(f"migrate: the text decoder was not compiled ({detail.strip()}); text is "
-              "decoded in Python instead, with the same results", file=sys.stderr)
+        print(f"migrate: the compiled decoders were not built ({detail.strip()}); text and "
+              "dates are decoded in Python instead, with the same results", file=sys.stderr)
         return None
     return target
 

@@ -5,7 +5,9 @@ The era table is data, not code: each mapping can bring its own (the 給与支�
 Output is ISO-8601 text with reduced precision for 不詳 (unknown) parts: `YYYY-MM-DD`,
 `YYYY-MM` (day unknown) or `YYYY` (month and day unknown); all zeros or all spaces is null.
 Every check (digits, ranges, calendar, era bounds) is an array operation; no datetime object
-is built per value.
+is built per value. Where the compiled decoders are built (migrate.decode.native), GYYMMDD and
+YYYYMMDD columns go through them first: whole, real Gregorian dates inside their era are
+written there in one pass, and every other cell is decoded here, so the results are these.
 
 Calendar facts encoded here:
 - Japan used the lunisolar calendar until 明治5年12月2日; the next day was 1873-01-01.  A
@@ -20,10 +22,12 @@ Calendar facts encoded here:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
 
+from migrate.decode import native
 from migrate.decode.result import (
     DATE_OUTSIDE_ERA,
     INVALID_DATE,
@@ -168,6 +172,19 @@ def decode_wareki(
             f"a wareki field with {code_width}-byte era codes is "
             f"{code_width + 6} bytes wide, got {width}"
         )
+    sentinels = _sentinels(unknown)
+
+    def exact(some: np.ndarray) -> FieldResult:
+        return _wareki(some, eras, lenient_calendar, unknown)
+
+    return _compiled(cells, eras, sentinels, exact)
+
+
+def _wareki(cells: np.ndarray, eras: EraTable, lenient_calendar: bool,
+            unknown: tuple[str, ...]) -> FieldResult:
+    """decode_wareki with numpy, every cell."""
+    n = cells.shape[0]
+    code_width = eras.code_width
     null = (cells == 0x30).all(axis=1) | (cells == 0x20).all(axis=1)
     era_index = np.full(n, -1, np.int64)
     for k, era in enumerate(eras.eras):
@@ -206,6 +223,42 @@ def decode_wareki(
     )
 
 
+def _compiled(cells: np.ndarray, eras: EraTable | None, sentinels: np.ndarray,
+              exact: Callable[[np.ndarray], FieldResult]) -> FieldResult:
+    """A GYYMMDD (eras) or YYYYMMDD (None) column through the compiled decoder
+    (migrate.decode.native): whole, real, Gregorian dates inside their era there, every other
+    cell (null, 不詳 parts, errors, warnings) by `exact`, the numpy decoder; all of them by
+    `exact` where the library is not built."""
+    library = native.library()
+    n, width = cells.shape
+    if library is None or n == 0:
+        return exact(cells)
+    cells = np.ascontiguousarray(cells)
+    table = eras.eras if eras is not None else ()
+    code_width = eras.code_width if eras is not None else 0
+    codes = np.frombuffer(b"".join(e.code.encode("ascii") for e in table) or b"\0", np.uint8)
+    bounds = np.array([[e.first.year, e.first.month, e.first.day,
+                        *((e.last.year, e.last.month, e.last.day, 1) if e.last else (0, 0, 0, 0))]
+                       for e in table] or [[0] * 7], np.int64)
+    unknown = np.zeros(100, np.uint8)
+    unknown[sentinels] = 1
+    out = np.empty((n, 10), np.uint8)
+    flags = np.empty(n, np.uint8)
+    library.decode_date_column(cells, n, width, code_width, codes, len(table),
+                               np.ascontiguousarray(bounds), unknown, GREGORIAN_FROM_YEAR,
+                               out, flags)
+    flagged = np.flatnonzero(flags)
+    values = strings_from_fixed(out, np.full(n, 10, np.int64), flags == 0)
+    if not len(flagged):
+        return FieldResult(values, reason_series(np.zeros(n, np.uint8)),
+                           reason_series(np.zeros(n, np.uint8)))
+    rest = exact(cells[flagged])
+    errors, warnings = reason_series(np.zeros(n, np.uint8)), reason_series(np.zeros(n, np.uint8))
+    return FieldResult(values.scatter(flagged, rest.values),
+                       errors.scatter(flagged, rest.errors),
+                       warnings.scatter(flagged, rest.warnings))
+
+
 def _gregorian(cells: np.ndarray, width: int, form: str
                ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """A Gregorian date field's cells of `width` bytes: rows, null rows (all 0 or all spaces),
@@ -228,6 +281,18 @@ def decode_ymd(
     unknown: tuple[str, ...] = ("00",),
 ) -> FieldResult:
     """Decode Gregorian `YYYYMMDD` dates; same rules and output as decode_wareki (no eras)."""
+    cells = as_cells(cells)
+    if cells.shape[1] != 8:
+        raise ValueError(f"a YYYYMMDD field is 8 bytes wide, got {cells.shape[1]}")
+
+    def exact(some: np.ndarray) -> FieldResult:
+        return _ymd(some, lenient_calendar, unknown)
+
+    return _compiled(cells, None, _sentinels(unknown), exact)
+
+
+def _ymd(cells: np.ndarray, lenient_calendar: bool, unknown: tuple[str, ...]) -> FieldResult:
+    """decode_ymd with numpy, every cell."""
     n, null, d, reasons = _gregorian(cells, 8, "YYYYMMDD")
     year = _two(d, 0) * 100 + _two(d, 2)
     return _finish(

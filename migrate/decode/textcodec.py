@@ -1,57 +1,32 @@
-"""The compiled one-pass decoder of Shift_JIS-family text columns (cp932 first of all).
+"""The one-pass decoder of Shift_JIS-family text columns (cp932 first of all), compiled.
 
 Python's codec decodes a column's bytes fast, but the text then needs three more passes in
 Python's objects or Arrow's kernels: re-encoded to UTF-8, padding stripped, and searched for
-control and private-use characters. No library decodes cp932 cells straight into an Arrow
-string buffer, so `_textcodec.c` does it in one pass per column: lookup tables built here from
-Python's own codec (so a cell decodes exactly as `bytes.decode` would), UTF-8 written in place,
-padding stripped, and every cell the tables cannot settle alone (undecodable, split at the
-field end, control or private-use characters) flagged for migrate.decode.text to decode the
-Python way, one by one, with its precise reason.
-
-The library is built when migrate is installed (hatch_build.py) where a C compiler is present;
-without it, or with MIGRATE_PURE_PYTHON=1, `available()` is False and decode_text does all the
-work in Python, with the same results.
+control and private-use characters. `decode_dbcs_column` in `_native.c` does it in one pass
+per column: lookup tables built here from Python's own codec (so a cell decodes exactly as
+`bytes.decode` would), UTF-8 written in place, padding stripped, and every cell the tables
+cannot settle alone (undecodable, split at the field end, control or private-use characters)
+flagged for migrate.decode.text to decode the Python way, one by one, with its precise reason.
+Without the compiled library (migrate.decode.native) decode_text does all the work in Python.
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
 import re
-import sysconfig
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
-LIBRARY = Path(__file__).with_name("_textcodec" + (sysconfig.get_config_var("EXT_SUFFIX")
-                                                  or ".so"))
+from migrate.decode import native
+
 ENCODINGS = frozenset({"cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213"})
 LEAD_BYTE, SUSPECT = 0x40, 0x80
 _SUSPECT_RE = re.compile("[\x00-\x1f\x7f-\x9f\ue000-\uf8ff\U000f0000-\U0010ffff]")
-_UINT8 = np.ctypeslib.ndpointer(np.uint8, flags="C_CONTIGUOUS")
-_INT64 = np.ctypeslib.ndpointer(np.int64, flags="C_CONTIGUOUS")
-
-
-@cache
-def _library() -> ctypes.CDLL | None:
-    if os.environ.get("MIGRATE_PURE_PYTHON"):
-        return None
-    try:
-        library = ctypes.CDLL(str(LIBRARY))
-    except OSError:
-        return None
-    function = library.decode_dbcs_column
-    function.restype = ctypes.c_int64
-    function.argtypes = [_UINT8, ctypes.c_int64, ctypes.c_int64, _UINT8, _UINT8, ctypes.c_int,
-                         ctypes.c_int, _UINT8, _INT64, _UINT8]
-    return library
 
 
 def available(encoding: str = "cp932") -> bool:
     """Whether the compiled decoder is loaded and handles this (codec-named) encoding."""
-    return encoding in ENCODINGS and _library() is not None
+    return encoding in ENCODINGS and native.library() is not None
 
 
 def _entry(text: str) -> bytes:
@@ -65,7 +40,7 @@ def _entry(text: str) -> bytes:
 @cache
 def tables(encoding: str) -> tuple[np.ndarray, np.ndarray]:
     """(single, pair): 256 and 65,536 entries of 8 bytes, each byte and byte pair decoded by
-    Python's codec (see `_textcodec.c` for the entry format)."""
+    Python's codec (see `_native.c` for the entry format)."""
     single = np.zeros((256, 8), np.uint8)
     pair = np.zeros((256 * 256, 8), np.uint8)
     for first in range(256):
@@ -90,7 +65,7 @@ def decode_column(cells: np.ndarray, encoding: str, strip: str
     """(UTF-8 bytes, n+1 offsets, flags) of a C-contiguous (n, width) uint8 column: each cell
     decoded and its padding stripped ("both", "full", "half" or "none"); a flagged cell is
     empty here and must be decoded by the caller."""
-    library = _library()
+    library = native.library()
     assert library is not None and encoding in ENCODINGS, "check available() first"
     n, width = cells.shape
     single, pair = tables(encoding)
