@@ -37,6 +37,7 @@ from migrate.decode.result import (
     FieldResult,
     as_cells,
     code_index,
+    null_reasons,
     reason_series,
     strings_from_fixed,
 )
@@ -247,16 +248,15 @@ def _compiled(cells: np.ndarray, eras: EraTable | None, sentinels: np.ndarray,
     library.decode_date_column(cells, n, width, code_width, codes, len(table),
                                np.ascontiguousarray(bounds), unknown, GREGORIAN_FROM_YEAR,
                                out, flags)
-    flagged = np.flatnonzero(flags)
     values = strings_from_fixed(out, np.full(n, 10, np.int64), flags == 0)
-    if not len(flagged):
-        return FieldResult(values, reason_series(np.zeros(n, np.uint8)),
-                           reason_series(np.zeros(n, np.uint8)))
-    rest = exact(cells[flagged])
-    errors, warnings = reason_series(np.zeros(n, np.uint8)), reason_series(np.zeros(n, np.uint8))
-    return FieldResult(values.scatter(flagged, rest.values),
-                       errors.scatter(flagged, rest.errors),
-                       warnings.scatter(flagged, rest.warnings))
+    errors, warnings = null_reasons(n), null_reasons(n)  # scatter writes in place
+    flagged = np.flatnonzero(flags)
+    if len(flagged):
+        rest = exact(cells[flagged])
+        values = values.scatter(flagged, rest.values)
+        errors = errors.scatter(flagged, rest.errors)
+        warnings = warnings.scatter(flagged, rest.warnings)
+    return FieldResult(values, errors, warnings)
 
 
 def _gregorian(cells: np.ndarray, width: int, form: str

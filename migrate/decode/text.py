@@ -175,7 +175,7 @@ def _compiled_values(cells: np.ndarray, encoding: str, gaiji: Mapping[str, str] 
                      strip: str) -> tuple[pl.Series, np.ndarray]:
     """The column through the compiled decoder; the cells it flags decoded in Python."""
     n = cells.shape[0]
-    data, offsets, flags = textcodec.decode_column(np.ascontiguousarray(cells), encoding, strip)
+    data, offsets, flags = textcodec.decode_column(cells, encoding, strip)
     arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
     values = pl.Series("", pl.from_arrow(arr)).cast(pl.Utf8)
     reasons = np.zeros(n, np.uint8)

@@ -62,7 +62,7 @@ def tables(encoding: str) -> tuple[np.ndarray, np.ndarray]:
 
 def decode_column(cells: np.ndarray, encoding: str, strip: str
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(UTF-8 bytes, n+1 offsets, flags) of a C-contiguous (n, width) uint8 column: each cell
+    """(UTF-8 bytes, n+1 offsets, flags) of an (n, width) uint8 column: each cell
     decoded and its padding stripped ("both", "full", "half" or "none"); a flagged cell is
     empty here and must be decoded by the caller."""
     library = native.library()
