@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,10 @@ class ChunkWorker:
         self.reader = open_reader(context.input, context.mapping, context.chunk_bytes)
         self.mapper = ChunkMapper(context.mapping, context.header, context.input.name,
                                   context.lookup_dir)
-        self.validator = Validator(context.mapping.target, field_offsets(context.mapping))
+        locate = field_offsets(context.mapping)
+        self.validator = Validator(context.mapping.target, locate)
+        key = context.mapping.target.primary_key
+        self.key_field = locate.get(key[0], (None, 0)) if key else (None, 0)
 
     def process(self, first_record: int, n: int, *where: int, part: int | None = None
                 ) -> ChunkOutcome:
@@ -225,13 +229,9 @@ class ChunkWorker:
             first.alias("__first")).filter(pl.col(RECORD_COL) != pl.col("__first"))
         if later.is_empty():
             return empty_problems()
-        field, offset = field_offsets(self.context.mapping).get(key[0], (None, 0))
-        return problems_frame(
-            later[RECORD_COL].to_numpy(), later[OFFSET_COL].to_numpy() + offset, field=field,
-            column=",".join(key), reasons="duplicate_key",
-            values=later[key[0]].cast(pl.Utf8).to_list(),
-            detail=[t("same key as record {record}", record=int(r))
-                    for r in later["__first"].to_list()])
+        return duplicate_key_problems(
+            later, key, self.key_field,
+            [t("same key as record {record}", record=int(r)) for r in later["__first"].to_list()])
 
     def _cell_offsets(self, chunk: RecordChunk, problems: pl.DataFrame) -> pl.DataFrame:
         """Delimited sources: validation located a problem by the synthetic row; point its
@@ -246,6 +246,19 @@ class ChunkWorker:
             spec = self.context.mapping.fields.get(name) if name else None
             offsets[same] = self.mapper.offsets(chunk, rows[same], spec)
         return problems.with_columns(pl.Series("offset", offsets, dtype=pl.Int64))
+
+
+def duplicate_key_problems(rows: pl.DataFrame, key: Sequence[str],
+                           key_field: tuple[str | None, int], details: list[str]
+                           ) -> pl.DataFrame:
+    """duplicate_key problems of `rows` (candidate rows whose primary key an earlier record
+    has), located at the key's field; `details` name that earlier record, row by row. The
+    worker (a key repeated inside its chunk) and the main process (across chunks) both use it."""
+    field, offset = key_field
+    return problems_frame(
+        rows[RECORD_COL].to_numpy(), rows[OFFSET_COL].to_numpy() + offset, field=field,
+        column=",".join(key), reasons="duplicate_key",
+        values=rows[key[0]].cast(pl.Utf8).to_list(), detail=details)
 
 
 def group_rejections(errors: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:

@@ -24,7 +24,7 @@ import polars as pl
 
 from migrate.errors import InputFormatError
 from migrate.i18n import t
-from migrate.problems import concat_problems, problems_frame
+from migrate.problems import concat_problems
 from migrate.read import open_reader
 from migrate.read.fixed import END, IGNORE, TRAILER, file_sha256
 from migrate.reconcile.diagnosis import SAMPLES, diagnose
@@ -38,6 +38,7 @@ from migrate.run.chunkwork import (
     ChunkContext,
     ChunkOutcome,
     ChunkWorker,
+    duplicate_key_problems,
     group_rejections,
     stop_resource_tracker,
 )
@@ -216,13 +217,9 @@ class Pipeline:
             candidates, self.cross.encode(self.file_index, candidates[RECORD_COL].to_numpy()))
         if len(dup_rows):
             dup = candidates[dup_rows]
-            key = self.schema.primary_key[0]
-            field, offset = self.key_field
-            errors = concat_problems([errors, problems_frame(
-                dup[RECORD_COL].to_numpy(), dup[OFFSET_COL].to_numpy() + offset, field=field,
-                column=",".join(self.schema.primary_key), reasons="duplicate_key",
-                values=dup[key].cast(pl.Utf8).to_list(),
-                detail=[self._earlier(int(r)) for r in earlier])])
+            errors = concat_problems([errors, duplicate_key_problems(
+                dup, self.schema.primary_key, self.key_field,
+                [self._earlier(int(r)) for r in earlier])])
             keep = np.ones(candidates.height, dtype=bool)
             keep[dup_rows] = False
             candidates = candidates.filter(pl.Series(keep))
