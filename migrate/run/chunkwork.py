@@ -411,11 +411,21 @@ class StoredOutcome:
         return outcome
 
 
+def to_send(worker: ChunkWorker, outcome: ChunkOutcome) -> ChunkOutcome | StoredOutcome:
+    """What a worker process sends back for an outcome: where it wrote it, when it did."""
+    folder = worker.context.parts_dir
+    if outcome.stored is not None and folder is not None:
+        return StoredOutcome(folder, outcome.stored)
+    return outcome
+
+
+def received(result: ChunkOutcome | StoredOutcome) -> ChunkOutcome:
+    """The outcome a worker process sent back (see `to_send`)."""
+    return result.load() if isinstance(result, StoredOutcome) else result
+
+
 def process_in_worker(first_record: int, n: int, *where: int, part: int | None = None
                       ) -> ChunkOutcome | StoredOutcome:
     """Process-pool task (module-level so it pickles by reference)."""
     assert _WORKER is not None, "init_worker was not called"
-    outcome = _WORKER.process(first_record, n, *where, part=part)
-    if outcome.stored is not None and _WORKER.context.parts_dir is not None:
-        return StoredOutcome(_WORKER.context.parts_dir, outcome.stored)
-    return outcome
+    return to_send(_WORKER, _WORKER.process(first_record, n, *where, part=part))

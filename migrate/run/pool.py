@@ -28,10 +28,10 @@ from migrate.run.chunkwork import (
     ChunkContext,
     ChunkOutcome,
     ChunkWorker,
-    StoredOutcome,
     group_partials_in_worker,
     init_worker,
     process_in_worker,
+    received,
 )
 from migrate.validate.groupcheck import GroupPass
 
@@ -97,7 +97,7 @@ class WorkerPool:
             return worker[0].process(*task, part=index)
 
         for result in self.ordered(todo, process_in_worker, here, last=True):
-            yield result.load() if isinstance(result, StoredOutcome) else result
+            yield received(result)
 
     def group_partials(self, plan: list[tuple[int, ...]], mapping: Mapping,
                        header: dict[str, Any], reader: Any) -> Iterator[list[pl.DataFrame]]:

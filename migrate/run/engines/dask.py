@@ -42,6 +42,8 @@ from migrate.run.chunkwork import (
     ChunkWorker,
     StoredOutcome,
     guard_parent_death,
+    received,
+    to_send,
 )
 
 CONNECT_TIMEOUT = 20.0   # seconds to reach the scheduler given with --scheduler
@@ -140,11 +142,8 @@ def process_chunk(job: ChunkJob, first_record: int, n: int, *where: int,
     try:
         state = _state(job)
         with state.lock:
-            outcome = state.worker.process(first_record, n, *where, part=part)
-        folder = state.worker.context.parts_dir
-        if outcome.stored is not None and folder is not None:
-            return StoredOutcome(folder, outcome.stored)
-        return outcome
+            return to_send(state.worker,
+                           state.worker.process(first_record, n, *where, part=part))
     except MigrateError as error:
         return ChunkFailed(error)
 
@@ -252,7 +251,7 @@ def dask_outcomes(context: ChunkContext, plan: list[tuple[int, tuple[int, ...]]]
             task = next(tasks, None)
             if task is not None:
                 window.append(submit(task))
-            yield outcome.load() if isinstance(outcome, StoredOutcome) else outcome
+            yield received(outcome)
     finally:
         if window:
             client.cancel(list(window))
